@@ -1,0 +1,228 @@
+"""The ``dtc-api`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from dtc_api import logs
+from dtc_api.clock import SystemClock
+from dtc_api.config import ConfigError, Settings
+from dtc_api.services.errors import DomainError
+from dtc_api.store.db import Database
+from dtc_api.store.migrate import upgrade
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return Settings.from_env(database_url=ctx.obj["database_url"])
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _run(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database-url", metavar="URL",
+              help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
+                   "(default: $DTC_DATABASE_URL or sqlite:///./dtc-api.db).")
+@click.version_option(package_name="dtc-api")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """dtc-api: a storefront GraphQL API for customer accounts, compatible with Centra's DTC API.
+
+    Settings come from DTC_* environment variables; options given here win.
+    """
+    ctx.obj = {"database_url": database_url}
+
+
+async def _migrate(settings: Settings) -> None:
+    db = Database(settings.database_url, pool_size=2)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+async def _demo(settings: Settings) -> Any:
+    from dtc_api import demo
+
+    db = Database(settings.database_url, pool_size=2)
+    try:
+        await upgrade(db)
+        return await demo.load(db, SystemClock())
+    finally:
+        await db.dispose()
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply pending database migrations, then exit."""
+    settings = _settings(ctx)
+    _run(_migrate(settings))
+    click.echo("database is up to date", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the demo client's credentials as JSON.")
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Load the demo data (idempotent) and print fresh tokens for the API client 'demo'."""
+    credentials = _run(_demo(_settings(ctx)))
+    if as_json:
+        click.echo(orjson.dumps(credentials.as_json()).decode())
+    else:
+        _print_credentials(credentials)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (one per core is a good start).")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Load the demo data and print the demo client's tokens.")
+@click.option("--no-worker", is_flag=True,
+              help="Do not run the background jobs in this process (run `dtc-api worker`).")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: bool,
+          no_worker: bool) -> None:
+    """Migrate the database, then serve the storefront API at /graphql."""
+    import uvicorn
+
+    settings = _settings(ctx)
+    logs.setup(settings.log_format, settings.log_level)
+    if with_demo:
+        credentials = _run(_demo(settings))
+    else:
+        _run(_migrate(settings))
+    url = f"http://{host}:{port}/graphql"
+    click.echo(f"dtc-api serves the storefront API at {url}")
+    if with_demo:
+        _print_credentials(credentials, url)
+    sys.stdout.flush()
+    # Worker processes build their settings from the environment.
+    os.environ["DTC_DATABASE_URL"] = settings.database_url
+    os.environ["DTC_RUN_JOBS"] = "false" if no_worker else "true"
+    uvicorn.run(
+        "dtc_api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graphql") -> None:
+    click.echo(f"demo client session token:    {credentials.session_token}")
+    click.echo(f"demo client no-session token: {credentials.no_session_token}")
+    click.echo(f"demo client shared secret:    {credentials.shared_secret}")
+    click.echo("try it (the answer's extensions.token is your shopper session token):")
+    click.echo(
+        f"  curl -s {url} -H 'content-type: application/json' "
+        f"-H 'authorization: Bearer {credentials.session_token}' "
+        "-d '{\"query\":\"{ session { country { code name } market { name } "
+        "pricelist { currency { code } } } }\"}'"
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every job once, then exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Run the background jobs (purges; mail and notifications as they arrive) without HTTP."""
+    from dtc_api.jobs import loop
+    from dtc_api.services.runtime import Runtime
+
+    settings = _settings(ctx)
+    logs.setup(settings.log_format, settings.log_level)
+
+    async def run() -> None:
+        runtime = Runtime.build(settings, SystemClock())
+        try:
+            await upgrade(runtime.db)
+            if once:
+                counts = await loop.run_once(runtime)
+                click.echo(orjson.dumps(counts).decode())
+            else:
+                await loop.run_forever(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        _run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+def schema() -> None:
+    """Print the storefront API's schema (SDL)."""
+    from dtc_api.graphql import sdl
+
+    click.echo(sdl())
+
+
+@main.group()
+def clients() -> None:
+    """Manage API clients (Centra "plugins") and their tokens."""
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="A unique name for the client.")
+@click.option("--frontend-url", metavar="URL",
+              help="Base URL of the shop front-end (password-reset links start with it).")
+@click.option("--retain-session-after-logout", is_flag=True,
+              help="Keep the selection with the session when a customer logs out.")
+@click.option("--default-country", metavar="CODE", help="Country of new sessions (ISO 3166).")
+@click.option("--default-language", metavar="CODE", help="Language of new sessions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
+@click.pass_context
+def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
+                   retain_session_after_logout: bool, default_country: str | None,
+                   default_language: str | None, as_json: bool) -> None:
+    """Create an API client and print its tokens (shown only this once)."""
+    from dtc_api.services import clients as client_service
+
+    settings = _settings(ctx)
+
+    async def create() -> Any:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await upgrade(db)
+            async with db.write() as conn:
+                return await client_service.create(
+                    conn, name, SystemClock().now(), frontend_url=frontend_url,
+                    retain_session_after_logout=retain_session_after_logout,
+                    default_country_code=default_country.upper() if default_country else None,
+                    default_language_code=default_language,
+                )
+        finally:
+            await db.dispose()
+
+    credentials = _run(create())
+    if as_json:
+        click.echo(orjson.dumps(credentials.as_json()).decode())
+    else:
+        for key, value in credentials.as_json().items():
+            click.echo(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()

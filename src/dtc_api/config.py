@@ -1,0 +1,133 @@
+"""Settings, read once from ``DTC_*`` environment variables in the composition root."""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class ConfigError(ValueError):
+    """A setting has a value that cannot be used."""
+
+
+class Secret(str):
+    """A string that never prints its value (logs, reprs, tracebacks)."""
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {raw!r}")
+
+
+def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as exc:
+        raise ConfigError(f"DTC_TRUSTED_PROXIES: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./dtc-api.db"
+    smtp_url: Secret | None = None
+    mail_dir: str = "./var/mail"
+    mail_from: str = "dtc-api <no-reply@localhost>"
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    log_format: str = "console"
+    log_level: str = "INFO"
+    # A shopper session ends after this long without a request ...
+    session_idle_ttl: int = 30 * 24 * 3600
+    # ... and in any case this long after it was created.
+    session_max_age: int = 90 * 24 * 3600
+    # Selections (carts) are dropped after this long without a change (Centra: 7 days).
+    selection_ttl: int = 7 * 24 * 3600
+    max_body_bytes: int = 1024 * 1024
+    max_query_tokens: int = 5000
+    max_query_depth: int = 15
+    max_aliases: int = 100
+    document_cache_size: int = 512
+    db_pool_size: int = 10
+    job_interval: float = 60.0
+    # Run the background jobs inside `serve` (off with --no-worker).
+    run_jobs: bool = True
+
+    # name of the environment variable -> (field, parser)
+    _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
+        "DTC_DATABASE_URL": ("database_url", str),
+        "DTC_SMTP_URL": ("smtp_url", Secret),
+        "DTC_MAIL_DIR": ("mail_dir", str),
+        "DTC_MAIL_FROM": ("mail_from", str),
+        "DTC_TRUSTED_PROXIES": ("trusted_proxies", _networks),
+        "DTC_LOG_FORMAT": ("log_format", str),
+        "DTC_LOG_LEVEL": ("log_level", str),
+        "DTC_SESSION_IDLE_TTL": ("session_idle_ttl", int),
+        "DTC_SESSION_MAX_AGE": ("session_max_age", int),
+        "DTC_SELECTION_TTL": ("selection_ttl", int),
+        "DTC_MAX_BODY_BYTES": ("max_body_bytes", int),
+        "DTC_MAX_QUERY_TOKENS": ("max_query_tokens", int),
+        "DTC_MAX_QUERY_DEPTH": ("max_query_depth", int),
+        "DTC_MAX_ALIASES": ("max_aliases", int),
+        "DTC_DOCUMENT_CACHE_SIZE": ("document_cache_size", int),
+        "DTC_DB_POOL_SIZE": ("db_pool_size", int),
+        "DTC_JOB_INTERVAL": ("job_interval", float),
+        "DTC_RUN_JOBS": ("run_jobs", _bool),
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment; keyword overrides (CLI flags) win.
+
+        An unknown ``DTC_*`` variable is an error, so a misspelt setting fails loudly
+        instead of silently leaving a default in place.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, raw in environ.items():
+            if not name.startswith("DTC_") or name.startswith("DTC_TEST_"):
+                continue
+            if name not in cls._ENV:
+                raise ConfigError(f"unknown setting {name}")
+            attr, parse = cls._ENV[name]
+            try:
+                values[attr] = None if raw == "" and attr == "smtp_url" else parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.log_format not in {"json", "console"}:
+            raise ConfigError("DTC_LOG_FORMAT must be 'json' or 'console'")
+        for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "max_body_bytes",
+                     "max_query_tokens", "max_query_depth", "max_aliases",
+                     "document_cache_size", "db_pool_size"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+

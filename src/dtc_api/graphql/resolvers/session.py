@@ -1,0 +1,82 @@
+"""session, setCountryState, setLanguage, setMarket, setPricelist."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ariadne import MutationType, QueryType
+from graphql import GraphQLResolveInfo
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.graphql.context import context
+from dtc_api.graphql.resolvers.selection import selection_mutation
+from dtc_api.services import selections, sessions
+
+query = QueryType()
+mutation = MutationType()
+
+SessionChange = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
+
+
+@query.field("session")
+def resolve_session(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
+    ctx = context(info)
+    return sessions.view(ctx.geography, ctx.session)
+
+
+async def _session_payload(info: GraphQLResolveInfo, change: SessionChange) -> dict[str, Any]:
+    payload = await selection_mutation(info, change)
+    ctx = context(info)
+    payload["session"] = sessions.view(ctx.geography, ctx.session)
+    return payload
+
+
+@mutation.field("setCountryState")
+async def resolve_set_country_state(
+    _: Any, info: GraphQLResolveInfo, countryCode: str, stateCode: str | None = None
+) -> dict[str, Any]:
+    ctx = context(info)
+
+    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
+        await sessions.set_country_state(conn, ctx.geography, session, countryCode, stateCode)
+        return await selections.fit_to_market(
+            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(),
+            ("countryCode",),
+        )
+
+    payload = await selection_mutation(info, change)
+    payload["__typename"] = "GenericSelectionMutationPayload"
+    return payload
+
+
+@mutation.field("setLanguage")
+async def resolve_set_language(_: Any, info: GraphQLResolveInfo, code: str) -> dict[str, Any]:
+    geography = context(info).geography
+    return await _session_payload(
+        info, lambda conn, session: sessions.set_language(conn, geography, session, code)
+    )
+
+
+@mutation.field("setMarket")
+async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:  # noqa: A002
+    ctx = context(info)
+
+    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
+        await sessions.set_market(conn, ctx.geography, session, id)
+        return await selections.fit_to_market(
+            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(), ("id",)
+        )
+
+    return await _session_payload(info, change)
+
+
+@mutation.field("setPricelist")
+async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:  # noqa: A002
+    geography = context(info).geography
+    return await _session_payload(
+        info, lambda conn, session: sessions.set_pricelist(conn, geography, session, id)
+    )
+
+
+bindables = [query, mutation]

@@ -1,0 +1,250 @@
+"""POST/GET /graphql: GraphQL over HTTP with the Centra token protocol.
+
+Order of checks, cheapest first, so that a bad or unauthenticated request costs little:
+method and media types, body size, JSON, parameters, token, document (cached), the operating
+mode of each root field, and only then execution.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from inspect import isawaitable
+from typing import Any
+
+import orjson
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from dtc_api.graphql.context import RequestContext
+from dtc_api.graphql.scope import INTROSPECTION, denial
+from dtc_api.http.client_ip import client_ip
+from dtc_api.http.documents import DocumentCache
+from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
+from dtc_api.services import sessions
+from dtc_api.services.runtime import Runtime
+
+log = logging.getLogger("dtc_api.http")
+
+UNAUTHORIZED = "Unauthorized"
+
+
+class RequestError(Exception):
+    """A request GraphQL cannot run; answered with ``status`` and no data."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+class GraphQLEndpoint:
+    def __init__(
+        self,
+        runtime: Runtime,
+        schema: GraphQLSchema,
+        documents: DocumentCache,
+        scopes: dict[tuple[str, str], frozenset[str]],
+    ) -> None:
+        self.runtime = runtime
+        self.schema = schema
+        self.documents = documents
+        self.scopes = scopes
+        self.max_body = runtime.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        trace_id = secrets.token_hex(16)
+        media_type = response_media_type(request.headers.get("accept"))
+        try:
+            if media_type is None:
+                raise RequestError(406, f"Not Acceptable: answers are {JSON} or {GRAPHQL_RESPONSE}")
+            response = await self._handle(request, media_type, trace_id)
+        except RequestError as error:
+            response = _respond(
+                {"errors": [{"message": error.message}], "extensions": {"traceId": trace_id}},
+                error.status, media_type or JSON, error.headers,
+            )
+        except Exception:
+            log.exception("unexpected error", extra={"traceId": trace_id})
+            response = _respond(_internal_error(trace_id), 500, media_type or JSON)
+        await response(scope, receive, send)
+
+    async def _handle(self, request: Request, media_type: str, trace_id: str) -> Response:
+        if request.method == "GET":
+            params = _query_params(request)
+        elif request.method == "POST":
+            params = await self._body_params(request)
+        else:
+            raise RequestError(405, f"Method {request.method} is not allowed: use GET or POST",
+                               {"Allow": "GET, POST"})
+        query, variables, operation_name = _check_params(params)
+
+        principal = await self._authenticate(request)
+        if principal is None:
+            status = 200 if media_type == JSON else 401
+            return _respond({"errors": [{"message": UNAUTHORIZED}]}, status, media_type)
+        geography = await self.runtime.geography.get()
+        extensions: dict[str, Any] = {"traceId": trace_id}
+        if principal.session_mode:
+            extensions = {"token": principal.token, "traceId": trace_id}
+
+        prepared = self.documents.get(query)
+        if prepared.errors:
+            return _respond(
+                {"errors": [e.formatted for e in prepared.errors], "extensions": extensions},
+                200 if media_type == JSON else 400, media_type,
+            )
+        operation = prepared.operation(operation_name)
+        if operation is not None:
+            if request.method == "GET" and operation.type != "query":
+                raise RequestError(405, f"A {operation.type} cannot be sent with GET: use POST",
+                                   {"Allow": "POST"})
+            refused = self._refused(operation.type, operation.root_fields, principal.modes)
+            if refused:
+                return _respond(
+                    {"errors": [{"message": m, "extensions": {"code": "FORBIDDEN"}}
+                                for m in refused],
+                     "extensions": extensions},
+                    200 if media_type == JSON else 403, media_type,
+                )
+
+        context = RequestContext(
+            runtime=self.runtime,
+            principal=principal,
+            geography=geography,
+            trace_id=trace_id,
+            client_ip=client_ip(
+                request.client.host if request.client else None,
+                request.headers.get("x-forwarded-for"),
+                self.runtime.settings.trusted_proxies,
+            ),
+        )
+        result = execute(
+            self.schema, prepared.document,  # type: ignore[arg-type]
+            context_value=context, variable_values=variables, operation_name=operation_name,
+        )
+        if isawaitable(result):
+            result = await result
+        if principal.session_mode:  # the token may have been rotated during execution
+            extensions["token"] = principal.token
+        return self._result_response(result, extensions, media_type, trace_id)
+
+    async def _body_params(self, request: Request) -> Any:
+        if not is_json_request(request.headers.get("content-type")):
+            raise RequestError(415, f"Unsupported Media Type: send {JSON} (UTF-8)")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise RequestError(413, f"Request body is larger than {self.max_body} bytes")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise RequestError(413, f"Request body is larger than {self.max_body} bytes")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not body:
+            raise RequestError(400, "Request body is empty: send a JSON object with a query")
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise RequestError(400, f"Request body is not valid JSON: {error.msg}") from None
+
+    async def _authenticate(self, request: Request) -> sessions.Principal | None:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        geography = await self.runtime.geography.get()
+        return await sessions.authenticate(
+            self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
+            token.strip(), request.headers.get("x-shared-secret"),
+        )
+
+    def _refused(self, operation: str, fields: frozenset[str], modes: set[str]) -> list[str]:
+        if operation == "subscription":
+            return ["Subscriptions are not supported"]
+        refused = []
+        for name in sorted(fields - INTROSPECTION):
+            required = self.scopes.get((operation, name))
+            if required is not None and not required & modes:
+                refused.append(denial(name, required))
+        return refused
+
+    def _result_response(
+        self, result: ExecutionResult, extensions: dict[str, Any], media_type: str, trace_id: str
+    ) -> Response:
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [_public_error(e, trace_id) for e in result.errors]
+        # Errors without a path are request errors (e.g. variables that do not coerce):
+        # nothing was executed, so there is no data entry.
+        request_error = result.data is None and all(e.path is None for e in result.errors or ())
+        if not request_error:
+            body["data"] = result.data
+        body["extensions"] = extensions
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+        return _respond(body, status, media_type)
+
+
+def _query_params(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    for key in ("variables", "extensions"):
+        if isinstance(params.get(key), str):
+            try:
+                params[key] = orjson.loads(params[key])
+            except orjson.JSONDecodeError:
+                raise RequestError(400, f"{key} is not valid JSON") from None
+    return params
+
+
+def _check_params(params: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+    if not isinstance(params, dict):
+        raise RequestError(400, "Request body must be a JSON object")
+    query = params.get("query")
+    if not isinstance(query, str):
+        raise RequestError(400, "query must be a string" if "query" in params
+                           else "query is missing")
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "variables must be an object")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "operationName must be a string")
+    extensions = params.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError(400, "extensions must be an object")
+    return query, variables, operation_name
+
+
+def _public_error(error: GraphQLError, trace_id: str) -> dict[str, Any]:
+    """The error as the client may see it: unexpected exceptions are masked and logged."""
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        log.error("resolver failed at %s", error.path, exc_info=original,
+                  extra={"traceId": trace_id})
+        masked = _internal_error(trace_id)["errors"][0]
+        if error.path is not None:
+            masked["path"] = error.path
+        return masked
+    return error.formatted  # type: ignore[return-value]
+
+
+def _internal_error(trace_id: str) -> dict[str, Any]:
+    return {
+        "errors": [{"message": "Internal server error", "extensions": {"traceId": trace_id}}],
+        "extensions": {"traceId": trace_id},
+    }
+
+
+def _respond(
+    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body), status, headers=headers,
+        media_type=f"{media_type}; charset=utf-8",
+    )

@@ -1,0 +1,107 @@
+"""API clients ("plugins" in Centra): their tokens and settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.services import tokens
+from dtc_api.services.errors import invalid
+from dtc_api.store import tables as t
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """Shown once, when created or rotated; only their hashes are kept."""
+
+    name: str
+    session_token: str
+    no_session_token: str
+    shared_secret: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "sessionToken": self.session_token,
+            "noSessionToken": self.no_session_token,
+            "sharedSecret": self.shared_secret,
+        }
+
+
+def _fresh_credentials(name: str) -> tuple[ClientCredentials, dict[str, Any]]:
+    credentials = ClientCredentials(
+        name=name,
+        session_token=tokens.new_token(),
+        no_session_token=tokens.new_token(),
+        shared_secret=tokens.new_token(),
+    )
+    hashes = {
+        "session_token_hash": tokens.token_hash(credentials.session_token),
+        "no_session_token_hash": tokens.token_hash(credentials.no_session_token),
+        "shared_secret_hash": tokens.token_hash(credentials.shared_secret),
+    }
+    return credentials, hashes
+
+
+def _check_url(frontend_url: str | None) -> None:
+    if frontend_url is not None and not frontend_url.startswith(("https://", "http://")):
+        raise invalid("frontend URL must start with https:// or http://", "frontendUrl")
+
+
+async def create(
+    conn: AsyncConnection,
+    name: str,
+    now: dt.datetime,
+    *,
+    frontend_url: str | None = None,
+    retain_session_after_logout: bool = False,
+    default_country_code: str | None = None,
+    default_language_code: str | None = None,
+) -> ClientCredentials:
+    name = name.strip()
+    if not name:
+        raise invalid("name must not be empty", "name")
+    _check_url(frontend_url)
+    exists = await conn.scalar(sa.select(t.api_clients.c.id).where(t.api_clients.c.name == name))
+    if exists is not None:
+        raise invalid(f"an API client named {name!r} exists already", "name")
+    credentials, hashes = _fresh_credentials(name)
+    await conn.execute(
+        sa.insert(t.api_clients).values(
+            name=name,
+            frontend_url=frontend_url,
+            retain_session_after_logout=retain_session_after_logout,
+            default_country_code=default_country_code,
+            default_language_code=default_language_code,
+            created_at=now,
+            **hashes,
+        )
+    )
+    return credentials
+
+
+async def rotate_credentials(conn: AsyncConnection, name: str) -> ClientCredentials:
+    """New tokens and shared secret for a client; the old ones stop working at once.
+
+    Shopper sessions already created with the old session token keep working.
+    """
+    credentials, hashes = _fresh_credentials(name)
+    result = await conn.execute(
+        sa.update(t.api_clients).where(t.api_clients.c.name == name).values(**hashes)
+    )
+    if result.rowcount != 1:
+        raise invalid(f"no API client named {name!r}", "name")
+    return credentials
+
+
+async def update_settings(conn: AsyncConnection, name: str, **settings: Any) -> None:
+    _check_url(settings.get("frontend_url"))
+    result = await conn.execute(
+        sa.update(t.api_clients).where(t.api_clients.c.name == name).values(**settings)
+    )
+    if result.rowcount != 1:
+        raise invalid(f"no API client named {name!r}", "name")

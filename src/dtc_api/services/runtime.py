@@ -1,0 +1,38 @@
+"""The collaborators every service call needs, assembled once by the composition root."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from dtc_api.clock import Clock
+from dtc_api.config import Settings
+from dtc_api.services.geography import GeographyCache
+from dtc_api.services.selections import SelectionPolicy
+from dtc_api.services.sessions import SessionPolicy
+from dtc_api.store.db import Database
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    geography: GeographyCache
+    session_policy: SessionPolicy
+    selection_policy: SelectionPolicy
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
+        db = db or Database(settings.database_url, pool_size=settings.db_pool_size)
+        return cls(
+            settings=settings,
+            db=db,
+            clock=clock,
+            geography=GeographyCache(db),
+            session_policy=SessionPolicy(
+                idle_ttl=dt.timedelta(seconds=settings.session_idle_ttl),
+                max_age=dt.timedelta(seconds=settings.session_max_age),
+            ),
+            selection_policy=SelectionPolicy(ttl=dt.timedelta(seconds=settings.selection_ttl)),
+        )

@@ -1,0 +1,268 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations must produce exactly this."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores naive text, so re-attach UTC)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _created() -> sa.Column[Any]:
+    return sa.Column("created_at", UTCDateTime(), nullable=False)
+
+
+TOKEN_HASH = sa.String(64)  # hex SHA-256
+
+currencies = sa.Table(
+    "currencies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("code", sa.String(3), nullable=False, unique=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("iso_number", sa.String(3), nullable=False),
+    sa.Column("prefix", sa.String(10), nullable=True),
+    sa.Column("suffix", sa.String(10), nullable=True),
+    sa.Column("decimal_digits", sa.Integer, nullable=False),
+    sa.Column("decimal_point", sa.String(3), nullable=False),
+    sa.Column("thousands_separator", sa.String(3), nullable=False),
+    sa.Column("denominator", sa.Integer, nullable=False),
+    sa.Column("base_rate", sa.Float, nullable=False),
+)
+
+languages = sa.Table(
+    "languages",
+    metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    sa.Column("language_code", sa.String(8), nullable=False),
+    sa.Column("country_code", sa.String(2), nullable=True),
+)
+
+markets = sa.Table(
+    "markets",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+)
+
+pricelists = sa.Table(
+    "pricelists",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("currency_id", sa.ForeignKey("currencies.id"), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+)
+
+countries = sa.Table(
+    "countries",
+    metadata,
+    sa.Column("code", sa.String(2), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_eu", sa.Boolean, nullable=False, default=False),
+    sa.Column("ship_to", sa.Boolean, nullable=False, default=False),
+    sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=True),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=True),
+)
+
+country_states = sa.Table(
+    "country_states",
+    metadata,
+    sa.Column("country_code", sa.ForeignKey("countries.code", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("code", sa.String(10), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+warehouses = sa.Table(
+    "warehouses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+)
+
+warehouse_markets = sa.Table(
+    "warehouse_markets",
+    metadata,
+    sa.Column("warehouse_id", sa.ForeignKey("warehouses.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True),
+)
+
+display_items = sa.Table(
+    "display_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("uri", sa.String(300), nullable=False, unique=True),
+    sa.Column("product_number", sa.String(100), nullable=False),
+)
+
+display_item_prices = sa.Table(
+    "display_item_prices",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id", ondelete="CASCADE"),
+              primary_key=True),
+    # In the currency's minor unit (öre, cent), so arithmetic stays exact.
+    sa.Column("price_minor", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("product_size_id", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("sku", sa.String(100), nullable=False),
+    sa.Column("gtin", sa.String(20), nullable=False, default=""),
+    sa.Column("preorder", sa.Boolean, nullable=False, default=False),
+)
+
+stock = sa.Table(
+    "stock",
+    metadata,
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("warehouse_id", sa.ForeignKey("warehouses.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+)
+
+attribute_types = sa.Table(
+    "attribute_types",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("kind", sa.String(10), nullable=False),  # 'dynamic' | 'mapped'
+    sa.Column("is_multi", sa.Boolean, nullable=False, default=False),
+    sa.CheckConstraint("kind IN ('dynamic', 'mapped')", name="kind"),
+)
+
+attribute_elements = sa.Table(
+    "attribute_elements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("attribute_type_id", sa.ForeignKey("attribute_types.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # AttributeElementKind
+    sa.UniqueConstraint("attribute_type_id", "key"),
+)
+
+mapped_attributes = sa.Table(
+    "mapped_attributes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("attribute_type_id", sa.ForeignKey("attribute_types.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+)
+
+mapped_attribute_values = sa.Table(
+    "mapped_attribute_values",
+    metadata,
+    sa.Column("mapped_attribute_id", sa.ForeignKey("mapped_attributes.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("element_key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+api_clients = sa.Table(
+    "api_clients",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("session_token_hash", TOKEN_HASH, nullable=False, unique=True),
+    sa.Column("no_session_token_hash", TOKEN_HASH, nullable=False, unique=True),
+    sa.Column("shared_secret_hash", TOKEN_HASH, nullable=True),
+    sa.Column("frontend_url", sa.String(500), nullable=True),
+    sa.Column("retain_session_after_logout", sa.Boolean, nullable=False, default=False),
+    sa.Column("default_country_code", sa.ForeignKey("countries.code"), nullable=True),
+    sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
+    _created(),
+)
+
+selections = sa.Table(
+    "selections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(32), nullable=False, unique=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False, index=True),
+)
+
+selection_lines = sa.Table(
+    "selection_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("selection_id", sa.ForeignKey("selections.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    _created(),
+    sa.UniqueConstraint("selection_id", "item_id"),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", TOKEN_HASH, nullable=False, unique=True),
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=False),
+    sa.Column("state_code", sa.String(10), nullable=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=False),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=False),
+    sa.Column("selection_id", sa.ForeignKey("selections.id", ondelete="SET NULL"),
+              nullable=True, index=True),
+    _created(),
+    sa.Column("last_seen_at", UTCDateTime(), nullable=False, index=True),
+)

@@ -1,0 +1,29 @@
+"""INSERT … ON CONFLICT DO UPDATE on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """Insert ``rows``; where one with the same ``keys`` exists, overwrite its other columns."""
+    if not rows:
+        return
+    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+    changed = {name: insert.excluded[name] for name in rows[0] if name not in keys}
+    statement = (
+        insert.on_conflict_do_update(index_elements=list(keys), set_=changed)
+        if changed
+        else insert.on_conflict_do_nothing(index_elements=list(keys))
+    )
+    await conn.execute(statement, list(rows))
