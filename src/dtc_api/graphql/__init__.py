@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ariadne import load_schema_from_path, make_executable_schema
-from graphql import GraphQLSchema, print_schema
+from graphql import GraphQLSchema
 
 from dtc_api.graphql.resolvers import geography, selection, session
 
@@ -22,4 +22,6 @@ def build_schema() -> GraphQLSchema:
 
 
 def sdl() -> str:
-    return print_schema(build_schema())
+    """The SDL as written, with the @scope of every operation (print_schema would drop it)."""
+    build_schema()  # fail here, not in a client, if the files do not form a valid schema
+    return type_defs()

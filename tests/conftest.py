@@ -1,0 +1,170 @@
+"""Fixtures: a fresh database per test on each backend, the app, and a shopper client.
+
+Every test that takes ``db_url`` (directly or through the app fixtures) runs once per backend:
+SQLite always, PostgreSQL when DTC_TEST_POSTGRES_URL names a server we may create databases on.
+The backend is part of the test id, e.g. ``test_add_item[postgresql]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from dtc_api import demo
+from dtc_api.app import create_app
+from dtc_api.clock import SteppableClock
+from dtc_api.config import Settings
+from dtc_api.services import clients
+from dtc_api.services.clients import ClientCredentials
+from dtc_api.store.db import Database
+from dtc_api.store.migrate import upgrade
+from tests.support import Shopper
+
+POSTGRES_URL = os.environ.get("DTC_TEST_POSTGRES_URL")
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and callspec.params.get("backend") == "postgresql":
+            item.add_marker(pytest.mark.postgresql)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip("DTC_TEST_POSTGRES_URL is not set")
+    return str(request.param)
+
+
+async def _prepare(url: str) -> None:
+    db = Database(url, pool_size=1)
+    try:
+        await upgrade(db)
+        await demo.load(db, SteppableClock())
+    finally:
+        await db.dispose()
+
+
+def _pg(database: str) -> str:
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(_pg("postgres").replace("postgresql://", "postgres://", 1))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database with the demo data, copied for each test."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        asyncio.run(_prepare(f"sqlite:///{path}"))
+        yield str(path)
+        return
+    name = f"dtc_test_template_{os.getpid()}"
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    asyncio.run(_admin(f"CREATE DATABASE {name}"))
+    asyncio.run(_prepare(_pg(name)))
+    yield name
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+async def db_url(backend: str, template: str, tmp_path: Path) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"dtc_test_{os.getpid()}_{next(_counter)}"
+    await _admin(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield _pg(name)
+    await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def empty_db_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with nothing in it, not even the schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"dtc_test_empty_{os.getpid()}_{next(_counter)}"
+    await _admin(f"CREATE DATABASE {name}")
+    yield _pg(name)
+    await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def clock() -> SteppableClock:
+    return SteppableClock()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url, db_pool_size=5)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: SteppableClock) -> AsyncIterator[Any]:
+    application = create_app(settings, clock=clock)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dtc.test") as client:
+        yield client
+
+
+@pytest.fixture
+def runtime(app: Any) -> Any:
+    return app.state.runtime
+
+
+@pytest.fixture
+async def credentials(runtime: Any, clock: SteppableClock) -> ClientCredentials:
+    """A fresh API client for the test (the demo client's tokens are not known to tests)."""
+    async with runtime.db.write() as conn:
+        return await clients.create(
+            conn, "storefront", clock.now(), frontend_url="https://shop.example",
+            default_country_code="SE", default_language_code="en",
+        )
+
+
+@pytest.fixture
+def shopper(http: httpx.AsyncClient, credentials: ClientCredentials) -> Shopper:
+    return Shopper(http, credentials)
+
+
+@pytest.fixture
+def statements(runtime: Any) -> Iterator[list[str]]:
+    """Every SQL statement the app sends while the test runs, in order."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)

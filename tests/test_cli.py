@@ -1,0 +1,130 @@
+"""The dtc-api command: help, migrate, demo, clients, schema, and serve as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from dtc_api.cli import main
+
+COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "clients"]
+
+
+def run(*args: str, database_url: str | None = None) -> str:
+    options = ["--database-url", database_url] if database_url else []
+    result = CliRunner().invoke(main, [*options, *args], env={"DTC_LOG_LEVEL": "WARNING"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_help_lists_every_command() -> None:
+    text = run("--help")
+    for command in COMMANDS:
+        assert re.search(rf"^\s+{command}\s+\S", text, re.MULTILINE), command
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "clients create"])
+def test_each_command_explains_itself(command: str) -> None:
+    text = run(*command.split(), "--help")
+    assert "Usage: " in text and len(text.splitlines()) > 4
+
+
+def test_schema_prints_the_sdl() -> None:
+    sdl = run("schema")
+    assert "directive @scope(modes: [SCOPE!]!) on FIELD_DEFINITION" in sdl
+    assert "addItem(item: String!, quantity: Int! = 1): AddItemPayload! @scope" in sdl
+
+
+def test_unknown_setting_fails_loudly() -> None:
+    result = CliRunner().invoke(main, ["migrate"], env={"DTC_DATABSE_URL": "sqlite:///x.db"})
+    assert result.exit_code != 0
+    assert "unknown setting DTC_DATABSE_URL" in result.output
+
+
+def test_clients_create_prints_credentials_once(empty_db_url: str) -> None:
+    out = run("clients", "create", "--name", "web", "--frontend-url", "https://shop.example",
+              "--json", database_url=empty_db_url)
+    credentials = json.loads(out)
+    assert set(credentials) == {"name", "sessionToken", "noSessionToken", "sharedSecret"}
+    assert credentials["name"] == "web"
+    assert len({credentials["sessionToken"], credentials["noSessionToken"],
+                credentials["sharedSecret"]}) == 3
+    again = CliRunner().invoke(main, ["--database-url", empty_db_url, "clients", "create",
+                                      "--name", "web", "--json"])
+    assert again.exit_code != 0
+    assert "exists already" in again.output
+
+
+def test_demo_json_and_migrate(empty_db_url: str) -> None:
+    run("migrate", database_url=empty_db_url)
+    first = json.loads(run("demo", "--json", database_url=empty_db_url))
+    second = json.loads(run("demo", "--json", database_url=empty_db_url))
+    assert first["name"] == second["name"] == "demo"
+    assert first["sessionToken"] != second["sessionToken"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(empty_db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`dtc-api serve --demo` as a real process; yields its URL and printed output."""
+    port = _free_port()
+    out = tmp_path / "serve.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
+    env["DTC_DATABASE_URL"] = empty_db_url
+    with out.open("w") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dtc_api.cli", "serve", "--demo", "--port", str(port)],
+            stdout=stdout, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(out.read_text())
+        yield base, out.read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_serve_demo_prints_a_working_token_and_curl_example(served: tuple[str, str]) -> None:
+    base, printed = served
+    assert f"{base}/graphql" in printed
+    token = re.search(r"demo client session token:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    assert f"curl -s {base}/graphql" in printed and token in printed
+
+    answer = httpx.post(f"{base}/graphql", headers={"authorization": f"Bearer {token}"},
+                        json={"query": "{ session { country { code } } }"}).json()
+    assert answer["data"] == {"session": {"country": {"code": "SE"}}}
+    shopper_token = answer["extensions"]["token"]
+
+    added = httpx.post(
+        f"{base}/graphql", headers={"authorization": f"Bearer {shopper_token}"},
+        json={"query": 'mutation { addItem(item: "1-1") { selection { lines { quantity } } '
+                       "userErrors { message } } }"},
+    ).json()
+    assert added["data"]["addItem"] == {"selection": {"lines": [{"quantity": 1}]},
+                                        "userErrors": []}
+    assert httpx.get(f"{base}/readyz").json() == {"status": "ok"}
