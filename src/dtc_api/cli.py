@@ -75,7 +75,8 @@ def migrate(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the demo client's credentials as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the demo client's credentials as JSON.")
 @click.pass_context
 def demo(ctx: click.Context, as_json: bool) -> None:
     """Load the demo data (idempotent) and print fresh tokens for the API client 'demo'."""

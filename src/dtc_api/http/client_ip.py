@@ -8,7 +8,9 @@ from collections.abc import Sequence
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str | None:
+def client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]
+) -> str | None:
     """Walk X-Forwarded-For from the right while the hop is a trusted proxy.
 
     Anyone can send the header, so it is believed only as far as our own proxies vouch for it.

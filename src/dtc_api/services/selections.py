@@ -116,7 +116,9 @@ async def add_item(
     if granted == current:
         return (line["public_id"] if line else None), errors
     if line:
-        await conn.execute(sa.update(lines).where(lines.c.id == line["id"]).values(quantity=granted))
+        await conn.execute(
+            sa.update(lines).where(lines.c.id == line["id"]).values(quantity=granted)
+        )
         public_id = line["public_id"]
     else:
         public_id = secrets.token_hex(16)
@@ -164,7 +166,9 @@ async def update_line(
         raise invalid(f"line {line_id} not found", "lineId")
     errors: list[UserError] = []
     if quantity > 0:
-        availability = await catalog.item_availability(conn, [line["item_id"]], session["market_id"])
+        availability = await catalog.item_availability(
+            conn, [line["item_id"]], session["market_id"]
+        )
         item, available = availability[line["item_id"]]
         if available is not None and quantity > available:
             errors.append(

@@ -111,7 +111,9 @@ async def _existing_session(
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await conn.execute(
-                sa.update(t.sessions).where(t.sessions.c.id == session["id"]).values(last_seen_at=now)
+                sa.update(t.sessions)
+                .where(t.sessions.c.id == session["id"])
+                .values(last_seen_at=now)
             )
         session["last_seen_at"] = now
     return Principal(client=_client(row), session=session)

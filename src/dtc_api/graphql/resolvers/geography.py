@@ -31,7 +31,7 @@ def resolve_languages(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
 @query.field("markets")
 def resolve_markets(
     _: Any, info: GraphQLResolveInfo, countryCode: list[str] | None = None,
-    id: list[int] | None = None  # noqa: A002 - the argument's name in the schema
+    id: list[int] | None = None
 ) -> list[dict[str, Any]]:
     geography = context(info).geography
     wanted_countries = {c.upper() for c in countryCode} if countryCode is not None else None
@@ -51,7 +51,7 @@ def resolve_markets(
 @query.field("pricelists")
 def resolve_pricelists(
     _: Any, info: GraphQLResolveInfo, countryCodes: list[str] | None = None,
-    id: list[int] | None = None  # noqa: A002 - the argument's name in the schema
+    id: list[int] | None = None
 ) -> list[dict[str, Any]]:
     geography = context(info).geography
     wanted_countries = {c.upper() for c in countryCodes} if countryCodes is not None else None

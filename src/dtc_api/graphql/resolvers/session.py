@@ -59,7 +59,7 @@ async def resolve_set_language(_: Any, info: GraphQLResolveInfo, code: str) -> d
 
 
 @mutation.field("setMarket")
-async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:  # noqa: A002
+async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
     ctx = context(info)
 
     async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
@@ -72,7 +72,7 @@ async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[
 
 
 @mutation.field("setPricelist")
-async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:  # noqa: A002
+async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
     geography = context(info).geography
     return await _session_payload(
         info, lambda conn, session: sessions.set_pricelist(conn, geography, session, id)
