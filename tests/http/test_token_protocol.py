@@ -272,7 +272,11 @@ async def test_no_session_token_reads_without_a_session(
     (SESSION_QUERY, "session"),
     (ADD_ITEM, "addItem"),
     ("{ selection { id } }", "selection"),
-])
+    # the root field hidden behind an alias or a fragment is still the root field
+    ("{ where: session { country { code } } }", "session"),
+    ("{ ... on Query { session { country { code } } } }", "session"),
+    ("{ ...S } fragment S on Query { session { country { code } } }", "session"),
+], ids=["session", "addItem", "selection", "alias", "inline-fragment", "fragment"])
 async def test_no_session_token_is_refused_session_fields(
     http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any, query: str, field: str
 ) -> None:
@@ -460,6 +464,41 @@ async def test_session_mode_answer_carries_token_and_trace_id(
         assert ("userErrors" in payload and payload["userErrors"] != []) is (
             outcome == "userErrors"), answer
     assert_session_extensions(answer, token)
+
+
+SET_LANGUAGE = 'mutation { setLanguage(code: "sv") { userErrors { message } } }'
+
+
+async def test_get_mutation_refusal_carries_the_shopper_token(
+    http: httpx.AsyncClient, credentials: ClientCredentials
+) -> None:
+    token = await start_session(http, credentials)
+
+    response = await http.get(GRAPHQL, params={"query": SET_LANGUAGE},
+                              headers={"authorization": f"Bearer {token}"})
+
+    assert response.status_code == 405
+    answer = response.json()
+    assert "data" not in answer
+    assert_session_extensions(answer, token)
+
+
+async def test_get_mutation_with_the_client_session_token_leaves_no_orphan_session(
+    http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any
+) -> None:
+    before = await count_sessions(runtime)
+
+    response = await http.get(GRAPHQL, params={"query": SET_LANGUAGE},
+                              headers={"authorization": f"Bearer {credentials.session_token}"})
+
+    assert response.status_code == 405
+    answer = response.json()
+    created = await count_sessions(runtime) - before
+    token = answer["extensions"].get("token")
+    # Either nothing was created, or the shopper learns the token of what was.
+    assert (created, token is not None) in {(0, False), (1, True)}, (created, answer)
+    if token is not None:
+        assert await session_row(runtime, token) is not None
 
 
 @pytest.mark.parametrize("query", ["{ nope }", "{ session {"], ids=["validation", "syntax"])

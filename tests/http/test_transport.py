@@ -179,19 +179,13 @@ async def test_post_body_at_the_limit_is_read(
 # -- the document ----------------------------------------------------------------------------
 
 
-async def test_post_syntax_error_as_json(
-    http: httpx.AsyncClient, credentials: ClientCredentials
-) -> None:
-    response = await post_as(http, credentials.no_session_token, {"query": "{ __typename"})
-    assert failure(response, 200).startswith("Syntax Error")
-
-
-async def test_post_syntax_error_as_graphql_response(
-    http: httpx.AsyncClient, credentials: ClientCredentials
+@pytest.mark.parametrize(("accept", "status"), [(JSON, 200), (GRAPHQL_RESPONSE, 400)])
+async def test_post_syntax_error(
+    http: httpx.AsyncClient, credentials: ClientCredentials, accept: str, status: int
 ) -> None:
     response = await post_as(http, credentials.no_session_token, {"query": "{ __typename"},
-                             accept=GRAPHQL_RESPONSE)
-    assert failure(response, 400, GRAPHQL_RESPONSE).startswith("Syntax Error")
+                             accept=accept)
+    assert failure(response, status, accept).startswith("Syntax Error")
 
 
 @pytest.mark.parametrize(("accept", "status"), [(JSON, 200), (GRAPHQL_RESPONSE, 400)])
@@ -200,9 +194,7 @@ async def test_post_unknown_field(
 ) -> None:
     response = await post_as(http, credentials.no_session_token, {"query": "{ nope }"},
                              accept=accept)
-    message = failure(response, status, accept)
-    assert "nope" in message
-    assert message == "Cannot query field 'nope' on type 'Query'."
+    assert failure(response, status, accept).startswith("Cannot query field 'nope'")
 
 
 INTROSPECTION_CHAIN = (
@@ -313,14 +305,17 @@ async def test_get_query_with_variables(
     assert {"code": "SE"} in answer(response, 200)["data"]["countries"]
 
 
-@pytest.mark.parametrize("query", ["mutation{__typename}",
-                                   "query Q { __typename } mutation M { __typename }"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"query": "mutation{__typename}"},
+        {"query": "query Q { __typename } mutation M { __typename }", "operationName": "M"},
+    ],
+    ids=["only-operation", "named-operation"],
+)
 async def test_get_mutation(
-    http: httpx.AsyncClient, credentials: ClientCredentials, query: str
+    http: httpx.AsyncClient, credentials: ClientCredentials, params: dict[str, str]
 ) -> None:
-    params = {"query": query}
-    if "mutation M" in query:
-        params["operationName"] = "M"
     response = await http.get(GRAPHQL, params=params,
                               headers=bearer(credentials.no_session_token))
     assert failure(response, 405) == "A mutation cannot be sent with GET: use POST"
@@ -442,6 +437,7 @@ async def test_resolver_failure_is_masked(
     assert body["data"] is None
     [error] = body["errors"]
     assert error["message"] == "Internal server error"
+    assert error["path"] == ["addItem"]
     trace_id = error["extensions"]["traceId"]
     assert isinstance(trace_id, str) and trace_id
     assert body["extensions"]["traceId"] == trace_id

@@ -24,6 +24,7 @@ from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import DocumentCache
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
 from dtc_api.services import sessions
+from dtc_api.services.geography import Geography
 from dtc_api.services.runtime import Runtime
 
 log = logging.getLogger("dtc_api.http")
@@ -83,11 +84,11 @@ class GraphQLEndpoint:
                                {"Allow": "GET, POST"})
         query, variables, operation_name = _check_params(params)
 
-        principal = await self._authenticate(request)
+        geography = await self.runtime.geography.get()
+        principal = await self._authenticate(request, geography)
         if principal is None:
             status = 200 if media_type == JSON else 401
             return _respond({"errors": [{"message": UNAUTHORIZED}]}, status, media_type)
-        geography = await self.runtime.geography.get()
         extensions: dict[str, Any] = {"traceId": trace_id}
         if principal.session_mode:
             extensions = {"token": principal.token, "traceId": trace_id}
@@ -154,12 +155,13 @@ class GraphQLEndpoint:
         except orjson.JSONDecodeError as error:
             raise RequestError(400, f"Request body is not valid JSON: {error.msg}") from None
 
-    async def _authenticate(self, request: Request) -> sessions.Principal | None:
+    async def _authenticate(
+        self, request: Request, geography: Geography
+    ) -> sessions.Principal | None:
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             return None
-        geography = await self.runtime.geography.get()
         return await sessions.authenticate(
             self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
             token.strip(), request.headers.get("x-shared-secret"),
