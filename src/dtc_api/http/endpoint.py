@@ -87,8 +87,10 @@ class GraphQLEndpoint:
         geography = await self.runtime.geography.get()
         principal = await self._authenticate(request, geography)
         if principal is None:
-            status = 200 if media_type == JSON else 401
-            return _respond({"errors": [{"message": UNAUTHORIZED}]}, status, media_type)
+            if media_type == JSON:  # Centra answers 200; storefronts read the message
+                return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)
+            return _respond({"errors": [{"message": UNAUTHORIZED}]}, 401, media_type,
+                            {"WWW-Authenticate": "Bearer"})
         extensions: dict[str, Any] = {"traceId": trace_id}
         if principal.session_mode:
             extensions = {"token": principal.token, "traceId": trace_id}
@@ -102,8 +104,12 @@ class GraphQLEndpoint:
         operation = prepared.operation(operation_name)
         if operation is not None:
             if request.method == "GET" and operation.type != "query":
-                raise RequestError(405, f"A {operation.type} cannot be sent with GET: use POST",
-                                   {"Allow": "POST"})
+                return _respond(
+                    {"errors": [{"message": f"A {operation.type} cannot be sent with GET: "
+                                            "use POST"}],
+                     "extensions": extensions},
+                    405, media_type, {"Allow": "POST"},
+                )
             refused = self._refused(operation.type, operation.root_fields, principal.modes)
             if refused:
                 return _respond(
