@@ -119,7 +119,9 @@ def clock() -> SteppableClock:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5)
+    # Cheap argon2 parameters: the cost is not what the tests are about.
+    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                    argon2_time_cost=1)
 
 
 @pytest.fixture

@@ -55,6 +55,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await runtime.hasher.warm_up()
         jobs = asyncio.create_task(loop.run_forever(runtime)) if run_jobs else None
         try:
             yield

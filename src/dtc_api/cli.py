@@ -18,6 +18,9 @@ from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
 
 
+DEMO_PASSWORD_POLICY = {"DTC_PASSWORD_MIN_LENGTH": "6", "DTC_PASSWORD_REJECT_COMMON": "false"}
+
+
 def _settings(ctx: click.Context) -> Settings:
     try:
         return Settings.from_env(database_url=ctx.obj["database_url"])
@@ -115,6 +118,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
     sys.stdout.flush()
     # Worker processes build their settings from the environment.
     os.environ["DTC_DATABASE_URL"] = settings.database_url
+    if with_demo:
+        # The documented examples use the password "secret"; outside the demo it would be
+        # refused as too short and too common.
+        for name, value in DEMO_PASSWORD_POLICY.items():
+            if os.environ.setdefault(name, value) == value:
+                click.echo(f"demo: {name}={value}")
     os.environ["DTC_RUN_JOBS"] = "false" if no_worker else "true"
     uvicorn.run(
         "dtc_api.app:create_app_from_env",

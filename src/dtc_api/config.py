@@ -72,6 +72,20 @@ class Settings:
     job_interval: float = 60.0
     # Run the background jobs inside `serve` (off with --no-worker).
     run_jobs: bool = True
+    # Password policy (OWASP ASVS: length, no composition rules, no known-common passwords).
+    password_min_length: int = 8
+    password_max_length: int = 256
+    password_reject_common: bool = True
+    # argon2id cost, OWASP's minimum by default: 19 MiB, 2 passes, 1 lane.
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    # Hashes computed at once per process; more queue instead of exhausting memory and CPU.
+    hash_concurrency: int = max(1, os.cpu_count() or 1)
+    # Login throttling: attempts per client IP per minute, and the per-account backoff.
+    login_ip_limit: int = 10
+    login_free_failures: int = 5
+    login_max_backoff: int = 900
 
     # name of the environment variable -> (field, parser)
     _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -93,6 +107,16 @@ class Settings:
         "DTC_DB_POOL_SIZE": ("db_pool_size", int),
         "DTC_JOB_INTERVAL": ("job_interval", float),
         "DTC_RUN_JOBS": ("run_jobs", _bool),
+        "DTC_PASSWORD_MIN_LENGTH": ("password_min_length", int),
+        "DTC_PASSWORD_MAX_LENGTH": ("password_max_length", int),
+        "DTC_PASSWORD_REJECT_COMMON": ("password_reject_common", _bool),
+        "DTC_ARGON2_MEMORY_KIB": ("argon2_memory_kib", int),
+        "DTC_ARGON2_TIME_COST": ("argon2_time_cost", int),
+        "DTC_ARGON2_PARALLELISM": ("argon2_parallelism", int),
+        "DTC_HASH_CONCURRENCY": ("hash_concurrency", int),
+        "DTC_LOGIN_IP_LIMIT": ("login_ip_limit", int),
+        "DTC_LOGIN_FREE_FAILURES": ("login_free_failures", int),
+        "DTC_LOGIN_MAX_BACKOFF": ("login_max_backoff", int),
     }
 
     @classmethod
@@ -124,7 +148,10 @@ class Settings:
             raise ConfigError("DTC_LOG_FORMAT must be 'json' or 'console'")
         for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "max_body_bytes",
                      "max_query_tokens", "max_query_depth", "max_aliases",
-                     "document_cache_size", "db_pool_size"):
+                     "document_cache_size", "db_pool_size", "password_min_length",
+                     "password_max_length", "argon2_memory_kib", "argon2_time_cost",
+                     "argon2_parallelism", "hash_concurrency", "login_ip_limit",
+                     "login_max_backoff"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
 

@@ -59,6 +59,7 @@ async def create(
     *,
     frontend_url: str | None = None,
     retain_session_after_logout: bool = False,
+    require_old_password: bool = False,
     default_country_code: str | None = None,
     default_language_code: str | None = None,
 ) -> ClientCredentials:
@@ -75,6 +76,7 @@ async def create(
             name=name,
             frontend_url=frontend_url,
             retain_session_after_logout=retain_session_after_logout,
+            require_old_password=require_old_password,
             default_country_code=default_country_code,
             default_language_code=default_language_code,
             created_at=now,

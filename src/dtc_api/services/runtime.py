@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from dtc_api.clock import Clock
 from dtc_api.config import Settings
 from dtc_api.services.geography import GeographyCache
+from dtc_api.services.passwords import Hasher, PasswordPolicy
 from dtc_api.services.selections import SelectionPolicy
 from dtc_api.services.sessions import SessionPolicy
+from dtc_api.services.throttle import LoginThrottle
 from dtc_api.store.db import Database
 
 
@@ -21,6 +23,9 @@ class Runtime:
     geography: GeographyCache
     session_policy: SessionPolicy
     selection_policy: SelectionPolicy
+    hasher: Hasher
+    password_policy: PasswordPolicy
+    login_throttle: LoginThrottle
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
@@ -35,4 +40,11 @@ class Runtime:
                 max_age=dt.timedelta(seconds=settings.session_max_age),
             ),
             selection_policy=SelectionPolicy(ttl=dt.timedelta(seconds=settings.selection_ttl)),
+            hasher=Hasher(settings.argon2_memory_kib, settings.argon2_time_cost,
+                          settings.argon2_parallelism, settings.hash_concurrency),
+            password_policy=PasswordPolicy(settings.password_min_length,
+                                           settings.password_max_length,
+                                           settings.password_reject_common),
+            login_throttle=LoginThrottle(settings.login_ip_limit, settings.login_free_failures,
+                                         settings.login_max_backoff),
         )

@@ -30,6 +30,7 @@ _CLIENT_COLUMNS = [
     t.api_clients.c.shared_secret_hash,
     t.api_clients.c.frontend_url,
     t.api_clients.c.retain_session_after_logout,
+    t.api_clients.c.require_old_password,
     t.api_clients.c.default_country_code,
     t.api_clients.c.default_language_code,
 ]
@@ -84,6 +85,8 @@ async def authenticate(
             return None
     if principal.session_mode:
         principal.modes.add("SESSION")
+        if principal.session["customer_id"] is not None:  # type: ignore[index]
+            principal.modes.add("LOGGED_IN")
         if shared_secret is not None and tokens.matches(
             shared_secret, principal.client["shared_secret_hash"]
         ):
@@ -152,6 +155,7 @@ def _client(row: Any) -> dict[str, Any]:
         "shared_secret_hash": row["shared_secret_hash"],
         "frontend_url": row["frontend_url"],
         "retain_session_after_logout": row["retain_session_after_logout"],
+        "require_old_password": row["require_old_password"],
         "default_country_code": row["default_country_code"],
         "default_language_code": row["default_language_code"],
     }
@@ -182,6 +186,7 @@ async def create(
         "market_id": market_id,
         "pricelist_id": pricelist_id,
         "selection_id": None,
+        "customer_id": None,
         "created_at": now,
         "last_seen_at": now,
     }
@@ -288,7 +293,8 @@ def view(geography: Geography, session: dict[str, Any]) -> dict[str, Any]:
         "country": geography.country(session["country_code"], language),
         "countryState": geography.state(session["country_code"], session["state_code"]),
         "language": geography.language(language),
-        "loggedIn": None,
+        # Loaded by the Session.loggedIn resolver, only when selected.
+        "loggedIn": session["customer_id"],
         "market": geography.market(session["market_id"]),
         "pricelist": geography.pricelist(session["pricelist_id"]),
     }

@@ -222,6 +222,8 @@ api_clients = sa.Table(
     sa.Column("shared_secret_hash", TOKEN_HASH, nullable=True),
     sa.Column("frontend_url", sa.String(500), nullable=True),
     sa.Column("retain_session_after_logout", sa.Boolean, nullable=False, default=False),
+    sa.Column("require_old_password", sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
     sa.Column("default_country_code", sa.ForeignKey("countries.code"), nullable=True),
     sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
     _created(),
@@ -265,4 +267,194 @@ sessions = sa.Table(
               nullable=True, index=True),
     _created(),
     sa.Column("last_seen_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              nullable=True, index=True),
+)
+
+# --- customers (accounts) -------------------------------------------------------------------
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # As given (normalised by email-validator); email_key is its lower-cased lookup form.
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False, index=True),
+    # False for customers created implicitly (guest orders, subscriptions): no login.
+    sa.Column("registered", sa.Boolean, nullable=False, default=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("password_changed_at", UTCDateTime(), nullable=True),
+    sa.Column("first_name", sa.String(200), nullable=True),
+    sa.Column("last_name", sa.String(200), nullable=True),
+    sa.Column("cell_phone_number", sa.String(50), nullable=True),
+    sa.Column("phone_number", sa.String(50), nullable=True),
+    sa.Column("fax_number", sa.String(50), nullable=True),
+    sa.Column("website_url", sa.String(500), nullable=True),
+    sa.Column("company_name", sa.String(200), nullable=True),
+    sa.Column("vat_number", sa.String(50), nullable=True),
+    sa.Column("attention", sa.String(200), nullable=True),
+    sa.Column("address1", sa.String(300), nullable=True),
+    sa.Column("address2", sa.String(300), nullable=True),
+    sa.Column("city", sa.String(200), nullable=True),
+    sa.Column("zip_code", sa.String(30), nullable=True),
+    sa.Column("state_or_province", sa.String(200), nullable=True),
+    sa.Column("state_code", sa.String(10), nullable=True),
+    sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=True),
+    sa.Column("gender", sa.String(10), nullable=True),
+    sa.Column("birthdate", sa.Date, nullable=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
+    # The selection a logged-out customer left behind, merged back at the next login.
+    sa.Column("selection_id", sa.ForeignKey("selections.id", ondelete="SET NULL"),
+              nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    # One registered account per e-mail; non-registered profiles may share it (as in Centra).
+    sa.Index("uq_customers_registered_email_key", "email_key", unique=True,
+             sqlite_where=sa.text("registered"), postgresql_where=sa.text("registered")),
+)
+
+customer_consents = sa.Table(
+    "customer_consents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("key", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("version", sa.String(50), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("consented", sa.Boolean, nullable=False),
+    sa.Column("language_code", sa.String(16), nullable=True),
+    _created(),
+)
+
+customer_dynamic_attributes = sa.Table(
+    "customer_dynamic_attributes",
+    metadata,
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("attribute_type_id", sa.ForeignKey("attribute_types.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("element_key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+customer_mapped_attributes = sa.Table(
+    "customer_mapped_attributes",
+    metadata,
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("attribute_type_id", sa.ForeignKey("attribute_types.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("mapped_attribute_id", sa.ForeignKey("mapped_attributes.id", ondelete="CASCADE"),
+              nullable=False),
+)
+
+wishlists = sa.Table(
+    "wishlists",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    _created(),
+    sa.Index("uq_wishlists_default", "customer_id", unique=True,
+             sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
+)
+
+wishlist_items = sa.Table(
+    "wishlist_items",
+    metadata,
+    sa.Column("wishlist_id", sa.ForeignKey("wishlists.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    _created(),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("number", sa.Integer, nullable=False, unique=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="SET NULL"),
+              nullable=True, index=True),
+    sa.Column("order_date", UTCDateTime(), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=True),
+    sa.Column("state_code", sa.String(10), nullable=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=True),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=True),
+    sa.Column("currency_id", sa.ForeignKey("currencies.id"), nullable=False),
+    # Addresses as they were when ordered: {"firstName": ..., "country": "SE", ...}
+    sa.Column("billing_address", sa.JSON, nullable=True),
+    sa.Column("shipping_address", sa.JSON, nullable=True),
+    # Total rows as ordered: [{"type": "ITEMS_SUBTOTAL", "minor": 59800}, ...]
+    sa.Column("totals", sa.JSON, nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    _created(),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
+    sa.Column("line_value_minor", sa.BigInteger, nullable=False),
+)
+
+subscription_contracts = sa.Table(
+    "subscription_contracts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=True),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=False),
+    sa.Column("shipping_address", sa.JSON, nullable=False),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+newsletter_subscriptions = sa.Table(
+    "newsletter_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email_key", sa.String(320), nullable=False, index=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="SET NULL"),
+              nullable=True, index=True),
+    sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    _created(),
+)
+
+# --- throttling -------------------------------------------------------------------------------
+
+rate_limit_hits = sa.Table(
+    "rate_limit_hits",
+    metadata,
+    # e.g. "login:ip:203.0.113.7"; windows are fixed and start at multiples of their length.
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("window_start", UTCDateTime(), primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    # Keyed by the e-mail as typed (lower-cased), registered or not, so that an unknown
+    # address is throttled exactly like a known one.
+    sa.Column("email_key", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
 )

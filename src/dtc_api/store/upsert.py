@@ -15,12 +15,15 @@ async def upsert(
     table: sa.Table,
     rows: Sequence[dict[str, Any]],
     keys: Sequence[str],
+    *,
+    update: bool = True,
 ) -> None:
-    """Insert ``rows``; where one with the same ``keys`` exists, overwrite its other columns."""
+    """Insert ``rows``; where one with the same ``keys`` exists, overwrite its other columns
+    (or, with ``update=False``, leave it as it is)."""
     if not rows:
         return
     insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
-    changed = {name: insert.excluded[name] for name in rows[0] if name not in keys}
+    changed = {name: insert.excluded[name] for name in rows[0] if name not in keys and update}
     statement = (
         insert.on_conflict_do_update(index_elements=list(keys), set_=changed)
         if changed

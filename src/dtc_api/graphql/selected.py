@@ -1,0 +1,29 @@
+"""Which fields an operation selects below the current one (fragments expanded)."""
+
+from __future__ import annotations
+
+from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
+from graphql.language import SelectionSetNode
+
+
+def subfields(info: GraphQLResolveInfo) -> set[str]:
+    names: set[str] = set()
+    for node in info.field_nodes:
+        _collect(node.selection_set, info, names, set())
+    return names
+
+
+def _collect(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo,
+             names: set[str], seen: set[str]) -> None:
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.add(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            _collect(selection.selection_set, info, names, seen)
+        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+            seen.add(selection.name.value)
+            fragment = info.fragments.get(selection.name.value)
+            if fragment is not None:
+                _collect(fragment.selection_set, info, names, seen)

@@ -1,0 +1,117 @@
+"""Login and logout: throttling, password checks, session rotation, selection hand-over."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.services import customers, profile, sessions, throttle
+from dtc_api.services.errors import DomainError, UserError
+from dtc_api.services.passwords import Hasher
+from dtc_api.services.runtime import Runtime
+from dtc_api.services.sessions import Principal
+from dtc_api.store import tables as t
+
+# One message for an unknown e-mail and a wrong password, so the answer does not tell
+# whether an account exists.
+WRONG_CREDENTIALS = "wrong e-mail or password"
+MAX_EMAIL_INPUT = 320
+
+
+def _refused(message: str) -> DomainError:
+    return DomainError(UserError(message, ()))
+
+
+async def login(runtime: Runtime, principal: Principal, email: str, password: str,
+                client_ip: str | None, hasher: Hasher) -> int:
+    """Log the session in; returns the customer id. The session token is rotated."""
+    now = runtime.clock.now()
+    key = profile.email_key(email.strip())[:MAX_EMAIL_INPUT]
+    limits = runtime.login_throttle
+    # Limits are checked before the password hash is computed: a throttled guess costs
+    # almost nothing and learns nothing.
+    async with runtime.db.write() as conn:
+        if client_ip is not None:
+            hits = await throttle.hit(conn, f"login:ip:{client_ip}", dt.timedelta(minutes=1), now)
+            if hits > limits.ip_limit:
+                raise _refused("too many login attempts from this address: "
+                               "try again in a minute")
+        wait = await throttle.claim_login_attempt(conn, limits, key, now)
+    if wait:
+        raise _refused(f"too many failed login attempts: try again in {wait} seconds")
+    async with runtime.db.read() as conn:
+        customer = await customers.find_registered(conn, key)
+    stored = customer["password_hash"] if customer else None
+    if not await hasher.verify(stored, password) or customer is None:
+        raise _refused(WRONG_CREDENTIALS)
+    rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
+    async with runtime.db.write() as conn:
+        await throttle.clear_login_failures(conn, key)
+        if rehash is not None:
+            await customers.set_password_hash(conn, customer["id"], rehash)
+        session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
+        principal.session = session
+        await _take_saved_selection(conn, session, customer["id"], now)
+        await sessions.update(conn, session, customer_id=customer["id"])
+        await sessions.rotate_token(conn, principal)
+    return int(customer["id"])
+
+
+async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
+                                customer_id: int, now: dt.datetime) -> None:
+    """Bring back the selection the customer left at their last logout, merged with the
+    shopper's current one ("logging in will not reset the state of the selection")."""
+    saved = await conn.scalar(
+        sa.select(t.customers.c.selection_id).where(t.customers.c.id == customer_id)
+    )
+    if saved is None:
+        return
+    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
+                       .values(selection_id=None))
+    current = session["selection_id"]
+    if current is None or current == saved:
+        await sessions.update(conn, session, selection_id=saved)
+        return
+    lines = t.selection_lines
+    current_lines = {
+        row.item_id: row for row in await conn.execute(
+            sa.select(lines.c.id, lines.c.item_id, lines.c.quantity)
+            .where(lines.c.selection_id == current))
+    }
+    for row in await conn.execute(
+        sa.select(lines.c.id, lines.c.item_id, lines.c.quantity).where(lines.c.selection_id == saved)
+    ):
+        mine = current_lines.get(row.item_id)
+        if mine is None:
+            await conn.execute(sa.update(lines).where(lines.c.id == row.id)
+                               .values(selection_id=current))
+        else:
+            await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
+                               .values(quantity=mine.quantity + row.quantity))
+    await conn.execute(sa.delete(t.selections).where(t.selections.c.id == saved))
+    await conn.execute(sa.update(t.selections).where(t.selections.c.id == current)
+                       .values(updated_at=now))
+
+
+async def logout(conn: AsyncConnection, principal: Principal) -> None:
+    """End the login. Without "retain session after logout" the selection leaves with the
+    customer (and comes back at their next login); the session starts empty."""
+    session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
+    principal.session = session
+    customer_id = session["customer_id"]
+    if customer_id is not None and not principal.client["retain_session_after_logout"]:
+        await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
+                           .values(selection_id=session["selection_id"]))
+        await sessions.update(conn, session, selection_id=None)
+    await sessions.update(conn, session, customer_id=None)
+    await sessions.rotate_token(conn, principal)
+
+
+async def revoke_other_sessions(conn: AsyncConnection, customer_id: int, keep_session_id: int
+                                ) -> int:
+    result = await conn.execute(sa.delete(t.sessions).where(
+        t.sessions.c.customer_id == customer_id, t.sessions.c.id != keep_session_id))
+    return result.rowcount or 0

@@ -1,0 +1,165 @@
+"""Customer accounts: registration and profile updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.services import profile
+from dtc_api.services.errors import DomainError, UserError
+from dtc_api.services.geography import Geography
+from dtc_api.services.passwords import Hasher, PasswordPolicy
+from dtc_api.store import tables as t
+
+GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
+EMAIL_TAKEN = "an account with this e-mail address exists already"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registration that passed validation; ``password_hash`` is computed outside any
+    transaction, since hashing takes tens of milliseconds."""
+
+    columns: dict[str, Any]
+    attributes: profile.AttributeChanges
+    consents: list[dict[str, Any]]
+
+
+async def registered_id(conn: AsyncConnection, key: str) -> int | None:
+    return await conn.scalar(
+        sa.select(t.customers.c.id).where(t.customers.c.email_key == key, t.customers.c.registered)
+    )
+
+
+async def validate_registration(
+    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy,
+    data: Mapping[str, Any], language_code: str | None,
+) -> Registration:
+    path = ("input",)
+    address = profile.address(geography, data["billingAddress"], (*path, "billingAddress"),
+                              register=True)
+    errors = list(address.errors)
+    errors += policy.problems(data["password"], address.columns.get("email"), (*path, "password"))
+    attributes = await profile.attributes(conn, data.get("customAttributes"),
+                                          (*path, "customAttributes"))
+    consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
+    errors += attributes.errors + consent_errors
+    if not errors and await registered_id(conn, address.columns["email_key"]) is not None:
+        errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+    if errors:
+        raise DomainError(*errors)
+    columns = {**address.columns, "gender": data.get("gender"), "language_code": language_code}
+    return Registration(columns, attributes, consents)
+
+
+async def register(
+    conn: AsyncConnection, registration: Registration, password_hash: str, now: dt.datetime
+) -> int:
+    """Create the account; a concurrent registration of the same e-mail loses with a userError."""
+    try:
+        async with conn.begin_nested():
+            customer_id = (await conn.execute(
+                sa.insert(t.customers).values(
+                    **registration.columns, registered=True, password_hash=password_hash,
+                    password_changed_at=now, created_at=now, updated_at=now,
+                ).returning(t.customers.c.id)
+            )).scalar_one()
+    except IntegrityError:
+        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+    await profile.save_attributes(conn, customer_id, registration.attributes)
+    await profile.save_consents(conn, customer_id, registration.consents,
+                                registration.columns["language_code"], now)
+    return int(customer_id)
+
+
+async def find_registered(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
+    row = (await conn.execute(
+        sa.select(t.customers).where(t.customers.c.email_key == key, t.customers.c.registered)
+    )).mappings().first()
+    return dict(row) if row else None
+
+
+async def get(conn: AsyncConnection, customer_id: int) -> dict[str, Any]:
+    row = (await conn.execute(
+        sa.select(t.customers).where(t.customers.c.id == customer_id)
+    )).mappings().one()
+    return dict(row)
+
+
+@dataclass(frozen=True)
+class Update:
+    columns: dict[str, Any]
+    attributes: profile.AttributeChanges
+    consents: list[dict[str, Any]]
+    new_password: str | None
+
+
+async def validate_update(
+    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy, hasher: Hasher,
+    customer: dict[str, Any], data: Mapping[str, Any], require_old_password: bool,
+) -> Update:
+    path = ("input",)
+    errors: list[UserError] = []
+    columns: dict[str, Any] = {}
+    if data.get("billingAddress") is not None:
+        address = profile.address(geography, data["billingAddress"], (*path, "billingAddress"),
+                                  register=False, current_country=customer["country_code"])
+        errors += address.errors
+        columns.update(address.columns)
+        key = columns.get("email_key")
+        if key and key != customer["email_key"]:
+            other = await registered_id(conn, key)
+            if other is not None and other != customer["id"]:
+                errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+    if "gender" in data:
+        columns["gender"] = data["gender"]
+    new_password = data.get("password")
+    if new_password is not None:
+        email = columns.get("email", customer["email"])
+        errors += policy.problems(new_password, email, (*path, "password"))
+        old = data.get("oldPassword")
+        if old is None and require_old_password:
+            errors.append(UserError("oldPassword is required to change the password",
+                                    (*path, "oldPassword")))
+        elif old is not None and not await hasher.verify(customer["password_hash"], old):
+            errors.append(UserError("oldPassword is wrong", (*path, "oldPassword")))
+    attributes = await profile.attributes(conn, data.get("customAttributes"),
+                                          (*path, "customAttributes"))
+    consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
+    errors += attributes.errors + consent_errors
+    if errors:
+        raise DomainError(*errors)
+    return Update(columns, attributes, consents, new_password)
+
+
+async def apply_update(
+    conn: AsyncConnection, customer: dict[str, Any], update: Update,
+    password_hash: str | None, now: dt.datetime,
+) -> None:
+    columns = {**update.columns, "updated_at": now}
+    if password_hash is not None:
+        columns.update(password_hash=password_hash, password_changed_at=now)
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                sa.update(t.customers).where(t.customers.c.id == customer["id"]).values(**columns)
+            )
+    except IntegrityError:
+        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+    await profile.save_attributes(conn, customer["id"], update.attributes)
+    await profile.save_consents(conn, customer["id"], update.consents,
+                                customer["language_code"], now)
+
+
+async def set_password_hash(conn: AsyncConnection, customer_id: int, password_hash: str) -> None:
+    """Store a rehash of an unchanged password (new cost parameters)."""
+    await conn.execute(
+        sa.update(t.customers).where(t.customers.c.id == customer_id)
+        .values(password_hash=password_hash)
+    )

@@ -1,0 +1,55 @@
+"""Dates in the PHP-style formats Centra's API takes (`Y-m-d`, `Y-m-dTH:i:sP`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+_CODES = {
+    "d": lambda d: f"{d.day:02d}",
+    "j": lambda d: str(d.day),
+    "D": lambda d: d.strftime("%a"),
+    "l": lambda d: d.strftime("%A"),
+    "N": lambda d: str(d.isoweekday()),
+    "m": lambda d: f"{d.month:02d}",
+    "n": lambda d: str(d.month),
+    "M": lambda d: d.strftime("%b"),
+    "F": lambda d: d.strftime("%B"),
+    "Y": lambda d: f"{d.year:04d}",
+    "y": lambda d: f"{d.year % 100:02d}",
+    "H": lambda d: f"{getattr(d, 'hour', 0):02d}",
+    "G": lambda d: str(getattr(d, "hour", 0)),
+    "i": lambda d: f"{getattr(d, 'minute', 0):02d}",
+    "s": lambda d: f"{getattr(d, 'second', 0):02d}",
+    "P": lambda d: _offset(d, ":"),
+    "O": lambda d: _offset(d, ""),
+    "U": lambda d: str(int(d.timestamp())) if isinstance(d, dt.datetime) else "",
+}
+
+
+def _offset(value: dt.date, separator: str) -> str:
+    offset = value.utcoffset() if isinstance(value, dt.datetime) else None
+    minutes = int((offset or dt.timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{separator}{minutes:02d}"
+
+
+def php_format(value: dt.date, fmt: str) -> str:
+    """Format like PHP's date(); a backslash escapes the next character.
+
+    `T` is written as a literal "T" (not PHP's time-zone abbreviation) so that Centra's
+    default `Y-m-dTH:i:sP` gives ISO 8601, which is what that default is meant to produce.
+    """
+    out = []
+    escaped = False
+    for char in fmt:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in _CODES:
+            out.append(_CODES[char](value))
+        else:
+            out.append(char)
+    return "".join(out)
