@@ -78,8 +78,8 @@ async def resolve_register(_: Any, info: GraphQLResolveInfo, input: dict[str, An
                 await sessions.rotate_token(conn, ctx.principal)
     except DomainError as refused:
         return {"loggedIn": None, "userErrors": user_errors(info, refused.errors)}
-    logged_in = await load_customer(info, customer_id) if input["loginOnSuccess"] else None
-    return {"loggedIn": logged_in, "userErrors": []}
+    # Resolved by CustomerRegisterPayload.loggedIn when selected.
+    return {"loggedIn": customer_id if input["loginOnSuccess"] else None, "userErrors": []}
 
 
 @mutation.field("login")
@@ -166,9 +166,11 @@ async def resolve_remove_wishlist_item(_: Any, info: GraphQLResolveInfo, display
 
 # Payload fields that carry a customer id and load the customer only when selected.
 login_payload = ObjectType("LoginPayload")
+register_payload = ObjectType("CustomerRegisterPayload")
 update_payload = ObjectType("CustomerUpdatePayload")
 
 
+@register_payload.field("loggedIn")
 @login_payload.field("loggedIn")
 async def resolve_login_customer(payload: dict[str, Any], info: GraphQLResolveInfo
                                  ) -> dict[str, Any] | None:
@@ -224,4 +226,4 @@ contract_type.set_field("createdAt", _date_field("createdAt"))
 contract_type.set_field("updatedAt", _date_field("updatedAt"))
 
 bindables = [query, mutation, session_type, customer_type, wishlist_type, order_type,
-             newsletter_type, contract_type, login_payload, update_payload]
+             newsletter_type, contract_type, login_payload, register_payload, update_payload]
