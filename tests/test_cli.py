@@ -128,3 +128,11 @@ def test_serve_demo_prints_a_working_token_and_curl_example(served: tuple[str, s
     assert added["data"]["addItem"] == {"selection": {"lines": [{"quantity": 1}]},
                                         "userErrors": []}
     assert httpx.get(f"{base}/readyz").json() == {"status": "ok"}
+
+
+def test_clients_create_refuses_an_unknown_default_country(empty_db_url: str) -> None:
+    result = CliRunner().invoke(main, ["--database-url", empty_db_url, "clients", "create",
+                                       "--name", "web", "--default-country", "ZZ"])
+    assert result.exit_code == 1
+    assert "country ZZ not found" in result.output
+    assert "Traceback" not in result.output

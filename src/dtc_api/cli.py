@@ -17,7 +17,6 @@ from dtc_api.services.errors import DomainError
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
 
-
 DEMO_PASSWORD_POLICY = {"DTC_PASSWORD_MIN_LENGTH": "6", "DTC_PASSWORD_REJECT_COMMON": "false"}
 
 
@@ -124,7 +123,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
         for name, value in DEMO_PASSWORD_POLICY.items():
             if os.environ.setdefault(name, value) == value:
                 click.echo(f"demo: {name}={value}")
-    os.environ["DTC_RUN_JOBS"] = "false" if no_worker else "true"
+    os.environ["DTC_RUN_JOBS"] = "true" if settings.run_jobs and not no_worker else "false"
     uvicorn.run(
         "dtc_api.app:create_app_from_env",
         factory=True,

@@ -86,6 +86,9 @@ class Settings:
     login_ip_limit: int = 10
     login_free_failures: int = 5
     login_max_backoff: int = 900
+    # New shopper sessions per client IP per minute (front-ends that render on a server must
+    # list themselves in DTC_TRUSTED_PROXIES and forward the shopper's IP).
+    session_ip_limit: int = 300
 
     # name of the environment variable -> (field, parser)
     _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -117,6 +120,7 @@ class Settings:
         "DTC_LOGIN_IP_LIMIT": ("login_ip_limit", int),
         "DTC_LOGIN_FREE_FAILURES": ("login_free_failures", int),
         "DTC_LOGIN_MAX_BACKOFF": ("login_max_backoff", int),
+        "DTC_SESSION_IP_LIMIT": ("session_ip_limit", int),
     }
 
     @classmethod
@@ -146,12 +150,14 @@ class Settings:
     def check(self) -> None:
         if self.log_format not in {"json", "console"}:
             raise ConfigError("DTC_LOG_FORMAT must be 'json' or 'console'")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ConfigError("DTC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "max_body_bytes",
                      "max_query_tokens", "max_query_depth", "max_aliases",
                      "document_cache_size", "db_pool_size", "password_min_length",
                      "password_max_length", "argon2_memory_kib", "argon2_time_cost",
                      "argon2_parallelism", "hash_concurrency", "login_ip_limit",
-                     "login_max_backoff"):
+                     "login_max_backoff", "session_ip_limit", "job_interval"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
 

@@ -265,3 +265,26 @@ async def test_selection_expires_after_seven_days_without_change(
     }
     payload = await add(shopper, "2-1")  # a new selection starts
     assert [line["item"]["id"] for line in payload["selection"]["lines"]] == ["2-1"]
+
+
+async def test_add_item_without_a_price_in_the_pricelist_is_refused(
+    shopper: Shopper, runtime: Any
+) -> None:
+    import sqlalchemy as sa
+
+    from dtc_api.store import tables as t
+
+    async with runtime.db.write() as conn:
+        await conn.execute(sa.delete(t.display_item_prices).where(
+            t.display_item_prices.c.display_item_id == 4, t.display_item_prices.c.pricelist_id == 1))
+    payload = await add(shopper, "4-1", 3)
+    assert payload["line"] is None
+    assert payload["userErrors"][0]["__typename"] == "UnavailableItem"
+    assert payload["userErrors"][0]["availableQuantity"] == 0
+    assert payload["selection"]["lines"] == []
+    # Still sold in Germany: added there, then removed when the shopper moves to Sweden.
+    await shopper.gql(SET_COUNTRY, {"country": "DE"})
+    assert (await add(shopper, "4-1"))["userErrors"] == []
+    moved = (await shopper.gql(SET_COUNTRY, {"country": "SE"}))["setCountryState"]
+    assert moved["selection"]["lines"] == []
+    assert moved["userErrors"][0]["item"] == {"id": "4-1"}

@@ -50,6 +50,11 @@ class Limits:
     max_tokens: int
     max_depth: int
     max_aliases: int
+    # Validation compares every pair of fields with one response key (OverlappingFields…),
+    # so a key repeated hundreds of times costs seconds: refuse that before validating.
+    max_repeats: int = 10
+    # Whitespace and comments are not tokens; this bounds what a cached document holds.
+    max_length: int = 100_000
 
 
 class DocumentCache:
@@ -77,6 +82,9 @@ class DocumentCache:
 
 
 def prepare(schema: GraphQLSchema, query: str, limits: Limits) -> Prepared:
+    if len(query) > limits.max_length:
+        return Prepared(None, (GraphQLError(
+            f"The query is longer than {limits.max_length} characters."),), syntax_error=True)
     try:
         document = parse(query, no_location=False, max_tokens=limits.max_tokens)
     except GraphQLError as error:
@@ -103,10 +111,15 @@ def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
                     f"Query depth {depth} exceeds the limit of {limits.max_depth}.",
                     definition,
                 ))
-    aliases = measure.aliases(document)
+    aliases, repeated = measure.aliases_and_repeats(document)
     if aliases > limits.max_aliases:
         errors.append(GraphQLError(
             f"The document uses {aliases} aliases; the limit is {limits.max_aliases}."
+        ))
+    if repeated[1] > limits.max_repeats:
+        errors.append(GraphQLError(
+            f"{repeated[0]} is selected {repeated[1]} times in one selection set; "
+            f"the limit is {limits.max_repeats}."
         ))
     return errors
 
@@ -138,19 +151,31 @@ class _Measure:
         return self._fragment_depth[name]
 
     @staticmethod
-    def aliases(document: DocumentNode) -> int:
+    def aliases_and_repeats(document: DocumentNode) -> tuple[int, tuple[str, int]]:
+        """The number of aliases, and the response key (or fragment) repeated most often
+        within one selection set, with its count."""
         count = 0
+        worst = ("", 0)
         stack: list[SelectionSetNode] = [
             d.selection_set for d in document.definitions
             if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
         ]
         while stack:
+            keys: dict[str, int] = {}
             for selection in stack.pop().selections:
-                if isinstance(selection, FieldNode) and selection.alias is not None:
-                    count += 1
+                if isinstance(selection, FieldNode):
+                    count += selection.alias is not None
+                    key = (selection.alias or selection.name).value
+                elif isinstance(selection, FragmentSpreadNode):
+                    key = "..." + selection.name.value
+                else:
+                    key = "... on"
+                keys[key] = keys.get(key, 0) + 1
+                if keys[key] > worst[1]:
+                    worst = (key, keys[key])
                 if getattr(selection, "selection_set", None) is not None:
                     stack.append(selection.selection_set)  # type: ignore[union-attr]
-        return count
+        return count, worst
 
 
 def _operations(document: DocumentNode) -> dict[str | None, Operation]:

@@ -85,7 +85,16 @@ class GraphQLEndpoint:
         query, variables, operation_name = _check_params(params)
 
         geography = await self.runtime.geography.get()
-        principal = await self._authenticate(request, geography)
+        ip = client_ip(
+            request.client.host if request.client else None,
+            request.headers.get("x-forwarded-for"),
+            self.runtime.settings.trusted_proxies,
+        )
+        try:
+            principal = await self._authenticate(request, geography, ip)
+        except sessions.TooManySessions:
+            raise RequestError(429, "Too many new sessions from this address: try again in a "
+                               "minute", {"Retry-After": "60"}) from None
         if principal is None:
             if media_type == JSON:  # Centra answers 200; storefronts read the message
                 return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)
@@ -124,11 +133,7 @@ class GraphQLEndpoint:
             principal=principal,
             geography=geography,
             trace_id=trace_id,
-            client_ip=client_ip(
-                request.client.host if request.client else None,
-                request.headers.get("x-forwarded-for"),
-                self.runtime.settings.trusted_proxies,
-            ),
+            client_ip=ip,
         )
         result = execute(
             self.schema, prepared.document,  # type: ignore[arg-type]
@@ -162,7 +167,7 @@ class GraphQLEndpoint:
             raise RequestError(400, f"Request body is not valid JSON: {error.msg}") from None
 
     async def _authenticate(
-        self, request: Request, geography: Geography
+        self, request: Request, geography: Geography, ip: str | None
     ) -> sessions.Principal | None:
         authorization = request.headers.get("authorization", "")
         scheme, _, token = authorization.partition(" ")
@@ -170,7 +175,7 @@ class GraphQLEndpoint:
             return None
         return await sessions.authenticate(
             self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
-            token.strip(), request.headers.get("x-shared-secret"),
+            token.strip(), request.headers.get("x-shared-secret"), ip,
         )
 
     def _refused(self, operation: str, fields: frozenset[str], modes: set[str]) -> list[str]:

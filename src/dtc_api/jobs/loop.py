@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from dtc_api.services import selections, sessions
+from dtc_api.services import selections, sessions, throttle
 from dtc_api.services.runtime import Runtime
 
 log = logging.getLogger("dtc_api.jobs")
@@ -29,8 +29,14 @@ async def purge_selections(runtime: Runtime) -> int:
         return await selections.purge_expired(conn, runtime.selection_policy, runtime.clock.now())
 
 
+async def purge_throttle_counters(runtime: Runtime) -> int:
+    async with runtime.db.write() as conn:
+        return await throttle.purge(conn, runtime.login_throttle, runtime.clock.now())
+
+
 JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
-                       Job("purge-selections", purge_selections))
+                       Job("purge-selections", purge_selections),
+                       Job("purge-throttle-counters", purge_throttle_counters))
 
 
 async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, int]:

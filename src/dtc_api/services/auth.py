@@ -82,7 +82,8 @@ async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
             .where(lines.c.selection_id == current))
     }
     for row in await conn.execute(
-        sa.select(lines.c.id, lines.c.item_id, lines.c.quantity).where(lines.c.selection_id == saved)
+        sa.select(lines.c.id, lines.c.item_id, lines.c.quantity)
+        .where(lines.c.selection_id == saved)
     ):
         mine = current_lines.get(row.item_id)
         if mine is None:

@@ -89,19 +89,28 @@ async def display_items(
 
 
 async def item_availability(
-    conn: AsyncConnection, item_ids: Collection[str], market_id: int
+    conn: AsyncConnection, item_ids: Collection[str], market_id: int, pricelist_id: int
 ) -> dict[str, tuple[Any, int | None]]:
-    """Item rows with the units a market can sell (None: unlimited, the item is on preorder)."""
+    """Item rows with the units a market can sell (None: unlimited, the item is on preorder).
+
+    An item without a price in the pricelist cannot be sold there: it counts as 0 units.
+    """
     if not item_ids:
         return {}
     stocked = market_stock()
+    price = t.display_item_prices
     rows = await conn.execute(
-        sa.select(t.items, stocked.c.quantity)
+        sa.select(t.items, stocked.c.quantity, price.c.price_minor)
         .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
+        .outerjoin(price, sa.and_(price.c.display_item_id == t.items.c.display_item_id,
+                                  price.c.pricelist_id == pricelist_id))
         .where(t.items.c.id.in_(list(item_ids))),
         {"market_id": market_id},
     )
-    return {
-        row["id"]: (row, None if row["preorder"] else int(row["quantity"] or 0))
-        for row in rows.mappings()
-    }
+    return {row["id"]: (row, _sellable(row)) for row in rows.mappings()}
+
+
+def _sellable(row: Any) -> int | None:
+    if row["price_minor"] is None:
+        return 0
+    return None if row["preorder"] else int(row["quantity"] or 0)

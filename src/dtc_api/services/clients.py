@@ -70,6 +70,7 @@ async def create(
     exists = await conn.scalar(sa.select(t.api_clients.c.id).where(t.api_clients.c.name == name))
     if exists is not None:
         raise invalid(f"an API client named {name!r} exists already", "name")
+    await _check_defaults(conn, default_country_code, default_language_code)
     credentials, hashes = _fresh_credentials(name)
     await conn.execute(
         sa.insert(t.api_clients).values(
@@ -100,8 +101,21 @@ async def rotate_credentials(conn: AsyncConnection, name: str) -> ClientCredenti
     return credentials
 
 
+async def _check_defaults(conn: AsyncConnection, country: str | None, language: str | None
+                          ) -> None:
+    if country is not None and await conn.scalar(
+            sa.select(t.countries.c.code).where(t.countries.c.code == country)) is None:
+        raise invalid(f"country {country} not found (load countries first, e.g. `dtc-api demo`)",
+                      "defaultCountry")
+    if language is not None and await conn.scalar(
+            sa.select(t.languages.c.code).where(t.languages.c.code == language)) is None:
+        raise invalid(f"language {language} not found", "defaultLanguage")
+
+
 async def update_settings(conn: AsyncConnection, name: str, **settings: Any) -> None:
     _check_url(settings.get("frontend_url"))
+    await _check_defaults(conn, settings.get("default_country_code"),
+                          settings.get("default_language_code"))
     result = await conn.execute(
         sa.update(t.api_clients).where(t.api_clients.c.name == name).values(**settings)
     )

@@ -6,6 +6,7 @@ in-process snapshot that is reloaded after a short time (and at once after a loc
 
 from __future__ import annotations
 
+import asyncio
 import gettext
 import time
 from dataclasses import dataclass, field
@@ -209,12 +210,18 @@ class GeographyCache:
         self._ttl = ttl
         self._snapshot: Geography | None = None
         self._loaded_at = 0.0
+        self._reloading = asyncio.Lock()
 
     async def get(self) -> Geography:
-        if self._snapshot is None or time.monotonic() - self._loaded_at > self._ttl:
-            self._snapshot = await load(self._db)
-            self._loaded_at = time.monotonic()
-        return self._snapshot
+        if self._snapshot is not None and time.monotonic() - self._loaded_at <= self._ttl:
+            return self._snapshot
+        if self._snapshot is not None and self._reloading.locked():
+            return self._snapshot  # another request is reloading: the old one will do
+        async with self._reloading:
+            if self._snapshot is None or time.monotonic() - self._loaded_at > self._ttl:
+                self._snapshot = await load(self._db)
+                self._loaded_at = time.monotonic()
+            return self._snapshot
 
     def invalidate(self) -> None:
         self._snapshot = None

@@ -125,7 +125,8 @@ async def attributes(
     types = {
         row["name"]: row
         for row in (
-            await conn.execute(sa.select(t.attribute_types).where(t.attribute_types.c.name.in_(names)))
+            await conn.execute(
+                sa.select(t.attribute_types).where(t.attribute_types.c.name.in_(names)))
         ).mappings()
     } if names else {}
     elements = {

@@ -38,6 +38,7 @@ class Runtime:
             session_policy=SessionPolicy(
                 idle_ttl=dt.timedelta(seconds=settings.session_idle_ttl),
                 max_age=dt.timedelta(seconds=settings.session_max_age),
+                new_per_ip_per_minute=settings.session_ip_limit,
             ),
             selection_policy=SelectionPolicy(ttl=dt.timedelta(seconds=settings.selection_ttl)),
             hasher=Hasher(settings.argon2_memory_kib, settings.argon2_time_cost,

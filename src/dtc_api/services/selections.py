@@ -91,7 +91,8 @@ async def add_item(
     """Add units of an item; returns the line's public id and what stock could not cover."""
     if quantity < 1 or quantity > MAX_LINE_QUANTITY:
         raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity")
-    availability = await catalog.item_availability(conn, [item_id], session["market_id"])
+    availability = await catalog.item_availability(
+        conn, [item_id], session["market_id"], session["pricelist_id"])
     if item_id not in availability:
         raise invalid(f"item {item_id} not found", "item")
     item, available = availability[item_id]
@@ -167,7 +168,7 @@ async def update_line(
     errors: list[UserError] = []
     if quantity > 0:
         availability = await catalog.item_availability(
-            conn, [line["item_id"]], session["market_id"]
+            conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
         )
         item, available = availability[line["item_id"]]
         if available is not None and quantity > available:
@@ -220,14 +221,15 @@ async def fit_to_market(
         await conn.execute(sa.select(lines).where(lines.c.selection_id == selection_id))
     ).mappings().all()
     availability = await catalog.item_availability(
-        conn, [r["item_id"] for r in rows], session["market_id"]
+        conn, [r["item_id"] for r in rows], session["market_id"], session["pricelist_id"]
     )
     errors = []
     for row in rows:
         item, available = availability[row["item_id"]]
         if available is not None and row["quantity"] > available:
             errors.append(
-                _unavailable(f"item {item['id']} is not available in this market", path,
+                _unavailable(f"item {item['id']} is not available in this market and pricelist",
+                             path,
                              item, row["quantity"], available)
             )
             await _set_quantity(conn, row["id"], available)

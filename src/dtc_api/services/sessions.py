@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.clock import Clock
-from dtc_api.services import tokens
+from dtc_api.services import throttle, tokens
 from dtc_api.services.errors import invalid
 from dtc_api.services.geography import Geography
 from dtc_api.store import tables as t
@@ -36,10 +37,15 @@ _CLIENT_COLUMNS = [
 ]
 
 
+class TooManySessions(Exception):
+    """One client IP asked for more new sessions than the limit allows."""
+
+
 @dataclass(frozen=True)
 class SessionPolicy:
     idle_ttl: dt.timedelta
     max_age: dt.timedelta
+    new_per_ip_per_minute: int = 300
 
     def expired(self, row: Any, now: dt.datetime) -> bool:
         return (
@@ -70,6 +76,7 @@ async def authenticate(
     policy: SessionPolicy,
     token: str,
     shared_secret: str | None = None,
+    client_ip: str | None = None,
 ) -> Principal | None:
     """Resolve a bearer token; None means Unauthorized."""
     if not token or len(token) > tokens.MAX_TOKEN_LENGTH:
@@ -80,7 +87,7 @@ async def authenticate(
     if principal is not None:
         principal.token = token
     else:
-        principal = await _client_token(db, geography, digest, now)
+        principal = await _client_token(db, geography, digest, now, policy, client_ip)
         if principal is None:
             return None
     if principal.session_mode:
@@ -123,7 +130,8 @@ async def _existing_session(
 
 
 async def _client_token(
-    db: Database, geography: Geography, digest: str, now: dt.datetime
+    db: Database, geography: Geography, digest: str, now: dt.datetime,
+    policy: SessionPolicy, client_ip: str | None,
 ) -> Principal | None:
     clients = t.api_clients
     async with db.read() as conn:
@@ -144,6 +152,11 @@ async def _client_token(
         return Principal(client=client)
     token = tokens.new_token()
     async with db.write() as conn:
+        if client_ip is not None:
+            hits = await throttle.hit(conn, f"session:ip:{client_ip}", dt.timedelta(minutes=1),
+                                      now)
+            if hits > policy.new_per_ip_per_minute:
+                raise TooManySessions(client_ip)
         session = await create(conn, geography, client, tokens.token_hash(token), now)
     return Principal(client=client, session=session, token=token)
 
@@ -218,13 +231,22 @@ async def rotate_token(conn: AsyncConnection, principal: Principal) -> str:
     return token
 
 
+class SessionGone(GraphQLError):
+    """The session ended (logged out elsewhere, purged, rotated) while the request ran."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
 async def lock(conn: AsyncConnection, session_id: int) -> dict[str, Any]:
     """Re-read the session row, locked until the end of the transaction (PostgreSQL)."""
     row = (
         await conn.execute(
             sa.select(t.sessions).where(t.sessions.c.id == session_id).with_for_update()
         )
-    ).mappings().one()
+    ).mappings().first()
+    if row is None:
+        raise SessionGone()
     return dict(row)
 
 

@@ -59,7 +59,7 @@ async def _selection(ctx: RequestContext) -> dict[str, Any]:
 
 
 @mutation.field("registerCustomer")
-async def resolve_register(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]  # noqa: A002
+async def resolve_register(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
                            ) -> dict[str, Any]:
     ctx = context(info)
     runtime = ctx.runtime
@@ -111,7 +111,7 @@ async def resolve_logout(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
 
 @mutation.field("updateCustomer")
 async def resolve_update_customer(_: Any, info: GraphQLResolveInfo,
-                                  input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
+                                  input: dict[str, Any]) -> dict[str, Any]:
     ctx = context(info)
     runtime = ctx.runtime
     customer_id = ctx.session["customer_id"]
@@ -213,7 +213,7 @@ def resolve_wishlist_items(wishlist: dict[str, Any], _: GraphQLResolveInfo, limi
 
 
 def _date_field(name: str) -> Any:
-    def resolve(obj: dict[str, Any], _: GraphQLResolveInfo, format: str) -> str | None:  # noqa: A002
+    def resolve(obj: dict[str, Any], _: GraphQLResolveInfo, format: str) -> str | None:
         value: dt.date | None = obj[name]
         return None if value is None else php_format(value, format)
     return resolve

@@ -73,10 +73,15 @@ async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[
 
 @mutation.field("setPricelist")
 async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
-    geography = context(info).geography
-    return await _session_payload(
-        info, lambda conn, session: sessions.set_pricelist(conn, geography, session, id)
-    )
+    ctx = context(info)
+
+    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
+        await sessions.set_pricelist(conn, ctx.geography, session, id)
+        return await selections.fit_to_market(
+            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(), ("id",)
+        )
+
+    return await _session_payload(info, change)
 
 
 bindables = [query, mutation]
