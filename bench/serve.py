@@ -43,12 +43,15 @@ def wait_healthy(base: str, timeout: float = 30) -> None:
     raise SystemExit("server did not become healthy")
 
 
-def start(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start(database_url: str, port: int, log: Path, *, workers: int = 1,
+          cpus: str = "0", extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
+    env.update(extra_env or {})
     env["DTC_DATABASE_URL"] = database_url
-    command = ["taskset", "-c", "0", *DTC_API] if shutil.which("taskset") else DTC_API
+    command = ["taskset", "-c", cpus, *DTC_API] if shutil.which("taskset") else DTC_API
     return subprocess.Popen(  # noqa: S603
-        [*command, "serve", "--demo", "--port", str(port), "--no-worker"],
+        [*command, "serve", "--demo", "--port", str(port), "--no-worker",
+         "--workers", str(workers)],
         stdout=log.open("w"), stderr=subprocess.STDOUT, env=env,
     )
 
