@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.services.errors import invalid
@@ -21,13 +22,18 @@ async def _owned(conn: AsyncConnection, customer_id: int, wishlist_id: int) -> b
 
 
 async def _default(conn: AsyncConnection, customer_id: int, now: dt.datetime) -> int:
-    found = await conn.scalar(sa.select(t.wishlists.c.id).where(
-        t.wishlists.c.customer_id == customer_id, t.wishlists.c.is_default))
+    query = sa.select(t.wishlists.c.id).where(
+        t.wishlists.c.customer_id == customer_id, t.wishlists.c.is_default)
+    found = await conn.scalar(query)
     if found is not None:
         return int(found)
-    return int((await conn.execute(sa.insert(t.wishlists).values(
-        customer_id=customer_id, name=DEFAULT_NAME, is_default=True, created_at=now,
-    ).returning(t.wishlists.c.id))).scalar_one())
+    try:
+        async with conn.begin_nested():
+            return int((await conn.execute(sa.insert(t.wishlists).values(
+                customer_id=customer_id, name=DEFAULT_NAME, is_default=True, created_at=now,
+            ).returning(t.wishlists.c.id))).scalar_one())
+    except IntegrityError:  # another request of the customer created it just now
+        return int(await conn.scalar(query))
 
 
 async def _check_display_item(conn: AsyncConnection, display_item_id: int) -> None:
