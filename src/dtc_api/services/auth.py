@@ -8,10 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.services import customers, profile, sessions, throttle
+from dtc_api.services import customers, profile, selections, sessions, throttle
 from dtc_api.services.errors import DomainError, UserError
 from dtc_api.services.passwords import Hasher
 from dtc_api.services.runtime import Runtime
+from dtc_api.services.selections import SelectionPolicy
 from dtc_api.services.sessions import Principal
 from dtc_api.store import tables as t
 
@@ -54,58 +55,57 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
             await customers.set_password_hash(conn, customer["id"], rehash)
         session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
         principal.session = session
-        await _take_saved_selection(conn, session, customer["id"], now)
+        await _take_saved_selection(conn, session, customer["id"], runtime.selection_policy,
+                                    now)
         await sessions.update(conn, session, customer_id=customer["id"])
         await sessions.rotate_token(conn, principal)
     return int(customer["id"])
 
 
 async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
-                                customer_id: int, now: dt.datetime) -> None:
+                                customer_id: int, policy: SelectionPolicy,
+                                now: dt.datetime) -> None:
     """Bring back the selection the customer left at their last logout, merged with the
     shopper's current one ("logging in will not reset the state of the selection")."""
-    saved = await conn.scalar(
-        sa.select(t.customers.c.selection_id).where(t.customers.c.id == customer_id)
-    )
+    saved = await selections.alive(conn, await _saved_selection(conn, customer_id), policy, now)
+    await _set_saved_selection(conn, customer_id, None)
     if saved is None:
         return
-    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
-                       .values(selection_id=None))
-    current = session["selection_id"]
-    if current is None or current == saved:
+    current = await selections.active_id(conn, session, policy, now)
+    if current is None:
         await sessions.update(conn, session, selection_id=saved)
-        return
-    lines = t.selection_lines
-    current_lines = {
-        row.item_id: row for row in await conn.execute(
-            sa.select(lines.c.id, lines.c.item_id, lines.c.quantity)
-            .where(lines.c.selection_id == current))
-    }
-    for row in await conn.execute(
-        sa.select(lines.c.id, lines.c.item_id, lines.c.quantity)
-        .where(lines.c.selection_id == saved)
-    ):
-        mine = current_lines.get(row.item_id)
-        if mine is None:
-            await conn.execute(sa.update(lines).where(lines.c.id == row.id)
-                               .values(selection_id=current))
-        else:
-            await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
-                               .values(quantity=mine.quantity + row.quantity))
-    await conn.execute(sa.delete(t.selections).where(t.selections.c.id == saved))
-    await conn.execute(sa.update(t.selections).where(t.selections.c.id == current)
-                       .values(updated_at=now))
+    elif current != saved:
+        await selections.merge(conn, saved, current, now)
 
 
-async def logout(conn: AsyncConnection, principal: Principal) -> None:
+async def _saved_selection(conn: AsyncConnection, customer_id: int) -> int | None:
+    return await conn.scalar(
+        sa.select(t.customers.c.selection_id).where(t.customers.c.id == customer_id))
+
+
+async def _set_saved_selection(conn: AsyncConnection, customer_id: int,
+                               selection_id: int | None) -> None:
+    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
+                       .values(selection_id=selection_id))
+
+
+async def logout(conn: AsyncConnection, principal: Principal, policy: SelectionPolicy,
+                 now: dt.datetime) -> None:
     """End the login. Without "retain session after logout" the selection leaves with the
     customer (and comes back at their next login); the session starts empty."""
     session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
     principal.session = session
     customer_id = session["customer_id"]
     if customer_id is not None and not principal.client["retain_session_after_logout"]:
-        await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
-                           .values(selection_id=session["selection_id"]))
+        leaving = await selections.active_id(conn, session, policy, now)
+        if leaving is not None:
+            # Another device may have saved a selection already: keep both.
+            saved = await selections.alive(conn, await _saved_selection(conn, customer_id),
+                                           policy, now)
+            if saved is not None:
+                await selections.merge(conn, leaving, saved, now)
+            else:
+                await _set_saved_selection(conn, customer_id, leaving)
         await sessions.update(conn, session, selection_id=None)
     await sessions.update(conn, session, customer_id=None)
     await sessions.rotate_token(conn, principal)

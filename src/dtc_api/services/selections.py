@@ -29,7 +29,13 @@ async def active_id(
     conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
 ) -> int | None:
     """The session's selection, unless it has expired from inactivity."""
-    selection_id = session["selection_id"]
+    return await alive(conn, session["selection_id"], policy, now)
+
+
+async def alive(
+    conn: AsyncConnection, selection_id: int | None, policy: SelectionPolicy, now: dt.datetime
+) -> int | None:
+    """``selection_id``, unless there is none or it has expired from inactivity."""
     if selection_id is None:
         return None
     updated_at = (
@@ -298,6 +304,26 @@ async def view(
     selection["id"] = rows[0]["selection_public_id"]
     selection["grandTotal"] = monetary_value(total, currency)
     return selection
+
+
+async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
+    """Move the lines of ``source`` into ``target`` (adding quantities of the same item),
+    then delete ``source``."""
+    lines = t.selection_lines
+    columns = (lines.c.id, lines.c.item_id, lines.c.quantity)
+    kept = {row.item_id: row for row in
+            await conn.execute(sa.select(*columns).where(lines.c.selection_id == target))}
+    for row in await conn.execute(sa.select(*columns).where(lines.c.selection_id == source)):
+        mine = kept.get(row.item_id)
+        if mine is None:
+            await conn.execute(sa.update(lines).where(lines.c.id == row.id)
+                               .values(selection_id=target))
+        else:
+            quantity = min(mine.quantity + row.quantity, MAX_LINE_QUANTITY)
+            await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
+                               .values(quantity=quantity))
+    await conn.execute(sa.delete(t.selections).where(t.selections.c.id == source))
+    await _touch(conn, target, now)
 
 
 async def purge_expired(conn: AsyncConnection, policy: SelectionPolicy, now: dt.datetime) -> int:

@@ -103,8 +103,9 @@ async def resolve_login(_: Any, info: GraphQLResolveInfo, email: str, password: 
 @mutation.field("logout")
 async def resolve_logout(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     ctx = context(info)
-    async with ctx.runtime.db.write() as conn:
-        await auth.logout(conn, ctx.principal)
+    runtime = ctx.runtime
+    async with runtime.db.write() as conn:
+        await auth.logout(conn, ctx.principal, runtime.selection_policy, runtime.clock.now())
     return {"session": sessions.view(ctx.geography, ctx.session),
             "selection": await _selection(ctx)}
 
