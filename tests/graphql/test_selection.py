@@ -275,8 +275,9 @@ async def test_add_item_without_a_price_in_the_pricelist_is_refused(
     from dtc_api.store import tables as t
 
     async with runtime.db.write() as conn:
-        await conn.execute(sa.delete(t.display_item_prices).where(
-            t.display_item_prices.c.display_item_id == 4, t.display_item_prices.c.pricelist_id == 1))
+        prices = t.display_item_prices
+        await conn.execute(sa.delete(prices).where(
+            prices.c.display_item_id == 4, prices.c.pricelist_id == 1))
     payload = await add(shopper, "4-1", 3)
     assert payload["line"] is None
     assert payload["userErrors"][0]["__typename"] == "UnavailableItem"

@@ -231,7 +231,21 @@ def _check_params(params: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     extensions = params.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "extensions must be an object")
+    # PostgreSQL text cannot hold U+0000 (SQLite would store it): refuse it everywhere, the
+    # same way on both backends, before anything runs.
+    if "\x00" in query or "\\u0000" in query or _has_nul(variables):
+        raise RequestError(400, "Strings must not contain the NUL character (U+0000)")
     return query, variables, operation_name
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _public_error(error: GraphQLError, trace_id: str) -> dict[str, Any]:

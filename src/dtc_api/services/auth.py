@@ -30,7 +30,7 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
                 client_ip: str | None, hasher: Hasher) -> int:
     """Log the session in; returns the customer id. The session token is rotated."""
     now = runtime.clock.now()
-    key = profile.email_key(email.strip())[:MAX_EMAIL_INPUT]
+    key = profile.login_key(email[:MAX_EMAIL_INPUT])[:MAX_EMAIL_INPUT]
     limits = runtime.login_throttle
     # Limits are checked before the password hash is computed: a throttled guess costs
     # almost nothing and learns nothing.
@@ -42,7 +42,8 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
                                "try again in a minute")
         wait = await throttle.claim_login_attempt(conn, limits, key, now)
     if wait:
-        raise _refused(f"too many failed login attempts: try again in {wait} seconds")
+        unit = "second" if wait == 1 else "seconds"
+        raise _refused(f"too many failed login attempts: try again in {wait} {unit}")
     async with runtime.db.read() as conn:
         customer = await customers.find_registered(conn, key)
     stored = customer["password_hash"] if customer else None

@@ -50,6 +50,16 @@ def email_key(email: str) -> str:
     return email.casefold()
 
 
+def login_key(typed: str) -> str:
+    """The lookup key of an e-mail as typed at login: normalised like at registration when it
+    is a valid address (Unicode NFC, IDNA), else just folded, so it still finds nothing."""
+    typed = typed.strip()
+    try:
+        return email_key(normalise_email(typed))
+    except ValueError:
+        return email_key(typed)
+
+
 @dataclass
 class Changes:
     columns: dict[str, Any] = field(default_factory=dict)
