@@ -263,7 +263,7 @@ async def test_an_unknown_email_is_throttled_like_a_known_one(
     known = await story(account, PASSWORD)
     unknown = await story("nobody@centra.com", PASSWORD)
     assert known == unknown == [WRONG_CREDENTIALS] * 5 + [
-        "too many failed login attempts: try again in 1 seconds",
+        "too many failed login attempts: try again in 1 second",
         WRONG_CREDENTIALS,
         "too many failed login attempts: try again in 2 seconds",
     ]
@@ -313,7 +313,7 @@ async def test_parallel_guesses_cannot_slip_through_together(
         assert await message(f"192.0.2.{i + 1}") == WRONG_CREDENTIALS
     told = await asyncio.gather(*(message(f"198.51.100.{i + 1}") for i in range(8)))
     assert sorted(told, key=str) == [
-        "too many failed login attempts: try again in 1 seconds"] * 7 + [WRONG_CREDENTIALS]
+        "too many failed login attempts: try again in 1 second"] * 7 + [WRONG_CREDENTIALS]
     assert len(verifications) == 5
 
 
