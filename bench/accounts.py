@@ -60,10 +60,11 @@ def main() -> None:
         printed = (work / "serve.log").read_text()
         token = re.search(r"demo client session token:\s+(\S+)", printed).group(1)
         email, password = f"bench-{time.time_ns()}@example.com", "correct horse battery"
-        answer = post(base, token, 'mutation { registerCustomer(input: {password: "%s", '
-                      'loginOnSuccess: false, billingAddress: {email: "%s", firstName: "A", '
-                      'lastName: "B", country: "SE"}}) { userErrors { message } } }'
-                      % (password, email))
+        answer = post(base, token, "mutation($input: CustomerRegisterInput!) { "
+                      "registerCustomer(input: $input) { userErrors { message } } }",
+                      {"input": {"password": password, "loginOnSuccess": False,
+                                 "billingAddress": {"email": email, "firstName": "A",
+                                                    "lastName": "B", "country": "SE"}}})
         assert answer["data"]["registerCustomer"]["userErrors"] == [], answer
         env = {"TOKEN": token, "EMAIL": email, "PASSWORD": password}
         print(f"login (new session + login), {args.workers} workers: "

@@ -19,15 +19,15 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dtc_api import demo  # noqa: E402
-from dtc_api.app import create_app  # noqa: E402
-from dtc_api.clock import SystemClock  # noqa: E402
-from dtc_api.config import Settings  # noqa: E402
-from dtc_api.services import orders, wishlists  # noqa: E402
-from dtc_api.store import tables as t  # noqa: E402
-from dtc_api.store.db import Database  # noqa: E402
-from dtc_api.store.migrate import upgrade  # noqa: E402
-from tests.fragments import FOR_CUSTOMER  # noqa: E402
+from dtc_api import demo
+from dtc_api.app import create_app
+from dtc_api.clock import SystemClock
+from dtc_api.config import Settings
+from dtc_api.services import orders, wishlists
+from dtc_api.store import tables as t
+from dtc_api.store.db import Database
+from dtc_api.store.migrate import upgrade
+from tests.fragments import FOR_CUSTOMER
 
 QUERY = "query { customer { ...CustomerFragment } }" + FOR_CUSTOMER
 

@@ -56,9 +56,9 @@ def start(database_url: str, port: int, log: Path, *, workers: int = 1,
     )
 
 
-def post(base: str, token: str, query: str) -> dict:
+def post(base: str, token: str, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(  # noqa: S310
-        f"{base}/graphql", data=json.dumps({"query": query}).encode(),
+        f"{base}/graphql", data=json.dumps({"query": query, "variables": variables}).encode(),
         headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(request) as response:  # noqa: S310
