@@ -58,30 +58,30 @@ async def resolve_set_language(_: Any, info: GraphQLResolveInfo, code: str) -> d
     )
 
 
-@mutation.field("setMarket")
-async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
+Setter = Callable[[AsyncConnection, Any, dict[str, Any], int], Awaitable[None]]
+
+
+async def _reprice(info: GraphQLResolveInfo, setter: Setter, value: int) -> dict[str, Any]:
+    """Switch market or pricelist, then fit the selection to what is sold there."""
     ctx = context(info)
 
     async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
-        await sessions.set_market(conn, ctx.geography, session, id)
+        await setter(conn, ctx.geography, session, value)
         return await selections.fit_to_market(
             conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(), ("id",)
         )
 
     return await _session_payload(info, change)
+
+
+@mutation.field("setMarket")
+async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
+    return await _reprice(info, sessions.set_market, id)
 
 
 @mutation.field("setPricelist")
 async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
-    ctx = context(info)
-
-    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
-        await sessions.set_pricelist(conn, ctx.geography, session, id)
-        return await selections.fit_to_market(
-            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(), ("id",)
-        )
-
-    return await _session_payload(info, change)
+    return await _reprice(info, sessions.set_pricelist, id)
 
 
 bindables = [query, mutation]
