@@ -89,6 +89,15 @@ class Settings:
     # New shopper sessions per client IP per minute (front-ends that render on a server must
     # list themselves in DTC_TRUSTED_PROXIES and forward the shopper's IP).
     session_ip_limit: int = 300
+    # Password reset: link lifetime (seconds) and requests per account / per client IP per hour.
+    reset_token_ttl: int = 3600
+    reset_account_limit: int = 3
+    reset_ip_limit: int = 20
+    # Mail: how often the delivery loop looks for due messages, the SMTP timeout, and how
+    # long sent messages are kept.
+    mail_poll_interval: float = 1.0
+    smtp_timeout: float = 30.0
+    outbox_retention: int = 7 * 24 * 3600
 
     # name of the environment variable -> (field, parser)
     _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -121,6 +130,12 @@ class Settings:
         "DTC_LOGIN_FREE_FAILURES": ("login_free_failures", int),
         "DTC_LOGIN_MAX_BACKOFF": ("login_max_backoff", int),
         "DTC_SESSION_IP_LIMIT": ("session_ip_limit", int),
+        "DTC_RESET_TOKEN_TTL": ("reset_token_ttl", int),
+        "DTC_RESET_ACCOUNT_LIMIT": ("reset_account_limit", int),
+        "DTC_RESET_IP_LIMIT": ("reset_ip_limit", int),
+        "DTC_MAIL_POLL_INTERVAL": ("mail_poll_interval", float),
+        "DTC_SMTP_TIMEOUT": ("smtp_timeout", float),
+        "DTC_OUTBOX_RETENTION": ("outbox_retention", int),
     }
 
     @classmethod
@@ -157,7 +172,9 @@ class Settings:
                      "document_cache_size", "db_pool_size", "password_min_length",
                      "password_max_length", "argon2_memory_kib", "argon2_time_cost",
                      "argon2_parallelism", "hash_concurrency", "login_ip_limit",
-                     "login_max_backoff", "session_ip_limit", "job_interval"):
+                     "login_max_backoff", "session_ip_limit", "job_interval",
+                     "reset_token_ttl", "reset_account_limit", "reset_ip_limit",
+                     "mail_poll_interval", "smtp_timeout", "outbox_retention"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
 

@@ -7,11 +7,17 @@ from pathlib import Path
 from ariadne import load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 
-from dtc_api.graphql.resolvers import customer, geography, selection, session
+from dtc_api.graphql.resolvers import (
+    customer,
+    geography,
+    password_reset,
+    selection,
+    session,
+)
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
-             *customer.bindables]
+             *customer.bindables, *password_reset.bindables]
 
 
 def type_defs() -> str:

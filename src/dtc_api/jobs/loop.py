@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from dtc_api.services import selections, sessions, throttle
+from dtc_api.mail import outbox
+from dtc_api.services import password_reset, selections, sessions, throttle
 from dtc_api.services.runtime import Runtime
 
 log = logging.getLogger("dtc_api.jobs")
@@ -34,9 +36,28 @@ async def purge_throttle_counters(runtime: Runtime) -> int:
         return await throttle.purge(conn, runtime.login_throttle, runtime.clock.now())
 
 
+async def purge_reset_links(runtime: Runtime) -> int:
+    async with runtime.db.write() as conn:
+        return await password_reset.purge_expired(conn, runtime.clock.now())
+
+
+async def purge_sent_mail(runtime: Runtime) -> int:
+    retention = dt.timedelta(seconds=runtime.settings.outbox_retention)
+    async with runtime.db.write() as conn:
+        return await outbox.purge_sent(conn, retention, runtime.clock.now())
+
+
+async def deliver_mail(runtime: Runtime) -> None:
+    """The delivery loop: sends due outbox messages every DTC_MAIL_POLL_INTERVAL seconds."""
+    await outbox.run_forever(runtime.db, runtime.mail_sender, runtime.settings.mail_from,
+                             runtime.clock, runtime.settings.mail_poll_interval)
+
+
 JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
                        Job("purge-selections", purge_selections),
-                       Job("purge-throttle-counters", purge_throttle_counters))
+                       Job("purge-throttle-counters", purge_throttle_counters),
+                       Job("purge-reset-links", purge_reset_links),
+                       Job("purge-sent-mail", purge_sent_mail))
 
 
 async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, int]:
@@ -50,6 +71,15 @@ async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, in
 
 
 async def run_forever(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> None:
+    """The periodic jobs, and mail delivery beside them."""
+    mail = asyncio.create_task(deliver_mail(runtime))
+    try:
+        await _periodic(runtime, jobs)
+    finally:
+        mail.cancel()
+
+
+async def _periodic(runtime: Runtime, jobs: Sequence[Job]) -> None:
     while True:
         counts = await run_once(runtime, jobs)
         if any(counts.values()):

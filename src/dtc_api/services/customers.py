@@ -85,6 +85,23 @@ async def find_registered(conn: AsyncConnection, key: str) -> dict[str, Any] | N
     return dict(row) if row else None
 
 
+async def get_or_none(conn: AsyncConnection, customer_id: int | None) -> dict[str, Any] | None:
+    if customer_id is None:
+        return None
+    row = (await conn.execute(sa.select(t.customers).where(
+        t.customers.c.id == customer_id, t.customers.c.registered))).mappings().first()
+    return dict(row) if row else None
+
+
+async def change_password(conn: AsyncConnection, customer_id: int, password_hash: str,
+                          now: dt.datetime) -> None:
+    """A new password: any reset link still out there stops working."""
+    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id).values(
+        password_hash=password_hash, password_changed_at=now, updated_at=now))
+    await conn.execute(sa.delete(t.password_reset_tokens)
+                       .where(t.password_reset_tokens.c.customer_id == customer_id))
+
+
 async def get(conn: AsyncConnection, customer_id: int) -> dict[str, Any]:
     row = (await conn.execute(
         sa.select(t.customers).where(t.customers.c.id == customer_id)
@@ -144,7 +161,7 @@ async def apply_update(
 ) -> None:
     columns = {**update.columns, "updated_at": now}
     if password_hash is not None:
-        columns.update(password_hash=password_hash, password_changed_at=now)
+        await change_password(conn, customer["id"], password_hash, now)
     try:
         async with conn.begin_nested():
             await conn.execute(

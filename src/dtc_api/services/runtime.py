@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from dtc_api.clock import Clock
 from dtc_api.config import Settings
+from dtc_api.mail.senders import FileSender, Sender, SmtpSender
 from dtc_api.services.geography import GeographyCache
+from dtc_api.services.password_reset_policy import ResetPolicy
 from dtc_api.services.passwords import Hasher, PasswordPolicy
 from dtc_api.services.selections import SelectionPolicy
 from dtc_api.services.sessions import SessionPolicy
@@ -26,6 +28,8 @@ class Runtime:
     hasher: Hasher
     password_policy: PasswordPolicy
     login_throttle: LoginThrottle
+    reset_policy: ResetPolicy
+    mail_sender: Sender
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
@@ -48,4 +52,8 @@ class Runtime:
                                            settings.password_reject_common),
             login_throttle=LoginThrottle(settings.login_ip_limit, settings.login_free_failures,
                                          settings.login_max_backoff),
+            reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl),
+                                     settings.reset_account_limit, settings.reset_ip_limit),
+            mail_sender=SmtpSender(settings.smtp_url.value, settings.smtp_timeout)
+            if settings.smtp_url else FileSender(settings.mail_dir),
         )

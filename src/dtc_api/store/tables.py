@@ -458,3 +458,38 @@ login_failures = sa.Table(
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
 )
+
+# --- password reset and mail -------------------------------------------------------------------
+
+password_reset_tokens = sa.Table(
+    "password_reset_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("token_hash", TOKEN_HASH, nullable=False, unique=True),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("used_at", UTCDateTime(), nullable=True),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),  # e.g. "password_reset"
+    sa.Column("recipient", sa.String(320), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text, nullable=False),
+    # pending -> sending (claimed by a worker until claimed_until) -> sent
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("claimed_until", UTCDateTime(), nullable=True),
+    _created(),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.CheckConstraint("status IN ('pending', 'sending', 'sent')", name="status"),
+)

@@ -1,0 +1,1 @@
+"""E-mail: templates per language, a transactional outbox, and SMTP / file delivery."""

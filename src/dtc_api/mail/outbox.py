@@ -1,0 +1,124 @@
+"""The transactional outbox: a message is a row written in the same transaction as the change
+that causes it, and a delivery loop sends it later — late when SMTP is down, never lost.
+
+Several workers may run (processes on PostgreSQL): a message is claimed for a while with
+FOR UPDATE SKIP LOCKED before it is sent, so no two workers send it at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.mail.render import Rendered
+from dtc_api.mail.senders import Sender
+from dtc_api.store import tables as t
+from dtc_api.store.db import Database
+
+log = logging.getLogger("dtc_api.mail")
+
+# A claimed message is someone else's until this passes (a worker that died releases it).
+CLAIM = dt.timedelta(minutes=5)
+FIRST_RETRY = 10.0  # seconds; doubled per attempt, with jitter
+MAX_RETRY = 3600.0
+
+
+async def enqueue(conn: AsyncConnection, kind: str, recipient: str, message: Rendered,
+                  now: dt.datetime) -> int:
+    result = await conn.execute(sa.insert(t.outbox).values(
+        kind=kind, recipient=recipient, subject=message.subject, text_body=message.text,
+        html_body=message.html, status="pending", attempts=0, next_attempt_at=now,
+        created_at=now,
+    ).returning(t.outbox.c.id))
+    return int(result.scalar_one())
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds before attempt ``attempts + 1``: 10, 20, 40, … at most an hour, ±50% jitter
+    so that many messages failing together do not retry together."""
+    base = min(FIRST_RETRY * 2 ** max(0, attempts - 1), MAX_RETRY)
+    return base * (rng or random).uniform(0.5, 1.5)
+
+
+async def claim(db: Database, now: dt.datetime, limit: int = 20) -> list[dict[str, Any]]:
+    table = t.outbox
+    async with db.write() as conn:
+        due = sa.or_(
+            sa.and_(table.c.status == "pending", table.c.next_attempt_at <= now),
+            sa.and_(table.c.status == "sending", table.c.claimed_until <= now),
+        )
+        rows = (await conn.execute(
+            sa.select(table).where(due).order_by(table.c.id).limit(limit)
+            .with_for_update(skip_locked=True)
+        )).mappings().all()
+        if rows:
+            await conn.execute(sa.update(table).where(table.c.id.in_([r["id"] for r in rows]))
+                               .values(status="sending", claimed_until=now + CLAIM))
+    return [dict(row) for row in rows]
+
+
+def build(row: dict[str, Any], sender_address: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender_address
+    message["To"] = row["recipient"]
+    message["Subject"] = row["subject"]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="dtc-api")
+    message["X-Outbox-Id"] = str(row["id"])
+    message.set_content(row["text_body"])
+    message.add_alternative(row["html_body"], subtype="html")
+    return message
+
+
+async def deliver_due(db: Database, sender: Sender, sender_address: str,
+                      now: dt.datetime) -> tuple[int, int]:
+    """Send what is due; returns (sent, failed)."""
+    sent = failed = 0
+    for row in await claim(db, now):
+        try:
+            await sender.send(build(row, sender_address))
+        except Exception as error:  # any failure: keep the message and try again later
+            failed += 1
+            await _failed(db, row, error, now)
+        else:
+            sent += 1
+            async with db.write() as conn:
+                await conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row["id"]).values(
+                    status="sent", sent_at=now, attempts=row["attempts"] + 1, claimed_until=None))
+    return sent, failed
+
+
+async def _failed(db: Database, row: dict[str, Any], error: Exception, now: dt.datetime) -> None:
+    attempts = row["attempts"] + 1
+    delay = dt.timedelta(seconds=retry_delay(attempts))
+    log.warning("mail delivery failed, will retry", extra={
+        "outboxId": row["id"], "attempts": attempts, "retryIn": round(delay.total_seconds()),
+        "error": f"{type(error).__name__}: {error}"})
+    async with db.write() as conn:
+        await conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row["id"]).values(
+            status="pending", attempts=attempts, next_attempt_at=now + delay,
+            claimed_until=None, last_error=f"{type(error).__name__}: {error}"[:2000]))
+
+
+async def purge_sent(conn: AsyncConnection, retention: dt.timedelta, now: dt.datetime) -> int:
+    result = await conn.execute(sa.delete(t.outbox).where(
+        t.outbox.c.status == "sent", t.outbox.c.sent_at < now - retention))
+    return result.rowcount or 0
+
+
+async def run_forever(db: Database, sender: Sender, sender_address: str, clock: Any,
+                      interval: float) -> None:
+    while True:
+        try:
+            await deliver_due(db, sender, sender_address, clock.now())
+        except Exception:
+            log.exception("mail delivery loop failed; continuing")
+        await asyncio.sleep(interval)

@@ -1,0 +1,157 @@
+"""Forgotten password: request a link by e-mail, verify it, set a new password.
+
+Follows OWASP's Forgot Password cheat sheet: the same answer whether or not the e-mail has an
+account, a random single-use hash stored only as SHA-256, a short lifetime, and every session
+ended when the password changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.mail import outbox
+from dtc_api.mail.render import duration, render
+from dtc_api.services import auth, customers, profile, sessions, throttle, tokens
+from dtc_api.services.errors import DomainError, UserError, invalid
+from dtc_api.services.password_reset_policy import ResetPolicy
+from dtc_api.services.runtime import Runtime
+from dtc_api.services.sessions import Principal
+from dtc_api.store import tables as t
+
+INVALID_LINK = "the reset link is invalid or has expired"
+
+
+def check_url(url: str) -> None:
+    """The reset page's path must be relative: the link may only point into the shop."""
+    parts = urlsplit(url)
+    if (
+        not url.strip()
+        or any(ord(c) < 32 or ord(c) == 127 for c in url)
+        or "\\" in url
+        or url.lstrip().startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or parts.fragment
+    ):
+        raise invalid("url must be a relative path of the shop, like customer/reset-password",
+                      "url")
+
+
+def reset_link(frontend_url: str, url: str, customer_id: int, hash_: str) -> str:
+    base = f"{frontend_url.rstrip('/')}/{url.lstrip('/')}"
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({'id': customer_id, 'i': hash_})}"
+
+
+async def request(runtime: Runtime, client: dict, email: str, url: str,
+                  client_ip: str | None) -> None:
+    """Queue a reset e-mail if ``email`` has a registered account; answer the same either way.
+
+    Unknown e-mails, customers who never registered (the seed: "auto-registered customers
+    cannot initiate a password reset") and requests over a limit all return normally, doing
+    the same database round trips, so neither the answer nor its timing tells them apart.
+    """
+    check_url(url)
+    if not client["frontend_url"]:
+        raise invalid("this API client has no frontend URL: set one (dtc-api clients, "
+                      "frontendUrl) so reset links can point to the shop", "url")
+    policy: ResetPolicy = runtime.reset_policy
+    now = runtime.clock.now()
+    key = profile.login_key(email[:320])[:320]
+    async with runtime.db.write() as conn:
+        within = await throttle.hit(conn, f"reset:account:{key}", dt.timedelta(hours=1), now) \
+            <= policy.per_account_per_hour
+        if client_ip is not None:
+            within &= await throttle.hit(conn, f"reset:ip:{client_ip}", dt.timedelta(hours=1),
+                                         now) <= policy.per_ip_per_hour
+        customer = await customers.find_registered(conn, key)
+        if customer is None or not within:
+            return
+        hash_ = secrets.token_hex(16)  # 128 bits
+        # A newer request replaces any earlier link.
+        await conn.execute(sa.delete(t.password_reset_tokens)
+                           .where(t.password_reset_tokens.c.customer_id == customer["id"]))
+        await conn.execute(sa.insert(t.password_reset_tokens).values(
+            customer_id=customer["id"], token_hash=tokens.token_hash(hash_), created_at=now,
+            expires_at=now + policy.ttl))
+        language = customer["language_code"]
+        message = render("password_reset", language, {
+            "name": customer["first_name"] or customer["email"],
+            "link": reset_link(client["frontend_url"], url, customer["id"], hash_),
+            "hours": duration(int(policy.ttl.total_seconds()), language or "en"),
+        })
+        await outbox.enqueue(conn, "password_reset", customer["email"], message, now)
+
+
+def _customer_id(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+async def _valid_token(conn: AsyncConnection, customer_id: int | None, hash_: str,
+                       now: dt.datetime) -> int | None:
+    if customer_id is None or len(hash_) > tokens.MAX_TOKEN_LENGTH:
+        return None
+    table = t.password_reset_tokens
+    return await conn.scalar(sa.select(table.c.id).where(
+        table.c.customer_id == customer_id, table.c.token_hash == tokens.token_hash(hash_),
+        table.c.used_at.is_(None), table.c.expires_at > now))
+
+
+async def verify(runtime: Runtime, hash_: str, customer_id: str) -> bool:
+    """Whether a link is valid; it stays valid (this does not use it up)."""
+    async with runtime.db.read() as conn:
+        found = await _valid_token(conn, _customer_id(customer_id), hash_, runtime.clock.now())
+    return found is not None
+
+
+async def reset(runtime: Runtime, principal: Principal, hash_: str, customer_id: str,
+                password: str, confirm: str | None, login: bool) -> None:
+    """Set a new password with a reset link: the link is used up (exactly once, even when two
+    requests race), every session of the customer ends, and a notice is e-mailed."""
+    now = runtime.clock.now()
+    cid = _customer_id(customer_id)
+    async with runtime.db.read() as conn:
+        valid = await _valid_token(conn, cid, hash_, now)
+        customer = await customers.get_or_none(conn, cid) if valid else None
+    errors = []
+    if customer is None:
+        errors.append(UserError(INVALID_LINK, ("i",)))
+    if confirm is not None and confirm != password:
+        errors.append(UserError("confirmPassword does not match password", ("confirmPassword",)))
+    if customer is not None:
+        errors += runtime.password_policy.problems(password, customer["email"], ("password",))
+    if errors:
+        raise DomainError(*errors)
+    new_hash = await runtime.hasher.hash(password)
+    table = t.password_reset_tokens
+    async with runtime.db.write() as conn:
+        used = await conn.execute(sa.update(table).where(
+            table.c.id == valid, table.c.used_at.is_(None), table.c.expires_at > now,
+        ).values(used_at=now))
+        if used.rowcount != 1:  # another request used it first
+            raise DomainError(UserError(INVALID_LINK, ("i",)))
+        await customers.change_password(conn, cid, new_hash, now)
+        current = principal.session
+        await auth.revoke_other_sessions(conn, cid, current["id"])  # type: ignore[index]
+        session = await sessions.lock(conn, current["id"])  # type: ignore[index]
+        principal.session = session
+        if login:
+            await sessions.update(conn, session, customer_id=cid)
+        elif session["customer_id"] == cid:
+            await sessions.update(conn, session, customer_id=None)
+        await sessions.rotate_token(conn, principal)
+        message = render("password_changed", customer["language_code"],
+                         {"name": customer["first_name"] or customer["email"]})
+        await outbox.enqueue(conn, "password_changed", customer["email"], message, now)
+
+
+async def purge_expired(conn: AsyncConnection, now: dt.datetime) -> int:
+    table = t.password_reset_tokens
+    result = await conn.execute(sa.delete(table).where(
+        sa.or_(table.c.expires_at < now, table.c.used_at.is_not(None))))
+    return result.rowcount or 0

@@ -1,0 +1,13 @@
+"""Limits of the forgotten-password flow (kept apart so the runtime can build them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResetPolicy:
+    ttl: dt.timedelta  # how long a reset link works
+    per_account_per_hour: int
+    per_ip_per_hour: int

@@ -1,0 +1,391 @@
+"""Forgotten password over HTTP, with mail delivered to a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from dtc_api.config import Secret, Settings
+from dtc_api.mail import outbox
+from dtc_api.store import tables as t
+from tests.conftest import SmtpServer
+from tests.support import Shopper
+
+PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "a brand new passphrase"
+EMAIL = "reset@example.com"
+
+SEED_REQUEST = """
+mutation {
+resetPasswordEmail(
+email: "example@centra.com"
+url: "customer/reset-password"
+) {
+userErrors {
+message
+path
+}
+}
+}
+"""
+SEED_VERIFY = """
+mutation {
+verifyResetPasswordHashes(
+i: "241279e9ca655ab039c49d0032ed13ce"
+id: "125"
+) {
+valid
+userErrors {
+message
+path
+}
+}
+}
+"""
+SEED_RESET = """
+mutation {
+resetPassword(
+password: "new_secret"
+confirmPassword: "new_secret"
+id: "125"
+i: "241279e9ca655ab039c49d0032ed13ce"
+loginOnSuccess: false
+) {
+changed
+userErrors {
+message
+path
+}
+}
+}
+"""
+REQUEST = """
+mutation($email: String!, $url: String!) {
+  resetPasswordEmail(email: $email, url: $url) { userErrors { message path } }
+}
+"""
+VERIFY = """
+mutation($i: String!, $id: String!) {
+  verifyResetPasswordHashes(i: $i, id: $id) { valid userErrors { message path } }
+}
+"""
+RESET = """
+mutation($i: String!, $id: String!, $password: String!, $confirm: String, $login: Boolean!) {
+  resetPassword(i: $i, id: $id, password: $password, confirmPassword: $confirm,
+                loginOnSuccess: $login) {
+    changed session { loggedIn { email } } userErrors { message path }
+  }
+}
+"""
+LOGIN = """
+mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { loggedIn { email } userErrors { message } }
+}
+"""
+REGISTER = """
+mutation($input: CustomerRegisterInput!) {
+  registerCustomer(input: $input) { loggedIn { id } userErrors { message path } }
+}
+"""
+
+
+@pytest.fixture
+def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
+    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+
+
+async def deliver(runtime: Any, clock: Any) -> tuple[int, int]:
+    return await outbox.deliver_due(runtime.db, runtime.mail_sender,
+                                    runtime.settings.mail_from, clock.now())
+
+
+async def register(shopper: Shopper, email: str = EMAIL, first_name: str = "Ada",
+                   language: str | None = None, login: bool = False) -> int:
+    if language:
+        await shopper.gql('mutation($c: String!) { setLanguage(code: $c) { userErrors '
+                          '{ message } } }', {"c": language})
+    payload = (await shopper.gql(REGISTER, {"input": {
+        "password": PASSWORD, "loginOnSuccess": login,
+        "billingAddress": {"email": email, "firstName": first_name, "lastName": "Lovelace",
+                           "country": "SE"}}}))["registerCustomer"]
+    assert payload["userErrors"] == []
+    return 0
+
+
+async def request(shopper: Shopper, email: str = EMAIL, url: str = "customer/reset-password"
+                  ) -> list[dict[str, Any]]:
+    return (await shopper.gql(REQUEST, {"email": email, "url": url}))[
+        "resetPasswordEmail"]["userErrors"]
+
+
+def link_in(message: Any) -> tuple[str, str, str]:
+    """The reset link of a received e-mail: (link, id, i)."""
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https://shop\.example/\S+", text).group(0)
+    query = parse_qs(urlsplit(link).query)
+    return link, query["id"][0], query["i"][0]
+
+
+async def login(shopper: Shopper, password: str) -> dict[str, Any]:
+    return (await shopper.gql(LOGIN, {"email": EMAIL, "password": password}))["login"]
+
+
+async def test_seed_examples_verbatim(shopper: Shopper, runtime: Any, clock: Any,
+                                      smtp_server: SmtpServer) -> None:
+    answer = await shopper.gql(SEED_REQUEST)
+    assert answer == {"resetPasswordEmail": {"userErrors": []}}
+    assert await shopper.gql(SEED_VERIFY) == {
+        "verifyResetPasswordHashes": {"valid": False, "userErrors": []}}
+    reset = (await shopper.gql(SEED_RESET))["resetPassword"]
+    assert reset["changed"] is False
+    assert reset["userErrors"][0]["path"] == ["resetPassword", "i"]
+    assert await deliver(runtime, clock) == (0, 0)  # no account, no e-mail
+    assert smtp_server.messages == []
+
+
+async def test_round_trip(shopper: Shopper, http: Any, credentials: Any, runtime: Any,
+                          clock: Any, smtp_server: SmtpServer) -> None:
+    await register(shopper)
+    old_session = Shopper(http, credentials)
+    assert (await login(old_session, PASSWORD))["userErrors"] == []
+
+    assert await request(shopper) == []
+    assert await deliver(runtime, clock) == (1, 0)
+    [message] = smtp_server.messages
+    assert message["To"] == EMAIL
+    assert message["Subject"] == "Reset your password"
+    link, customer_id, hash_ = link_in(message)
+    assert link.startswith(f"https://shop.example/customer/reset-password?id={customer_id}&i=")
+    assert re.fullmatch(r"[0-9a-f]{32}", hash_)
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert f'href="{link.replace("&", "&amp;")}"' in html
+
+    verified = await shopper.gql(VERIFY, {"i": hash_, "id": customer_id})
+    assert verified["verifyResetPasswordHashes"] == {"valid": True, "userErrors": []}
+    before = shopper.token
+    reset = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD, "login": True}))["resetPassword"]
+    assert reset == {"changed": True, "session": {"loggedIn": {"email": EMAIL}},
+                     "userErrors": []}
+    assert shopper.token != before
+
+    stale = await old_session.post("{ session { loggedIn { email } } }")
+    assert stale.json() == {"errors": [{"message": "Unauthorized"}]}
+    fresh = Shopper(http, credentials)
+    assert (await login(fresh, PASSWORD))["userErrors"] == [
+        {"message": "wrong e-mail or password"}]
+    assert (await login(fresh, NEW_PASSWORD))["userErrors"] == []
+
+    assert await deliver(runtime, clock) == (1, 0)
+    assert smtp_server.messages[-1]["Subject"] == "Your password was changed"
+    used = await shopper.gql(VERIFY, {"i": hash_, "id": customer_id})
+    assert used["verifyResetPasswordHashes"]["valid"] is False
+    again = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": PASSWORD,
+                                       "confirm": PASSWORD, "login": False}))["resetPassword"]
+    assert again["changed"] is False
+    assert again["userErrors"] == [{"message": "the reset link is invalid or has expired",
+                                    "path": ["resetPassword", "i"]}]
+
+
+async def _hash(shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+                ) -> tuple[str, str]:
+    assert await request(shopper) == []
+    await deliver(runtime, clock)
+    _, customer_id, hash_ = link_in(smtp_server.messages[-1])
+    return customer_id, hash_
+
+
+async def test_link_expires_after_an_hour(shopper: Shopper, runtime: Any, clock: Any,
+                                          smtp_server: SmtpServer) -> None:
+    await register(shopper)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    clock.advance(minutes=59)
+    assert (await shopper.gql(VERIFY, {"i": hash_, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] is True
+    clock.advance(minutes=1)
+    assert (await shopper.gql(VERIFY, {"i": hash_, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] is False
+    reset = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": NEW_PASSWORD,
+                                       "login": False}))["resetPassword"]
+    assert reset["changed"] is False
+
+
+async def test_a_newer_request_voids_the_older_link(shopper: Shopper, runtime: Any, clock: Any,
+                                                    smtp_server: SmtpServer) -> None:
+    await register(shopper)
+    customer_id, first = await _hash(shopper, runtime, clock, smtp_server)
+    _, second = await _hash(shopper, runtime, clock, smtp_server)
+    assert first != second
+    valid = [(await shopper.gql(VERIFY, {"i": h, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] for h in (first, second)]
+    assert valid == [False, True]
+
+
+async def test_a_password_changed_elsewhere_voids_the_link(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    await register(shopper, login=True)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    changed = await shopper.gql('mutation($p: String!) { updateCustomer(input: {password: $p})'
+                                ' { userErrors { message } } }', {"p": NEW_PASSWORD})
+    assert changed["updateCustomer"]["userErrors"] == []
+    assert (await shopper.gql(VERIFY, {"i": hash_, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] is False
+
+
+@pytest.mark.parametrize(("i", "id_"), [
+    ("", ""), ("x", "1"), ("241279e9ca655ab039c49d0032ed13ce", "abc"),
+    ("241279e9ca655ab039c49d0032ed13ce", "-1"), ("a" * 5000, "1"),
+    ("241279e9ca655ab039c49d0032ed13ce", "99999999999999999999"),
+])
+async def test_verify_malformed_values_are_just_invalid(shopper: Shopper, i: str, id_: str
+                                                        ) -> None:
+    answer = await shopper.gql(VERIFY, {"i": i, "id": id_})
+    assert answer["verifyResetPasswordHashes"] == {"valid": False, "userErrors": []}
+
+
+async def test_reset_checks_confirmation_and_policy(shopper: Shopper, runtime: Any, clock: Any,
+                                                    smtp_server: SmtpServer) -> None:
+    await register(shopper)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    mismatch = (await shopper.gql(RESET, {"i": hash_, "id": customer_id,
+                                          "password": NEW_PASSWORD, "confirm": "other thing",
+                                          "login": False}))["resetPassword"]
+    assert mismatch["userErrors"] == [{"message": "confirmPassword does not match password",
+                                       "path": ["resetPassword", "confirmPassword"]}]
+    weak = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": "short",
+                                      "login": False}))["resetPassword"]
+    assert weak["userErrors"][0]["path"] == ["resetPassword", "password"]
+    # Refusals do not use the link up.
+    assert (await shopper.gql(VERIFY, {"i": hash_, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] is True
+
+
+async def test_unknown_and_never_registered_get_the_same_answer_and_no_mail(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    await register(shopper)
+    async with runtime.db.write() as conn:
+        await conn.execute(sa.insert(t.customers).values(
+            email="guest@example.com", email_key="guest@example.com", registered=False,
+            created_at=clock.now(), updated_at=clock.now()))
+    answers = [await shopper.raw(REQUEST, {"email": e, "url": "customer/reset-password"})
+               for e in ("nobody@example.com", "guest@example.com", EMAIL)]
+    assert [a["data"] for a in answers] == [{"resetPasswordEmail": {"userErrors": []}}] * 3
+    assert await deliver(runtime, clock) == (1, 0)
+    assert [m["To"] for m in smtp_server.messages] == [EMAIL]
+
+
+@pytest.mark.parametrize("url", [
+    "https://evil.example/reset", "//evil.example/reset", "\\\\evil.example\\reset",
+    "/\\evil.example", "javascript:alert(1)", "reset\npage", "reset\tpage", "reset#frag",
+    "", "   ", "http:evil.example",
+])
+async def test_url_must_be_a_relative_path(shopper: Shopper, runtime: Any, clock: Any,
+                                           smtp_server: SmtpServer, url: str) -> None:
+    await register(shopper)
+    errors = await request(shopper, url=url)
+    assert [e["path"] for e in errors] == [["resetPasswordEmail", "url"]]
+    assert await deliver(runtime, clock) == (0, 0)
+
+
+async def test_current_schema_name_is_the_same_service(shopper: Shopper, runtime: Any,
+                                                       clock: Any, smtp_server: SmtpServer
+                                                       ) -> None:
+    await register(shopper)
+    bad = await shopper.gql('mutation { requestPasswordResetEmail(email: "x@example.com", '
+                            'resetPasswordExternalUrl: "//evil") { userErrors { path } } }')
+    assert bad["requestPasswordResetEmail"]["userErrors"] == [
+        {"path": ["requestPasswordResetEmail", "resetPasswordExternalUrl"]}]
+    good = await shopper.gql('mutation($e: String!) { requestPasswordResetEmail(email: $e, '
+                             'resetPasswordExternalUrl: "account/reset") '
+                             '{ userErrors { path } } }', {"e": EMAIL})
+    assert good["requestPasswordResetEmail"]["userErrors"] == []
+    await deliver(runtime, clock)
+    assert link_in(smtp_server.messages[0])[0].startswith("https://shop.example/account/reset?")
+
+
+async def test_client_without_frontend_url_is_told_what_to_configure(
+    http: Any, runtime: Any, clock: Any
+) -> None:
+    from dtc_api.services import clients
+
+    async with runtime.db.write() as conn:
+        bare = await clients.create(conn, "bare", clock.now(), default_country_code="SE")
+    errors = await request(Shopper(http, bare))
+    assert errors == [{"message": "this API client has no frontend URL: set one (dtc-api "
+                                  "clients, frontendUrl) so reset links can point to the shop",
+                       "path": ["resetPasswordEmail", "url"]}]
+
+
+async def test_mail_in_the_customers_language_with_escaped_html(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    await register(shopper, first_name="<b>Åsa</b> & co", language="sv")
+    await request(shopper)
+    await deliver(runtime, clock)
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Återställ ditt lösenord"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Hej <b>Åsa</b> & co," in text
+    assert "Hej &lt;b&gt;Åsa&lt;/b&gt; &amp; co," in html
+    assert "<b>" not in html
+    assert "1 timme" in text
+
+
+async def test_requests_over_the_limit_answer_like_success(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    await register(shopper)
+    for _ in range(5):
+        assert await request(shopper) == []
+    await deliver(runtime, clock)
+    assert len(smtp_server.messages) == 3  # at most 3 an hour per account
+    clock.advance(hours=1)
+    assert await request(shopper) == []
+    await deliver(runtime, clock)
+    assert len(smtp_server.messages) == 4
+
+
+async def test_concurrent_resets_with_one_link_change_once(
+    http: Any, credentials: Any, shopper: Shopper, runtime: Any, clock: Any,
+    smtp_server: SmtpServer
+) -> None:
+    await register(shopper)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    shoppers = [Shopper(http, credentials) for _ in range(4)]
+    results = await asyncio.gather(*[
+        s.gql(RESET, {"i": hash_, "id": customer_id, "password": f"{NEW_PASSWORD} {n}",
+                      "login": False}) for n, s in enumerate(shoppers)])
+    changed = [r["resetPassword"]["changed"] for r in results]
+    assert changed.count(True) == 1
+
+
+async def test_mail_survives_an_smtp_outage(shopper: Shopper, http: Any, credentials: Any,
+                                            runtime: Any, clock: Any,
+                                            smtp_server: SmtpServer) -> None:
+    for n in range(3):
+        await register(Shopper(http, credentials), email=f"c{n}@example.com")
+    smtp_server.stop()
+    for n in range(3):
+        assert await request(shopper, email=f"c{n}@example.com") == []
+    assert await deliver(runtime, clock) == (0, 3)
+    async with runtime.db.read() as conn:
+        rows = (await conn.execute(sa.select(t.outbox))).mappings().all()
+    assert {(r["status"], r["attempts"]) for r in rows} == {("pending", 1)}
+    assert all(r["last_error"] for r in rows)
+    clock.advance(seconds=5)
+    assert await deliver(runtime, clock) == (0, 0)  # not due yet: backing off
+    smtp_server.start()
+    clock.advance(minutes=1)
+    assert await deliver(runtime, clock) == (3, 0)
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "c0@example.com", "c1@example.com", "c2@example.com"]
+    assert await deliver(runtime, clock) == (0, 0)
