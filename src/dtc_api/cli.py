@@ -157,7 +157,6 @@ def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graph
 def worker(ctx: click.Context, once: bool) -> None:
     """Run the background jobs (purges; mail and notifications as they arrive) without HTTP."""
     from dtc_api.jobs import loop
-    from dtc_api.mail import outbox
     from dtc_api.services.runtime import Runtime
 
     settings = _settings(ctx)
@@ -169,8 +168,7 @@ def worker(ctx: click.Context, once: bool) -> None:
             await upgrade(runtime.db)
             if once:
                 counts = await loop.run_once(runtime)
-                sent, failed = await outbox.deliver_due(
-                    runtime.db, runtime.mail_sender, settings.mail_from, runtime.clock.now())
+                sent, failed = await loop.deliver_mail_once(runtime)
                 click.echo(orjson.dumps({**counts, "mail-sent": sent,
                                          "mail-failed": failed}).decode())
             else:

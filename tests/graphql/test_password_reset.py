@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.config import Secret, Settings
-from dtc_api.mail import outbox
+from dtc_api.jobs import loop
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper
@@ -101,8 +101,8 @@ def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
 
 
 async def deliver(runtime: Any, clock: Any) -> tuple[int, int]:
-    return await outbox.deliver_due(runtime.db, runtime.mail_sender,
-                                    runtime.settings.mail_from, clock.now())
+    """What the delivery worker does on each turn."""
+    return await loop.deliver_mail_once(runtime)
 
 
 async def register(shopper: Shopper, email: str = EMAIL, first_name: str = "Ada",

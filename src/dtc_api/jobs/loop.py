@@ -47,10 +47,21 @@ async def purge_sent_mail(runtime: Runtime) -> int:
         return await outbox.purge_sent(conn, retention, runtime.clock.now())
 
 
+async def deliver_mail_once(runtime: Runtime) -> tuple[int, int]:
+    """Queue the e-mails of recorded requests, then send what is due: (sent, failed)."""
+    await password_reset.process_requests(runtime)
+    return await outbox.deliver_due(runtime.db, runtime.mail_sender,
+                                    runtime.settings.mail_from, runtime.clock.now())
+
+
 async def deliver_mail(runtime: Runtime) -> None:
-    """The delivery loop: sends due outbox messages every DTC_MAIL_POLL_INTERVAL seconds."""
-    await outbox.run_forever(runtime.db, runtime.mail_sender, runtime.settings.mail_from,
-                             runtime.clock, runtime.settings.mail_poll_interval)
+    """The delivery loop, every DTC_MAIL_POLL_INTERVAL seconds."""
+    while True:
+        try:
+            await deliver_mail_once(runtime)
+        except Exception:
+            log.exception("mail delivery failed; continuing")
+        await asyncio.sleep(runtime.settings.mail_poll_interval)
 
 
 JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),

@@ -7,7 +7,6 @@ FOR UPDATE SKIP LOCKED before it is sent, so no two workers send it at the same 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import random
@@ -112,13 +111,3 @@ async def purge_sent(conn: AsyncConnection, retention: dt.timedelta, now: dt.dat
     result = await conn.execute(sa.delete(t.outbox).where(
         t.outbox.c.status == "sent", t.outbox.c.sent_at < now - retention))
     return result.rowcount or 0
-
-
-async def run_forever(db: Database, sender: Sender, sender_address: str, clock: Any,
-                      interval: float) -> None:
-    while True:
-        try:
-            await deliver_due(db, sender, sender_address, clock.now())
-        except Exception:
-            log.exception("mail delivery loop failed; continuing")
-        await asyncio.sleep(interval)

@@ -24,6 +24,7 @@ from dtc_api.services.sessions import Principal
 from dtc_api.store import tables as t
 
 INVALID_LINK = "the reset link is invalid or has expired"
+MAX_URL = 2000
 
 
 def check_url(url: str) -> None:
@@ -50,42 +51,77 @@ def reset_link(frontend_url: str, url: str, customer_id: int, hash_: str) -> str
 
 async def request(runtime: Runtime, client: dict, email: str, url: str,
                   client_ip: str | None) -> None:
-    """Queue a reset e-mail if ``email`` has a registered account; answer the same either way.
+    """Record a reset request; the delivery worker sends the link if the e-mail has a
+    registered account (`process_requests`).
 
-    Unknown e-mails, customers who never registered (the seed: "auto-registered customers
-    cannot initiate a password reset") and requests over a limit all return normally, doing
-    the same database round trips, so neither the answer nor its timing tells them apart.
+    Every request does exactly the same work here — unknown e-mails, customers who never
+    registered (the seed: "auto-registered customers cannot initiate a password reset") and
+    requests over a limit included — so neither the answer nor its timing tells them apart.
     """
     check_url(url)
     if not client["frontend_url"]:
         raise invalid("this API client has no frontend URL: set one (dtc-api clients, "
                       "frontendUrl) so reset links can point to the shop", "url")
+    if len(url) > MAX_URL:
+        raise invalid(f"url must be at most {MAX_URL} characters", "url")
     policy: ResetPolicy = runtime.reset_policy
     now = runtime.clock.now()
     key = profile.login_key(email[:320])[:320]
+    ip = client_ip or "unknown"
     async with runtime.db.write() as conn:
-        within = await throttle.hit(conn, f"reset:account:{key}", dt.timedelta(hours=1), now) \
-            <= policy.per_account_per_hour
-        if client_ip is not None:
-            within &= await throttle.hit(conn, f"reset:ip:{client_ip}", dt.timedelta(hours=1),
-                                         now) <= policy.per_ip_per_hour
-        customer = await customers.find_registered(conn, key)
-        if customer is None or not within:
-            return
-        hash_ = secrets.token_hex(16)  # 128 bits
-        # A newer request replaces any earlier link.
-        await conn.execute(sa.delete(t.password_reset_tokens)
-                           .where(t.password_reset_tokens.c.customer_id == customer["id"]))
-        await conn.execute(sa.insert(t.password_reset_tokens).values(
-            customer_id=customer["id"], token_hash=tokens.token_hash(hash_), created_at=now,
-            expires_at=now + policy.ttl))
-        language = customer["language_code"]
-        message = render("password_reset", language, {
-            "name": customer["first_name"] or customer["email"],
-            "link": reset_link(client["frontend_url"], url, customer["id"], hash_),
-            "hours": duration(int(policy.ttl.total_seconds()), language or "en"),
-        })
-        await outbox.enqueue(conn, "password_reset", customer["email"], message, now)
+        per_account = await throttle.hit(conn, f"reset:account:{key}", dt.timedelta(hours=1),
+                                         now)
+        per_ip = await throttle.hit(conn, f"reset:ip:{ip}", dt.timedelta(hours=1), now)
+        await conn.execute(sa.insert(t.password_reset_requests).values(
+            email_key=key, url=url, client_id=client["id"], created_at=now,
+            allowed=per_account <= policy.per_account_per_hour
+            and per_ip <= policy.per_ip_per_hour))
+
+
+async def process_requests(runtime: Runtime, limit: int = 50) -> int:
+    """Turn recorded requests into reset links and e-mails; returns the e-mails queued.
+
+    The link and its e-mail are written in one transaction; a newer link replaces any
+    earlier one of the customer.
+    """
+    now = runtime.clock.now()
+    requests, clients = t.password_reset_requests, t.api_clients
+    queued = 0
+    async with runtime.db.write() as conn:
+        rows = (await conn.execute(
+            sa.select(requests, clients.c.frontend_url)
+            .join(clients, clients.c.id == requests.c.client_id)
+            .order_by(requests.c.id).limit(limit).with_for_update(skip_locked=True,
+                                                                  of=requests)
+        )).mappings().all()
+        for row in rows:
+            customer = await customers.find_registered(conn, row["email_key"]) \
+                if row["allowed"] and row["frontend_url"] else None
+            if customer is not None:
+                await _send_link(conn, runtime, customer, row["frontend_url"], row["url"], now)
+                queued += 1
+        if rows:
+            await conn.execute(sa.delete(requests).where(
+                requests.c.id.in_([row["id"] for row in rows])))
+    return queued
+
+
+async def _send_link(conn: AsyncConnection, runtime: Runtime, customer: dict,
+                     frontend_url: str, url: str, now: dt.datetime) -> None:
+    policy: ResetPolicy = runtime.reset_policy
+    hash_ = secrets.token_hex(16)  # 128 bits
+    await conn.execute(sa.delete(t.password_reset_tokens)
+                       .where(t.password_reset_tokens.c.customer_id == customer["id"]))
+    await conn.execute(sa.insert(t.password_reset_tokens).values(
+        customer_id=customer["id"], token_hash=tokens.token_hash(hash_), created_at=now,
+        expires_at=now + policy.ttl))
+    language = customer["language_code"]
+    message = render("password_reset", language, {
+        "name": customer["first_name"] or customer["email"],
+        "link": reset_link(frontend_url, url, customer["id"], hash_),
+        "hours": duration(int(policy.ttl.total_seconds()), language or "en"),
+    })
+    await outbox.enqueue(conn, "password_reset", customer["email"], message, now)
 
 
 def _customer_id(raw: str) -> int | None:

@@ -473,6 +473,20 @@ password_reset_tokens = sa.Table(
     sa.Column("used_at", UTCDateTime(), nullable=True),
 )
 
+password_reset_requests = sa.Table(
+    "password_reset_requests",
+    metadata,
+    # Every request is recorded the same way, whether or not the e-mail has an account, and
+    # the delivery worker decides later: the HTTP answer cannot differ in content or timing.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False),
+    # False when the request was over a limit: it is dropped without a word.
+    sa.Column("allowed", sa.Boolean, nullable=False),
+    _created(),
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

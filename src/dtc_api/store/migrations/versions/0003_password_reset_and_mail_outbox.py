@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-28 19:23:19.222499
+Create Date: 2026-11-28 19:30:54.563132
 """
 
 import sqlalchemy as sa
@@ -40,6 +40,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
+        "password_reset_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email_key", sa.String(length=320), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("allowed", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["api_clients.id"],
+            name=op.f("fk_password_reset_requests_client_id_api_clients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset_requests")),
+    )
+    op.create_table(
         "password_reset_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
@@ -72,6 +88,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_password_reset_tokens_customer_id"))
 
     op.drop_table("password_reset_tokens")
+    op.drop_table("password_reset_requests")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_due")
 
