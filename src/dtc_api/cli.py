@@ -235,5 +235,70 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
             click.echo(f"{key}: {value}")
 
 
+@main.group()
+def stock() -> None:
+    """Stock levels (the back-office API writes through the same service)."""
+
+
+@stock.command("set")
+@click.argument("item")
+@click.argument("quantity", type=int)
+@click.option("--warehouse", default="main", show_default=True, help="The warehouse's key.")
+@click.pass_context
+def stock_set(ctx: click.Context, item: str, quantity: int, warehouse: str) -> None:
+    """Set ITEM's stock in a warehouse to QUANTITY; back-in-stock e-mails follow."""
+    from dtc_api.services import back_in_stock, geography
+
+    settings = _settings(ctx)
+
+    async def run() -> int:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await upgrade(db)
+            places = await geography.load(db)
+            async with db.write() as conn:
+                return await back_in_stock.set_stock(conn, places, item, warehouse, quantity,
+                                                     SystemClock().now())
+        finally:
+            await db.dispose()
+
+    queued = _run(run())
+    click.echo(f"{item} in {warehouse}: {quantity}; {queued} back-in-stock e-mails queued")
+
+
+@main.group("newsletter")
+def newsletter_group() -> None:
+    """Newsletter subscriptions."""
+
+
+@newsletter_group.command("unsubscribe-link")
+@click.argument("email")
+@click.option("--client", "client_name", default="demo", show_default=True,
+              help="The API client whose frontend URL the link starts with.")
+@click.pass_context
+def unsubscribe_link(ctx: click.Context, email: str, client_name: str) -> None:
+    """Print the signed unsubscribe link of EMAIL, for the shop's mailer."""
+    import sqlalchemy as sa
+
+    from dtc_api.services import newsletter
+    from dtc_api.store import tables as t
+
+    settings = _settings(ctx)
+
+    async def run() -> str:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await upgrade(db)
+            async with db.write() as conn:
+                base = await conn.scalar(sa.select(t.api_clients.c.frontend_url)
+                                         .where(t.api_clients.c.name == client_name))
+                token = await newsletter.unsubscribe_token(conn, email, SystemClock().now())
+            return newsletter.unsubscribe_link(base or "", token)
+        finally:
+            await db.dispose()
+
+    click.echo(_run(run()))
+
+
 if __name__ == "__main__":
     main()

@@ -98,6 +98,9 @@ class Settings:
     mail_poll_interval: float = 1.0
     smtp_timeout: float = 30.0
     outbox_retention: int = 7 * 24 * 3600
+    # Subscriptions per client IP per hour.
+    newsletter_ip_limit: int = 30
+    back_in_stock_ip_limit: int = 30
 
     # name of the environment variable -> (field, parser)
     _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -136,6 +139,8 @@ class Settings:
         "DTC_MAIL_POLL_INTERVAL": ("mail_poll_interval", float),
         "DTC_SMTP_TIMEOUT": ("smtp_timeout", float),
         "DTC_OUTBOX_RETENTION": ("outbox_retention", int),
+        "DTC_NEWSLETTER_IP_LIMIT": ("newsletter_ip_limit", int),
+        "DTC_BACK_IN_STOCK_IP_LIMIT": ("back_in_stock_ip_limit", int),
     }
 
     @classmethod
@@ -174,7 +179,8 @@ class Settings:
                      "argon2_parallelism", "hash_concurrency", "login_ip_limit",
                      "login_max_backoff", "session_ip_limit", "job_interval",
                      "reset_token_ttl", "reset_account_limit", "reset_ip_limit",
-                     "mail_poll_interval", "smtp_timeout", "outbox_retention"):
+                     "mail_poll_interval", "smtp_timeout", "outbox_retention",
+                     "newsletter_ip_limit", "back_in_stock_ip_limit"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
 

@@ -13,11 +13,12 @@ from dtc_api.graphql.resolvers import (
     password_reset,
     selection,
     session,
+    subscriptions,
 )
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
-             *customer.bindables, *password_reset.bindables]
+             *customer.bindables, *password_reset.bindables, *subscriptions.bindables]
 
 
 def type_defs() -> str:

@@ -40,6 +40,17 @@ async def enqueue(conn: AsyncConnection, kind: str, recipient: str, message: Ren
     return int(result.scalar_one())
 
 
+async def enqueue_many(conn: AsyncConnection, kind: str,
+                       messages: list[tuple[str, Rendered]], now: dt.datetime) -> None:
+    """Several messages in one statement (executemany)."""
+    await conn.execute(sa.insert(t.outbox), [
+        {"kind": kind, "recipient": recipient, "subject": message.subject,
+         "text_body": message.text, "html_body": message.html, "status": "pending",
+         "attempts": 0, "next_attempt_at": now, "created_at": now}
+        for recipient, message in messages
+    ])
+
+
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempts + 1``: 10, 20, 40, … at most an hour, ±50% jitter
     so that many messages failing together do not retry together."""

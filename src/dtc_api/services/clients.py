@@ -60,6 +60,7 @@ async def create(
     frontend_url: str | None = None,
     retain_session_after_logout: bool = False,
     require_old_password: bool = False,
+    newsletter_double_opt_in: bool = False,
     default_country_code: str | None = None,
     default_language_code: str | None = None,
 ) -> ClientCredentials:
@@ -78,6 +79,7 @@ async def create(
             frontend_url=frontend_url,
             retain_session_after_logout=retain_session_after_logout,
             require_old_password=require_old_password,
+            newsletter_double_opt_in=newsletter_double_opt_in,
             default_country_code=default_country_code,
             default_language_code=default_language_code,
             created_at=now,

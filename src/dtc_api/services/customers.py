@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.services import profile
+from dtc_api.services import newsletter, profile
 from dtc_api.services.errors import DomainError, UserError
 from dtc_api.services.geography import Geography
 from dtc_api.services.passwords import Hasher, PasswordPolicy
@@ -75,6 +75,7 @@ async def register(
     await profile.save_attributes(conn, customer_id, registration.attributes)
     await profile.save_consents(conn, customer_id, registration.consents,
                                 registration.columns["language_code"], now)
+    await newsletter.link_to_customer(conn, customer_id, registration.columns["email_key"])
     return int(customer_id)
 
 

@@ -32,6 +32,7 @@ _CLIENT_COLUMNS = [
     t.api_clients.c.frontend_url,
     t.api_clients.c.retain_session_after_logout,
     t.api_clients.c.require_old_password,
+    t.api_clients.c.newsletter_double_opt_in,
     t.api_clients.c.default_country_code,
     t.api_clients.c.default_language_code,
 ]
@@ -169,6 +170,7 @@ def _client(row: Any) -> dict[str, Any]:
         "frontend_url": row["frontend_url"],
         "retain_session_after_logout": row["retain_session_after_logout"],
         "require_old_password": row["require_old_password"],
+        "newsletter_double_opt_in": row["newsletter_double_opt_in"],
         "default_country_code": row["default_country_code"],
         "default_language_code": row["default_language_code"],
     }

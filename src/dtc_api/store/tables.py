@@ -224,6 +224,8 @@ api_clients = sa.Table(
     sa.Column("retain_session_after_logout", sa.Boolean, nullable=False, default=False),
     sa.Column("require_old_password", sa.Boolean, nullable=False, default=False,
               server_default=sa.false()),
+    sa.Column("newsletter_double_opt_in", sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
     sa.Column("default_country_code", sa.ForeignKey("countries.code"), nullable=True),
     sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
     _created(),
@@ -435,6 +437,57 @@ newsletter_subscriptions = sa.Table(
     sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=True),
     sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
     sa.Column("is_active", sa.Boolean, nullable=False),
+    _created(),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("gender", sa.String(10), nullable=True),
+    # Which API client took the subscription (consent records: when, and from where).
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=True),
+    # Double opt-in: pending until confirmed; both stay null without it.
+    sa.Column("confirmation_sent_at", UTCDateTime(), nullable=True),
+    sa.Column("confirmed_at", UTCDateTime(), nullable=True),
+    sa.Column("unsubscribed_at", UTCDateTime(), nullable=True),
+    sa.Index("uq_newsletter_subscriptions_email_key_unique", "email_key", unique=True),
+)
+
+newsletter_bot_signups = sa.Table(
+    "newsletter_bot_signups",
+    metadata,
+    # Sign-ups whose honeypot field was filled in: counted for the operator, nothing else kept.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+)
+
+back_in_stock_subscriptions = sa.Table(
+    "back_in_stock_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("email_key", sa.String(320), nullable=False),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="SET NULL"), nullable=True,
+              index=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("country_code", sa.ForeignKey("countries.code"), nullable=False),
+    sa.Column("state_code", sa.String(10), nullable=False, default=""),
+    sa.Column("language_code", sa.ForeignKey("languages.code"), nullable=True),
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    # Set, exactly once, in the transaction that queues the notification.
+    sa.Column("notified_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_back_in_stock_waiting", "item_id", "notified_at"),
+    sa.Index("uq_back_in_stock_waiting", "email_key", "item_id", "country_code", "state_code",
+             unique=True, sqlite_where=sa.text("notified_at IS NULL"),
+             postgresql_where=sa.text("notified_at IS NULL")),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    # The key that signs unsubscribe and confirmation links, made once per database so every
+    # process of a deployment shares it.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key", sa.String(128), nullable=False),
     _created(),
 )
 

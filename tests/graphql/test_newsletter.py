@@ -1,0 +1,183 @@
+"""subscribeToNewsletter: the seed example, honeypot, linking, unsubscribe, double opt-in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from dtc_api.config import Secret, Settings
+from dtc_api.jobs import loop
+from dtc_api.services import clients, newsletter
+from dtc_api.store import tables as t
+from tests.conftest import SmtpServer
+from tests.support import Shopper
+
+SEED = """
+mutation {
+subscribeToNewsletter(
+email: "example@centra.com"
+additionalInfo: {
+emailField: ""
+countryCode: "SE"
+languageCode: "en"
+gender: MALE
+}
+) {
+subscribed
+userErrors {
+path
+message
+}
+}
+}
+"""
+SUBSCRIBE = """
+mutation($email: String!, $info: NewsletterSubscribeInput) {
+  subscribeToNewsletter(email: $email, additionalInfo: $info) {
+    subscribed userErrors { path message }
+  }
+}
+"""
+SUBSCRIPTIONS = "{ customer { newsletterSubscriptions { isActive createdAt country { code } } } }"
+REGISTER = """
+mutation($email: String!) {
+  registerCustomer(input: {password: "correct horse battery staple", loginOnSuccess: true,
+    billingAddress: {email: $email, firstName: "A", lastName: "B", country: "SE"}}) {
+    userErrors { message }
+  }
+}
+"""
+
+
+@pytest.fixture
+def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
+    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+
+
+async def rows(runtime: Any) -> list[dict[str, Any]]:
+    async with runtime.db.read() as conn:
+        return [dict(r) for r in (await conn.execute(
+            sa.select(t.newsletter_subscriptions))).mappings()]
+
+
+async def test_seed_example(shopper: Shopper, runtime: Any) -> None:
+    assert await shopper.gql(SEED) == {
+        "subscribeToNewsletter": {"subscribed": True, "userErrors": []}}
+    [row] = await rows(runtime)
+    assert (row["email"], row["country_code"], row["language_code"], row["gender"],
+            row["is_active"]) == ("example@centra.com", "SE", "en", "MALE", True)
+
+
+async def test_honeypot_answers_alike_and_stores_nothing(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    real = await shopper.post(SUBSCRIBE, {"email": "human@example.com",
+                                          "info": {"emailField": "", "countryCode": "SE"}})
+    bot = await shopper.post(SUBSCRIBE, {"email": "bot@example.com",
+                                         "info": {"emailField": "x", "countryCode": "SE"}})
+    strip = re.compile(rb'"extensions":\{[^}]*\}')
+    assert strip.sub(b"", real.content) == strip.sub(b"", bot.content)
+    assert real.status_code == bot.status_code == 200
+    assert [r["email"] for r in await rows(runtime)] == ["human@example.com"]
+    async with runtime.db.read() as conn:
+        assert await conn.scalar(sa.select(sa.func.count())
+                                 .select_from(t.newsletter_bot_signups)) == 1
+    await loop.deliver_mail_once(runtime)
+    assert smtp_server.messages == []
+
+
+@pytest.mark.parametrize(("info", "path", "message"), [
+    ({"countryCode": "XX"}, ["subscribeToNewsletter", "additionalInfo", "countryCode"],
+     "country XX not found"),
+    ({"languageCode": "xx"}, ["subscribeToNewsletter", "additionalInfo", "languageCode"],
+     "language not found"),
+])
+async def test_unknown_country_or_language(shopper: Shopper, runtime: Any, info: dict,
+                                           path: list[str], message: str) -> None:
+    answer = (await shopper.gql(SUBSCRIBE, {"email": "a@example.com", "info": info}))[
+        "subscribeToNewsletter"]
+    assert answer == {"subscribed": False, "userErrors": [{"path": path, "message": message}]}
+    assert await rows(runtime) == []
+
+
+async def test_invalid_email(shopper: Shopper) -> None:
+    answer = (await shopper.gql(SUBSCRIBE, {"email": "not-an-email"}))["subscribeToNewsletter"]
+    assert answer["subscribed"] is False
+    assert answer["userErrors"][0]["path"] == ["subscribeToNewsletter", "email"]
+
+
+async def test_subscribing_again_updates_and_reactivates(shopper: Shopper, runtime: Any,
+                                                         clock: Any) -> None:
+    await shopper.gql(SUBSCRIBE, {"email": "a@example.com", "info": {"countryCode": "SE"}})
+    async with runtime.db.write() as conn:
+        token = await newsletter.unsubscribe_token(conn, "a@example.com", clock.now())
+    done = await shopper.gql('mutation($t: String!) { unsubscribeFromNewsletter(token: $t) '
+                             '{ unsubscribed userErrors { path } } }', {"t": token})
+    assert done["unsubscribeFromNewsletter"] == {"unsubscribed": True, "userErrors": []}
+    assert [r["is_active"] for r in await rows(runtime)] == [False]
+    await shopper.gql(SUBSCRIBE, {"email": "A@example.com",
+                                  "info": {"countryCode": "DE", "languageCode": "de"}})
+    [row] = await rows(runtime)
+    assert (row["is_active"], row["country_code"], row["language_code"]) == (True, "DE", "de")
+
+
+async def test_unsubscribe_with_a_forged_token(shopper: Shopper, runtime: Any) -> None:
+    await shopper.gql(SUBSCRIBE, {"email": "a@example.com"})
+    for token in ["a@example.com.forged", "", "x" * 500, "a@example.com"]:
+        answer = await shopper.gql('mutation($t: String!) { unsubscribeFromNewsletter(token: $t)'
+                                   ' { unsubscribed userErrors { path } } }', {"t": token})
+        assert answer["unsubscribeFromNewsletter"] == {
+            "unsubscribed": False, "userErrors": [{"path": ["unsubscribeFromNewsletter",
+                                                            "token"]}]}
+    assert [r["is_active"] for r in await rows(runtime)] == [True]
+
+
+async def test_guest_subscription_joins_the_account_registered_later(shopper: Shopper) -> None:
+    await shopper.gql(SUBSCRIBE, {"email": "later@example.com", "info": {"countryCode": "SE"}})
+    assert (await shopper.gql(REGISTER, {"email": "later@example.com"}))[
+        "registerCustomer"]["userErrors"] == []
+    subscriptions = (await shopper.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"]
+    assert [(s["isActive"], s["country"]) for s in subscriptions] == [(True, {"code": "SE"})]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", subscriptions[0]["createdAt"])
+
+
+async def test_logged_in_subscription_is_linked(shopper: Shopper) -> None:
+    await shopper.gql(REGISTER, {"email": "member@example.com"})
+    await shopper.gql(SUBSCRIBE, {"email": "member@example.com", "info": {"countryCode": "DE"}})
+    subscriptions = (await shopper.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"]
+    assert [s["country"] for s in subscriptions] == [{"code": "DE"}]
+
+
+async def test_double_opt_in_waits_for_the_link(http: Any, runtime: Any, clock: Any,
+                                                smtp_server: SmtpServer) -> None:
+    async with runtime.db.write() as conn:
+        client = await clients.create(conn, "careful", clock.now(),
+                                      frontend_url="https://shop.example",
+                                      newsletter_double_opt_in=True, default_country_code="SE")
+    shopper = Shopper(http, client)
+    answer = await shopper.gql(SUBSCRIBE, {"email": "careful@example.com",
+                                           "info": {"languageCode": "sv"}})
+    assert answer["subscribeToNewsletter"]["subscribed"] is True
+    assert [r["is_active"] for r in await rows(runtime)] == [False]
+    await loop.deliver_mail_once(runtime)
+    [message] = smtp_server.messages
+    assert message["Subject"] == "Bekräfta din prenumeration på nyhetsbrevet"
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"https://shop\.example/newsletter/confirm\?\S+", text).group(0)
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    confirmed = await shopper.gql('mutation($t: String!) { confirmNewsletterSubscription('
+                                  'token: $t) { confirmed } }', {"t": token})
+    assert confirmed["confirmNewsletterSubscription"]["confirmed"] is True
+    assert [r["is_active"] for r in await rows(runtime)] == [True]
+
+
+async def test_per_ip_limit_answers_like_success(shopper: Shopper, runtime: Any) -> None:
+    for n in range(35):
+        answer = await shopper.gql(SUBSCRIBE, {"email": f"n{n}@example.com"})
+        assert answer["subscribeToNewsletter"] == {"subscribed": True, "userErrors": []}
+    assert len(await rows(runtime)) == 30
