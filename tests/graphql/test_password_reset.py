@@ -285,7 +285,8 @@ async def test_unknown_and_never_registered_get_the_same_answer_and_no_mail(
 @pytest.mark.parametrize("url", [
     "https://evil.example/reset", "//evil.example/reset", "\\\\evil.example\\reset",
     "/\\evil.example", "javascript:alert(1)", "reset\npage", "reset\tpage", "reset#frag",
-    "", "   ", "http:evil.example",
+    "", "   ", "http:evil.example", "reset?id=1&i=0123", "reset page", "reset\u202epage",
+    "reset\x85page", "reset   URGENT: call us",
 ])
 async def test_url_must_be_a_relative_path(shopper: Shopper, runtime: Any, clock: Any,
                                            smtp_server: SmtpServer, url: str) -> None:

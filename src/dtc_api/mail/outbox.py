@@ -58,7 +58,7 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     return base * (rng or random).uniform(0.5, 1.5)
 
 
-async def claim(db: Database, now: dt.datetime, limit: int = 20) -> list[dict[str, Any]]:
+async def claim(db: Database, now: dt.datetime, limit: int = 5) -> list[dict[str, Any]]:
     table = t.outbox
     async with db.write() as conn:
         due = sa.or_(
@@ -72,7 +72,8 @@ async def claim(db: Database, now: dt.datetime, limit: int = 20) -> list[dict[st
         if rows:
             await conn.execute(sa.update(table).where(table.c.id.in_([r["id"] for r in rows]))
                                .values(status="sending", claimed_until=now + CLAIM))
-    return [dict(row) for row in rows]
+    # Each row remembers its claim: the outcome is recorded only while the claim is ours.
+    return [{**row, "claimed_until": now + CLAIM} for row in rows]
 
 
 def build(row: dict[str, Any], sender_address: str) -> EmailMessage:
@@ -90,9 +91,18 @@ def build(row: dict[str, Any], sender_address: str) -> EmailMessage:
 
 async def deliver_due(db: Database, sender: Sender, sender_address: str,
                       now: dt.datetime) -> tuple[int, int]:
-    """Send what is due; returns (sent, failed)."""
+    """Send everything that is due, a few claimed at a time; returns (sent, failed)."""
     sent = failed = 0
-    for row in await claim(db, now):
+    while rows := await claim(db, now):
+        s, f = await _send_claimed(db, sender, sender_address, rows, now)
+        sent, failed = sent + s, failed + f
+    return sent, failed
+
+
+async def _send_claimed(db: Database, sender: Sender, sender_address: str,
+                        rows: list[dict[str, Any]], now: dt.datetime) -> tuple[int, int]:
+    sent = failed = 0
+    for row in rows:
         try:
             await sender.send(build(row, sender_address))
         except Exception as error:  # any failure: keep the message and try again later
@@ -101,8 +111,10 @@ async def deliver_due(db: Database, sender: Sender, sender_address: str,
         else:
             sent += 1
             async with db.write() as conn:
-                await conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row["id"]).values(
-                    status="sent", sent_at=now, attempts=row["attempts"] + 1, claimed_until=None))
+                await conn.execute(sa.update(t.outbox).where(
+                    t.outbox.c.id == row["id"], t.outbox.c.claimed_until == row["claimed_until"],
+                ).values(status="sent", sent_at=now, attempts=row["attempts"] + 1,
+                         claimed_until=None))
     return sent, failed
 
 
@@ -113,7 +125,9 @@ async def _failed(db: Database, row: dict[str, Any], error: Exception, now: dt.d
         "outboxId": row["id"], "attempts": attempts, "retryIn": round(delay.total_seconds()),
         "error": f"{type(error).__name__}: {error}"})
     async with db.write() as conn:
-        await conn.execute(sa.update(t.outbox).where(t.outbox.c.id == row["id"]).values(
+        await conn.execute(sa.update(t.outbox).where(
+            t.outbox.c.id == row["id"], t.outbox.c.claimed_until == row["claimed_until"],
+        ).values(
             status="pending", attempts=attempts, next_attempt_at=now + delay,
             claimed_until=None, last_error=f"{type(error).__name__}: {error}"[:2000]))
 

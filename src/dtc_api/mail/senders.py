@@ -51,7 +51,7 @@ class FileSender:
         self._directory = Path(directory)
 
     async def send(self, message: EmailMessage) -> None:
-        path = self._directory / f"{message['X-Outbox-Id']}-{message['To']}.eml"
+        path = self._directory / f"{int(message['X-Outbox-Id']):08d}.eml"
         await asyncio.to_thread(self._write, path, bytes(message))
         log.info("mail written to %s", path, extra={"to": message["To"]})
 

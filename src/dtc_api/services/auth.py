@@ -35,11 +35,10 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
     # Limits are checked before the password hash is computed: a throttled guess costs
     # almost nothing and learns nothing.
     async with runtime.db.write() as conn:
-        if client_ip is not None:
-            hits = await throttle.hit(conn, f"login:ip:{client_ip}", dt.timedelta(minutes=1), now)
-            if hits > limits.ip_limit:
-                raise _refused("too many login attempts from this address: "
-                               "try again in a minute")
+        hits = await throttle.hit(conn, f"login:ip:{client_ip or 'unknown'}",
+                                  dt.timedelta(minutes=1), now)
+        if hits > limits.ip_limit:
+            raise _refused("too many login attempts from this address: try again in a minute")
         wait = await throttle.claim_login_attempt(conn, limits, key, now)
     if wait:
         unit = "second" if wait == 1 else "seconds"
@@ -51,6 +50,11 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
         raise _refused(WRONG_CREDENTIALS)
     rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
     async with runtime.db.write() as conn:
+        # The password may have changed (reset, update) while it was being checked.
+        current = await conn.scalar(sa.select(t.customers.c.password_hash).where(
+            t.customers.c.id == customer["id"]).with_for_update())
+        if current != stored:
+            raise _refused(WRONG_CREDENTIALS)
         await throttle.clear_login_failures(conn, key)
         if rehash is not None:
             await customers.set_password_hash(conn, customer["id"], rehash)
@@ -61,6 +65,17 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
         await sessions.update(conn, session, customer_id=customer["id"])
         await sessions.rotate_token(conn, principal)
     return int(customer["id"])
+
+
+async def claim_password_attempt(runtime: Runtime, key: str, path: tuple[str, ...]) -> None:
+    """Count a password check against the account's backoff; refuse while it must wait."""
+    async with runtime.db.write() as conn:
+        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, key,
+                                                  runtime.clock.now())
+    if wait:
+        unit = "second" if wait == 1 else "seconds"
+        raise DomainError(UserError(
+            f"too many failed password attempts: try again in {wait} {unit}", path))
 
 
 async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],

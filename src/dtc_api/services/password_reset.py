@@ -8,8 +8,9 @@ ended when the password changes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,20 +28,15 @@ INVALID_LINK = "the reset link is invalid or has expired"
 MAX_URL = 2000
 
 
+_PATH = re.compile(r"[A-Za-z0-9._~%/-]+")
+
+
 def check_url(url: str) -> None:
-    """The reset page's path must be relative: the link may only point into the shop."""
-    parts = urlsplit(url)
-    if (
-        not url.strip()
-        or any(ord(c) < 32 or ord(c) == 127 for c in url)
-        or "\\" in url
-        or url.lstrip().startswith("//")
-        or parts.scheme
-        or parts.netloc
-        or parts.fragment
-    ):
-        raise invalid("url must be a relative path of the shop, like customer/reset-password",
-                      "url")
+    """The reset page's path must be a plain relative path: the link may only point into the
+    shop, and nothing but the customer's id and hash may be added to it (no query, no text)."""
+    if not _PATH.fullmatch(url) or url.startswith("//"):
+        raise invalid("url must be a relative path of the shop, like customer/reset-password "
+                      "(letters, digits and . _ ~ % / - only)", "url")
 
 
 def reset_link(frontend_url: str, url: str, customer_id: int, hash_: str) -> str:
@@ -72,14 +68,25 @@ async def request(runtime: Runtime, client: dict, email: str, url: str,
         per_account = await throttle.hit(conn, f"reset:account:{key}", dt.timedelta(hours=1),
                                          now)
         per_ip = await throttle.hit(conn, f"reset:ip:{ip}", dt.timedelta(hours=1), now)
-        await conn.execute(sa.insert(t.password_reset_requests).values(
-            email_key=key, url=url, client_id=client["id"], created_at=now,
-            allowed=per_account <= policy.per_account_per_hour
-            and per_ip <= policy.per_ip_per_hour))
+        # Over a limit, nothing is recorded: the limits do not depend on whether the account
+        # exists, so skipping the insert tells nothing, and a flood cannot fill the queue.
+        if per_account <= policy.per_account_per_hour and per_ip <= policy.per_ip_per_hour:
+            await conn.execute(sa.insert(t.password_reset_requests).values(
+                email_key=key, url=url, client_id=client["id"], created_at=now, allowed=True))
 
 
-async def process_requests(runtime: Runtime, limit: int = 50) -> int:
-    """Turn recorded requests into reset links and e-mails; returns the e-mails queued.
+async def process_requests(runtime: Runtime, batch: int = 100) -> int:
+    """Drain the recorded requests (in batches); returns the e-mails queued."""
+    queued = 0
+    while True:
+        done, count = await _process_batch(runtime, batch)
+        queued += count
+        if done < batch:
+            return queued
+
+
+async def _process_batch(runtime: Runtime, limit: int) -> tuple[int, int]:
+    """Turn recorded requests into reset links and e-mails: (requests done, e-mails queued).
 
     The link and its e-mail are written in one transaction; a newer link replaces any
     earlier one of the customer.
@@ -94,16 +101,22 @@ async def process_requests(runtime: Runtime, limit: int = 50) -> int:
             .order_by(requests.c.id).limit(limit).with_for_update(skip_locked=True,
                                                                   of=requests)
         )).mappings().all()
+        accounts = {
+            row["email_key"]: dict(row) for row in (await conn.execute(
+                sa.select(t.customers).where(
+                    t.customers.c.email_key.in_({r["email_key"] for r in rows}),
+                    t.customers.c.registered).with_for_update()
+            )).mappings()
+        } if rows else {}
         for row in rows:
-            customer = await customers.find_registered(conn, row["email_key"]) \
-                if row["allowed"] and row["frontend_url"] else None
-            if customer is not None:
+            customer = accounts.get(row["email_key"])
+            if customer is not None and row["allowed"] and row["frontend_url"]:
                 await _send_link(conn, runtime, customer, row["frontend_url"], row["url"], now)
                 queued += 1
         if rows:
             await conn.execute(sa.delete(requests).where(
                 requests.c.id.in_([row["id"] for row in rows])))
-    return queued
+    return len(rows), queued
 
 
 async def _send_link(conn: AsyncConnection, runtime: Runtime, customer: dict,
@@ -167,7 +180,9 @@ async def reset(runtime: Runtime, principal: Principal, hash_: str, customer_id:
     table = t.password_reset_tokens
     async with runtime.db.write() as conn:
         used = await conn.execute(sa.update(table).where(
-            table.c.id == valid, table.c.used_at.is_(None), table.c.expires_at > now,
+            table.c.id == valid, table.c.customer_id == cid,
+            table.c.token_hash == tokens.token_hash(hash_), table.c.used_at.is_(None),
+            table.c.expires_at > now,
         ).values(used_at=now))
         if used.rowcount != 1:  # another request used it first
             raise DomainError(UserError(INVALID_LINK, ("i",)))

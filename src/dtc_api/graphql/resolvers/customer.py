@@ -10,7 +10,15 @@ from graphql import GraphQLResolveInfo
 
 from dtc_api.graphql.context import RequestContext, context, user_errors
 from dtc_api.graphql.selected import subfields
-from dtc_api.services import auth, customer_view, customers, selections, sessions, wishlists
+from dtc_api.services import (
+    auth,
+    customer_view,
+    customers,
+    selections,
+    sessions,
+    throttle,
+    wishlists,
+)
 from dtc_api.services.dates import php_format
 from dtc_api.services.errors import DomainError
 
@@ -120,9 +128,17 @@ async def resolve_update_customer(_: Any, info: GraphQLResolveInfo,
     try:
         async with runtime.db.read() as conn:
             customer = await customers.get(conn, customer_id)
+        if input.get("oldPassword") is not None:
+            # Guessing the old password is throttled like guessing it at login.
+            await auth.claim_password_attempt(runtime, customer["email_key"],
+                                              ("input", "oldPassword"))
+        async with runtime.db.read() as conn:
             update = await customers.validate_update(
                 conn, ctx.geography, runtime.password_policy, runtime.hasher, customer, input,
                 ctx.principal.client["require_old_password"])
+        if input.get("oldPassword") is not None:
+            async with runtime.db.write() as conn:
+                await throttle.clear_login_failures(conn, customer["email_key"])
         new_hash = (await runtime.hasher.hash(update.new_password)
                     if update.new_password is not None else None)
         async with runtime.db.write() as conn:
