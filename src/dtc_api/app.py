@@ -18,7 +18,7 @@ from dtc_api.config import Settings
 from dtc_api.graphql import build_schema
 from dtc_api.graphql.scope import root_scopes
 from dtc_api.http.documents import DocumentCache, Limits
-from dtc_api.http.endpoint import GraphQLEndpoint
+from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
 from dtc_api.jobs import loop
 from dtc_api.services.runtime import Runtime
 
@@ -41,7 +41,8 @@ def create_app(
         Limits(settings.max_query_tokens, settings.max_query_depth, settings.max_aliases),
         settings.document_cache_size,
     )
-    graphql = GraphQLEndpoint(runtime, schema, documents, root_scopes(schema))
+    graphql = GraphQLEndpoint(runtime, schema, documents,
+                              StorefrontGate(runtime, root_scopes(schema)))
 
     async def healthz(_: Request) -> Response:
         return _json({"status": "ok"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from inspect import isawaitable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, execute
@@ -24,7 +24,6 @@ from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import DocumentCache
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
 from dtc_api.services import sessions
-from dtc_api.services.geography import Geography
 from dtc_api.services.runtime import Runtime
 
 log = logging.getLogger("dtc_api.http")
@@ -42,18 +41,81 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
+class Gate(Protocol):
+    """Who may call an endpoint, and what its resolvers get: storefront or back-office."""
+
+    async def authenticate(self, request: Request, client_ip: str | None) -> Any | None:
+        """The caller, or None for Unauthorized."""
+        ...
+
+    def extensions(self, principal: Any, trace_id: str) -> dict[str, Any]: ...
+
+    def refused(self, operation: str, fields: frozenset[str], principal: Any) -> list[str]:
+        """Why the operation's root fields may not run for this caller (empty: they may)."""
+        ...
+
+    async def context(self, principal: Any, trace_id: str, client_ip: str | None) -> Any: ...
+
+
+class StorefrontGate:
+    """The Centra token protocol: shopper sessions, API client tokens, operating modes."""
+
+    def __init__(self, runtime: Runtime, scopes: dict[tuple[str, str], frozenset[str]]) -> None:
+        self.runtime = runtime
+        self.scopes = scopes
+
+    async def authenticate(self, request: Request, client_ip: str | None
+                           ) -> sessions.Principal | None:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        geography = await self.runtime.geography.get()
+        try:
+            return await sessions.authenticate(
+                self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
+                token.strip(), request.headers.get("x-shared-secret"), client_ip,
+            )
+        except sessions.TooManySessions:
+            raise RequestError(429, "Too many new sessions from this address: try again in a "
+                               "minute", {"Retry-After": "60"}) from None
+
+    def extensions(self, principal: sessions.Principal, trace_id: str) -> dict[str, Any]:
+        # The token may have been rotated during execution: read it at the end.
+        if principal.session_mode:
+            return {"token": principal.token, "traceId": trace_id}
+        return {"traceId": trace_id}
+
+    def refused(self, operation: str, fields: frozenset[str],
+                principal: sessions.Principal) -> list[str]:
+        if operation == "subscription":
+            return ["Subscriptions are not supported"]
+        refused = []
+        for name in sorted(fields - INTROSPECTION):
+            required = self.scopes.get((operation, name))
+            if required is not None and not required & principal.modes:
+                refused.append(denial(name, required))
+        return refused
+
+    async def context(self, principal: sessions.Principal, trace_id: str,
+                      client_ip: str | None) -> RequestContext:
+        return RequestContext(runtime=self.runtime, principal=principal,
+                              geography=await self.runtime.geography.get(),
+                              trace_id=trace_id, client_ip=client_ip)
+
+
 class GraphQLEndpoint:
     def __init__(
         self,
         runtime: Runtime,
         schema: GraphQLSchema,
         documents: DocumentCache,
-        scopes: dict[tuple[str, str], frozenset[str]],
+        gate: Gate,
     ) -> None:
         self.runtime = runtime
         self.schema = schema
         self.documents = documents
-        self.scopes = scopes
+        self.gate = gate
         self.max_body = runtime.settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -84,25 +146,18 @@ class GraphQLEndpoint:
                                {"Allow": "GET, POST"})
         query, variables, operation_name = _check_params(params)
 
-        geography = await self.runtime.geography.get()
         ip = client_ip(
             request.client.host if request.client else None,
             request.headers.get("x-forwarded-for"),
             self.runtime.settings.trusted_proxies,
         )
-        try:
-            principal = await self._authenticate(request, geography, ip)
-        except sessions.TooManySessions:
-            raise RequestError(429, "Too many new sessions from this address: try again in a "
-                               "minute", {"Retry-After": "60"}) from None
+        principal = await self.gate.authenticate(request, ip)
         if principal is None:
             if media_type == JSON:  # Centra answers 200; storefronts read the message
                 return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)
             return _respond({"errors": [{"message": UNAUTHORIZED}]}, 401, media_type,
                             {"WWW-Authenticate": "Bearer"})
-        extensions: dict[str, Any] = {"traceId": trace_id}
-        if principal.session_mode:
-            extensions = {"token": principal.token, "traceId": trace_id}
+        extensions = self.gate.extensions(principal, trace_id)
 
         prepared = self.documents.get(query)
         if prepared.errors:
@@ -119,7 +174,7 @@ class GraphQLEndpoint:
                      "extensions": extensions},
                     405, media_type, {"Allow": "POST"},
                 )
-            refused = self._refused(operation.type, operation.root_fields, principal.modes)
+            refused = self.gate.refused(operation.type, operation.root_fields, principal)
             if refused:
                 return _respond(
                     {"errors": [{"message": m, "extensions": {"code": "FORBIDDEN"}}
@@ -128,21 +183,14 @@ class GraphQLEndpoint:
                     200 if media_type == JSON else 403, media_type,
                 )
 
-        context = RequestContext(
-            runtime=self.runtime,
-            principal=principal,
-            geography=geography,
-            trace_id=trace_id,
-            client_ip=ip,
-        )
+        context = await self.gate.context(principal, trace_id, ip)
         result = execute(
             self.schema, prepared.document,  # type: ignore[arg-type]
             context_value=context, variable_values=variables, operation_name=operation_name,
         )
         if isawaitable(result):
             result = await result
-        if principal.session_mode:  # the token may have been rotated during execution
-            extensions["token"] = principal.token
+        extensions = self.gate.extensions(principal, trace_id)
         return self._result_response(result, extensions, media_type, trace_id)
 
     async def _body_params(self, request: Request) -> Any:
@@ -165,28 +213,6 @@ class GraphQLEndpoint:
             return orjson.loads(body)
         except orjson.JSONDecodeError as error:
             raise RequestError(400, f"Request body is not valid JSON: {error.msg}") from None
-
-    async def _authenticate(
-        self, request: Request, geography: Geography, ip: str | None
-    ) -> sessions.Principal | None:
-        authorization = request.headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        return await sessions.authenticate(
-            self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
-            token.strip(), request.headers.get("x-shared-secret"), ip,
-        )
-
-    def _refused(self, operation: str, fields: frozenset[str], modes: set[str]) -> list[str]:
-        if operation == "subscription":
-            return ["Subscriptions are not supported"]
-        refused = []
-        for name in sorted(fields - INTROSPECTION):
-            required = self.scopes.get((operation, name))
-            if required is not None and not required & modes:
-                refused.append(denial(name, required))
-        return refused
 
     def _result_response(
         self, result: ExecutionResult, extensions: dict[str, Any], media_type: str, trace_id: str
