@@ -136,3 +136,13 @@ def test_clients_create_refuses_an_unknown_default_country(empty_db_url: str) ->
     assert result.exit_code == 1
     assert "country ZZ not found" in result.output
     assert "Traceback" not in result.output
+
+
+def test_integration_keys_create_list_revoke(empty_db_url: str) -> None:
+    created = json.loads(run("integration-keys", "create", "--name", "erp", "--json",
+                             database_url=empty_db_url))
+    assert created["name"] == "erp" and len(created["key"]) >= 43
+    listed = run("integration-keys", "list", database_url=empty_db_url)
+    assert "erp\twrite" in listed and created["key"] not in listed
+    run("integration-keys", "revoke", "erp", database_url=empty_db_url)
+    assert "revoked" in run("integration-keys", "list", database_url=empty_db_url)

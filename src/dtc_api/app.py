@@ -19,6 +19,8 @@ from dtc_api.graphql import build_schema
 from dtc_api.graphql.scope import root_scopes
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
+from dtc_api.integration.gate import IntegrationGate
+from dtc_api.integration.resolvers import build_schema as build_integration_schema
 from dtc_api.jobs import loop
 from dtc_api.services.runtime import Runtime
 
@@ -36,13 +38,16 @@ def create_app(
 ) -> Starlette:
     runtime = runtime or Runtime.build(settings, clock or SystemClock())
     schema = build_schema()
-    documents = DocumentCache(
-        schema,
-        Limits(settings.max_query_tokens, settings.max_query_depth, settings.max_aliases),
-        settings.document_cache_size,
-    )
+    limits = Limits(settings.max_query_tokens, settings.max_query_depth, settings.max_aliases)
+    documents = DocumentCache(schema, limits, settings.document_cache_size)
     graphql = GraphQLEndpoint(runtime, schema, documents,
                               StorefrontGate(runtime, root_scopes(schema)))
+    integration_schema = build_integration_schema()
+    integration = GraphQLEndpoint(
+        runtime, integration_schema,
+        DocumentCache(integration_schema, limits, settings.document_cache_size),
+        IntegrationGate(runtime),
+    )
 
     async def healthz(_: Request) -> Response:
         return _json({"status": "ok"})
@@ -70,6 +75,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", graphql),
+            Route("/integration/graphql", integration),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
         ],

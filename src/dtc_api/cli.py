@@ -235,6 +235,67 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
             click.echo(f"{key}: {value}")
 
 
+@main.group("integration-keys")
+def integration_keys_group() -> None:
+    """Keys of the back-office API (POST /integration/graphql)."""
+
+
+def _with_db(ctx: click.Context, work: Any) -> Any:
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await upgrade(db)
+            async with db.write() as conn:
+                return await work(conn)
+        finally:
+            await db.dispose()
+
+    return _run(run())
+
+
+@integration_keys_group.command("create")
+@click.option("--name", required=True, help="A unique name, e.g. the system that uses it.")
+@click.option("--scope", type=click.Choice(["read", "write"]), default="write",
+              show_default=True, help="read: queries only; write: queries and mutations.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"name", "key"} as JSON.')
+@click.pass_context
+def integration_keys_create(ctx: click.Context, name: str, scope: str, as_json: bool) -> None:
+    """Create a key and print it (shown only this once; only its hash is kept)."""
+    from dtc_api.services import integration_keys
+
+    key = _with_db(ctx, lambda conn: integration_keys.create(conn, name, scope,
+                                                             SystemClock().now()))
+    if as_json:
+        click.echo(orjson.dumps({"name": name, "key": key}).decode())
+    else:
+        click.echo(f"{name} ({scope}): {key}")
+
+
+@integration_keys_group.command("list")
+@click.pass_context
+def integration_keys_list(ctx: click.Context) -> None:
+    """List the keys (names, scopes, dates; never the keys)."""
+    from dtc_api.services import integration_keys
+
+    for key in _with_db(ctx, integration_keys.listing):
+        state = f"revoked {key['revoked_at']:%Y-%m-%d}" if key["revoked_at"] else "active"
+        click.echo(f"{key['name']}\t{key['scope']}\tcreated {key['created_at']:%Y-%m-%d}"
+                   f"\t{state}")
+
+
+@integration_keys_group.command("revoke")
+@click.argument("name")
+@click.pass_context
+def integration_keys_revoke(ctx: click.Context, name: str) -> None:
+    """Revoke a key: it answers Unauthorized from now on."""
+    from dtc_api.services import integration_keys
+
+    _with_db(ctx, lambda conn: integration_keys.revoke(conn, name, SystemClock().now()))
+    click.echo(f"{name} revoked")
+
+
 @main.group()
 def stock() -> None:
     """Stock levels (the back-office API writes through the same service)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.services.errors import invalid
+from dtc_api.services import profile
+from dtc_api.services.errors import DomainError, UserError, invalid
+from dtc_api.services.geography import Geography
 from dtc_api.store import tables as t
 
 STATUSES = {"ARCHIVED", "CONFIRMED", "DELETED", "PENDING", "PROCESSING", "SHIPPED"}
@@ -92,3 +95,116 @@ async def create_subscription_contract(
         customer_id=customer_id, pricelist_id=pricelist_id, market_id=market_id,
         shipping_address=dict(shipping_address), created_at=now, updated_at=now,
     ).returning(t.subscription_contracts.c.id))).scalar_one())
+
+
+def _minor(value: float, digits: int) -> int | None:
+    """A price in minor units, or None when it has more decimals than the currency."""
+    exact = Decimal(str(value)) * 10**digits
+    return int(exact) if exact == exact.to_integral_value() else None
+
+
+async def record(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
+                 now: dt.datetime) -> int:
+    """Record an order from the back-office; all references are checked, errors have paths."""
+    errors: list[UserError] = []
+
+    def error(message: str, *path: str) -> None:
+        errors.append(UserError(message, ("input", *path)))
+
+    if await conn.scalar(sa.select(t.orders.c.id).where(t.orders.c.number == data["number"])):
+        error(f"order {data['number']} exists already", "number")
+    pricelist = data["pricelist"]
+    if pricelist not in geography.pricelists:
+        error(f"pricelist {pricelist} not found", "pricelist")
+    market = data.get("market")
+    if market is not None and market not in geography.markets:
+        error(f"market {market} not found", "market")
+    country = (data.get("country") or "").upper() or None
+    if country is not None and country not in geography.countries:
+        error(f"country {country} not found", "country")
+    language = data.get("language")
+    if language is not None and geography.language(language) is None:
+        error(f"language {language} not found", "language")
+    customer_id = data.get("customerId")
+    email = data.get("email")
+    if (customer_id is None) == (email is None):
+        error("give either customerId or email", "customerId")
+    elif customer_id is not None and await conn.scalar(
+            sa.select(t.customers.c.id).where(t.customers.c.id == customer_id)) is None:
+        error(f"customer {customer_id} not found", "customerId")
+    order_date = now
+    if data.get("orderDate"):
+        try:
+            order_date = dt.datetime.fromisoformat(data["orderDate"])
+            if order_date.tzinfo is None:
+                raise ValueError("no time zone")
+        except ValueError:
+            error("orderDate must be ISO 8601 with a time zone", "orderDate")
+    digits = geography.currency_of(pricelist)["decimalDigits"] if pricelist in \
+        geography.pricelists else 2
+    lines = []
+    for index, line in enumerate(data["lines"]):
+        price = _minor(line["unitPrice"], digits)
+        if price is None or price < 0:
+            error(f"unitPrice must be a non-negative amount with at most {digits} decimals",
+                  "lines", str(index), "unitPrice")
+        lines.append(OrderLine(line["item"], line["quantity"], price or 0))
+    shipping = _minor(data.get("shipping", 0), digits)
+    if shipping is None or shipping < 0:
+        error("shipping must be a non-negative amount", "shipping")
+    if errors:
+        raise DomainError(*errors)
+    if email is not None:
+        try:
+            customer_id = await guest_customer(conn, email, data.get("billingAddress") or {},
+                                               now)
+        except ValueError as invalid_email:
+            raise DomainError(UserError(f"invalid e-mail address: {invalid_email}",
+                                        ("input", "email"))) from None
+    try:
+        return await create(
+            conn, number=data["number"], customer_id=customer_id, order_date=order_date,
+            status=data["status"], pricelist_id=pricelist, lines=lines, country_code=country,
+            state_code=data.get("state"), language_code=language, market_id=market,
+            billing_address=data.get("billingAddress"),
+            shipping_address=data.get("shippingAddress"), shipping_minor=shipping or 0,
+            comment=data.get("comment"), now=now)
+    except DomainError as refused:
+        raise DomainError(*(UserError(e.message, ("input", *e.path)) for e in refused.errors)
+                          ) from None
+
+
+async def guest_customer(conn: AsyncConnection, email: str, address: dict[str, Any],
+                         now: dt.datetime) -> int:
+    """The non-registered customer of a guest order's e-mail, created on first use (as in
+    Centra: a later registration with the same e-mail makes a separate, registered one)."""
+    normalised = profile.normalise_email(email.strip())
+    key = profile.email_key(normalised)
+    found = await conn.scalar(sa.select(t.customers.c.id).where(
+        t.customers.c.email_key == key, t.customers.c.registered.is_(False)))
+    if found is not None:
+        return int(found)
+    return int((await conn.execute(sa.insert(t.customers).values(
+        email=normalised, email_key=key, registered=False,
+        first_name=address.get("firstName"), last_name=address.get("lastName"),
+        created_at=now, updated_at=now).returning(t.customers.c.id))).scalar_one())
+
+
+async def update_status(conn: AsyncConnection, number: int, status: str) -> None:
+    result = await conn.execute(sa.update(t.orders).where(t.orders.c.number == number)
+                                .values(status=status))
+    if result.rowcount != 1:
+        raise invalid(f"order {number} not found", "number")
+
+
+async def summary(conn: AsyncConnection, geography: Geography, number: int
+                  ) -> dict[str, Any] | None:
+    row = (await conn.execute(sa.select(t.orders).where(t.orders.c.number == number))
+           ).mappings().first()
+    if row is None:
+        return None
+    currency = geography.currencies[row["currency_id"]]
+    total = next(r["minor"] for r in row["totals"] if r["type"] == "GRAND_TOTAL")
+    return {"number": row["number"], "customerId": row["customer_id"], "status": row["status"],
+            "orderDate": row["order_date"].isoformat(), "currency": currency["code"],
+            "grandTotal": total / 10 ** currency["decimalDigits"]}

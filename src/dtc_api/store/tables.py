@@ -560,3 +560,17 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.CheckConstraint("status IN ('pending', 'sending', 'sent')", name="status"),
 )
+
+# --- back-office -------------------------------------------------------------------------------
+
+integration_keys = sa.Table(
+    "integration_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("key_hash", TOKEN_HASH, nullable=False, unique=True),
+    sa.Column("scope", sa.String(5), nullable=False),  # 'read' | 'write'
+    _created(),
+    sa.Column("revoked_at", UTCDateTime(), nullable=True),
+    sa.CheckConstraint("scope IN ('read', 'write')", name="scope"),
+)

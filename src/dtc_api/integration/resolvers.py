@@ -1,0 +1,175 @@
+"""Back-office resolvers: thin calls into the same services the storefront and CLI use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from ariadne import MutationType, QueryType, load_schema_from_path, make_executable_schema
+from graphql import GraphQLResolveInfo, GraphQLSchema
+
+from dtc_api.services import back_in_stock, clients, orders
+from dtc_api.services.errors import DomainError, UserError
+from dtc_api.store import tables as t
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+query = QueryType()
+mutation = MutationType()
+
+_SETTINGS = {"frontendUrl": "frontend_url", "retainSessionAfterLogout":
+             "retain_session_after_logout", "requireOldPassword": "require_old_password",
+             "newsletterDoubleOptIn": "newsletter_double_opt_in",
+             "defaultCountry": "default_country_code", "defaultLanguage": "default_language_code"}
+
+
+def _errors(info: GraphQLResolveInfo, errors: tuple[UserError, ...]) -> list[dict[str, Any]]:
+    return [{"message": e.message, "path": [info.field_name, *e.path]} for e in errors]
+
+
+async def _stock(conn: Any, item: str) -> dict[str, Any] | None:
+    if await conn.scalar(sa.select(t.items.c.id).where(t.items.c.id == item)) is None:
+        return None
+    rows = await conn.execute(
+        sa.select(t.warehouses.c.key, t.stock.c.quantity)
+        .join(t.stock, t.stock.c.warehouse_id == t.warehouses.c.id)
+        .where(t.stock.c.item_id == item).order_by(t.warehouses.c.key))
+    return {"item": item, "warehouses": [{"warehouse": key, "quantity": quantity}
+                                         for key, quantity in rows]}
+
+
+@query.field("stock")
+async def resolve_stock(_: Any, info: GraphQLResolveInfo, item: str) -> dict[str, Any] | None:
+    async with info.context.runtime.db.read() as conn:
+        return await _stock(conn, item)
+
+
+@mutation.field("setStock")
+async def resolve_set_stock(_: Any, info: GraphQLResolveInfo, item: str, warehouse: str,
+                            quantity: int) -> dict[str, Any]:
+    ctx = info.context
+    try:
+        async with ctx.runtime.db.write() as conn:
+            queued = await back_in_stock.set_stock(conn, ctx.geography, item, warehouse,
+                                                   quantity, ctx.runtime.clock.now())
+            stock = await _stock(conn, item)
+    except DomainError as refused:
+        return {"stock": None, "notificationsQueued": 0,
+                "userErrors": _errors(info, refused.errors)}
+    return {"stock": stock, "notificationsQueued": queued, "userErrors": []}
+
+
+@mutation.field("setStocks")
+async def resolve_set_stocks(_: Any, info: GraphQLResolveInfo, input: list[dict[str, Any]]
+                             ) -> dict[str, Any]:
+    ctx = info.context
+    queued = 0
+    try:
+        async with ctx.runtime.db.write() as conn:
+            for index, row in enumerate(input):
+                try:
+                    queued += await back_in_stock.set_stock(
+                        conn, ctx.geography, row["item"], row["warehouse"], row["quantity"],
+                        ctx.runtime.clock.now())
+                except DomainError as refused:
+                    raise DomainError(*(UserError(e.message, ("input", str(index), *e.path))
+                                        for e in refused.errors)) from None
+    except DomainError as refused:
+        return {"updated": 0, "notificationsQueued": 0,
+                "userErrors": _errors(info, refused.errors)}
+    return {"updated": len(input), "notificationsQueued": queued, "userErrors": []}
+
+
+@query.field("order")
+async def resolve_order(_: Any, info: GraphQLResolveInfo, number: int) -> dict[str, Any] | None:
+    async with info.context.runtime.db.read() as conn:
+        return await orders.summary(conn, info.context.geography, number)
+
+
+@mutation.field("createOrder")
+async def resolve_create_order(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+                               ) -> dict[str, Any]:
+    ctx = info.context
+    try:
+        async with ctx.runtime.db.write() as conn:
+            await orders.record(conn, ctx.geography, input, ctx.runtime.clock.now())
+            order = await orders.summary(conn, ctx.geography, input["number"])
+    except DomainError as refused:
+        return {"order": None, "userErrors": _errors(info, refused.errors)}
+    return {"order": order, "userErrors": []}
+
+
+@mutation.field("updateOrderStatus")
+async def resolve_update_order_status(_: Any, info: GraphQLResolveInfo, number: int,
+                                      status: str) -> dict[str, Any]:
+    ctx = info.context
+    try:
+        async with ctx.runtime.db.write() as conn:
+            await orders.update_status(conn, number, status)
+            order = await orders.summary(conn, ctx.geography, number)
+    except DomainError as refused:
+        return {"order": None, "userErrors": _errors(info, refused.errors)}
+    return {"order": order, "userErrors": []}
+
+
+def _client_view(row: Any) -> dict[str, Any]:
+    return {"name": row["name"], **{field: row[column] for field, column in _SETTINGS.items()}}
+
+
+async def _client(conn: Any, name: str) -> dict[str, Any] | None:
+    row = (await conn.execute(sa.select(t.api_clients).where(t.api_clients.c.name == name))
+           ).mappings().first()
+    return _client_view(row) if row else None
+
+
+@query.field("apiClients")
+async def resolve_api_clients(_: Any, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    async with info.context.runtime.db.read() as conn:
+        rows = await conn.execute(sa.select(t.api_clients).order_by(t.api_clients.c.name))
+        return [_client_view(row) for row in rows.mappings()]
+
+
+def _settings(data: dict[str, Any]) -> dict[str, Any]:
+    return {column: data[field] for field, column in _SETTINGS.items() if field in data}
+
+
+async def _client_change(info: GraphQLResolveInfo, name: str, change: Any,
+                         prefix: tuple[str, ...] = ("input",)) -> dict[str, Any]:
+    ctx = info.context
+    try:
+        async with ctx.runtime.db.write() as conn:
+            credentials = await change(conn)
+            client = await _client(conn, name)
+    except DomainError as refused:
+        errors = tuple(UserError(e.message, (*prefix, *e.path)) for e in refused.errors)
+        return {"client": None, "credentials": None, "userErrors": _errors(info, errors)}
+    return {"client": client, "userErrors": [],
+            "credentials": credentials.as_json() if credentials else None}
+
+
+@mutation.field("createApiClient")
+async def resolve_create_api_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+                                    ) -> dict[str, Any]:
+    now = info.context.runtime.clock.now()
+    return await _client_change(info, input["name"], lambda conn: clients.create(
+        conn, input["name"], now, **{k: v for k, v in _settings(input).items()
+                                     if v is not None}))
+
+
+@mutation.field("updateApiClient")
+async def resolve_update_api_client(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+                                    ) -> dict[str, Any]:
+    async def change(conn: Any) -> None:
+        await clients.update_settings(conn, input["name"], **_settings(input))
+
+    return await _client_change(info, input["name"], change)
+
+
+@mutation.field("rotateApiClientTokens")
+async def resolve_rotate(_: Any, info: GraphQLResolveInfo, name: str) -> dict[str, Any]:
+    return await _client_change(info, name,
+                                lambda conn: clients.rotate_credentials(conn, name), ())
+
+
+def build_schema() -> GraphQLSchema:
+    return make_executable_schema(load_schema_from_path(str(SCHEMA_DIR)), query, mutation)
