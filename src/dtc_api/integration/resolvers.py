@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from ariadne import MutationType, QueryType, load_schema_from_path, make_executable_schema
-from graphql import GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
-from dtc_api.services import back_in_stock, clients, orders
+from dtc_api.services import back_in_stock, clients, customer_admin, orders
 from dtc_api.services.errors import DomainError, UserError
 from dtc_api.store import tables as t
 
@@ -169,6 +169,45 @@ async def resolve_update_api_client(_: Any, info: GraphQLResolveInfo, input: dic
 async def resolve_rotate(_: Any, info: GraphQLResolveInfo, name: str) -> dict[str, Any]:
     return await _client_change(info, name,
                                 lambda conn: clients.rotate_credentials(conn, name), ())
+
+
+@query.field("customers")
+async def resolve_customers(_: Any, info: GraphQLResolveInfo, page: int, limit: int,
+                            search: str | None = None) -> dict[str, Any]:
+    async with info.context.runtime.db.read() as conn:
+        try:
+            return await customer_admin.search(conn, search, page, limit)
+        except DomainError as refused:
+            raise GraphQLError(refused.errors[0].message) from None
+
+
+@query.field("customer")
+async def resolve_customer(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any] | None:
+    async with info.context.runtime.db.read() as conn:
+        return await customer_admin.get(conn, id)
+
+
+@mutation.field("setCustomerLoginBlocked")
+async def resolve_block(_: Any, info: GraphQLResolveInfo, id: int, blocked: bool
+                        ) -> dict[str, Any]:
+    try:
+        async with info.context.runtime.db.write() as conn:
+            await customer_admin.set_login_blocked(conn, id, blocked)
+            return {"customer": await customer_admin.get(conn, id), "userErrors": []}
+    except DomainError as refused:
+        return {"customer": None, "userErrors": _errors(info, refused.errors)}
+
+
+@mutation.field("deleteCustomer")
+async def resolve_delete_customer(_: Any, info: GraphQLResolveInfo, id: int
+                                  ) -> dict[str, Any]:
+    runtime = info.context.runtime
+    try:
+        async with runtime.db.write() as conn:
+            await customer_admin.erase(conn, id, runtime.clock.now())
+    except DomainError as refused:
+        return {"deleted": False, "userErrors": _errors(info, refused.errors)}
+    return {"deleted": True, "userErrors": []}
 
 
 def build_schema() -> GraphQLSchema:

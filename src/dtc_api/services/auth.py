@@ -48,6 +48,9 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
     stored = customer["password_hash"] if customer else None
     if not await hasher.verify(stored, password) or customer is None:
         raise _refused(WRONG_CREDENTIALS)
+    if customer["login_blocked"]:
+        # Said only to whoever knows the password: it reveals nothing to a guesser.
+        raise _refused("this account cannot log in: please contact the shop")
     rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
     async with runtime.db.write() as conn:
         # The password may have changed (reset, update) while it was being checked.

@@ -191,7 +191,7 @@ async def reset(runtime: Runtime, principal: Principal, hash_: str, customer_id:
         await auth.revoke_other_sessions(conn, cid, current["id"])  # type: ignore[index]
         session = await sessions.lock(conn, current["id"])  # type: ignore[index]
         principal.session = session
-        if login:
+        if login and not customer["login_blocked"]:
             await sessions.update(conn, session, customer_id=cid)
         elif session["customer_id"] == cid:
             await sessions.update(conn, session, customer_id=None)

@@ -286,6 +286,9 @@ customers = sa.Table(
     sa.Column("registered", sa.Boolean, nullable=False, default=False),
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("password_changed_at", UTCDateTime(), nullable=True),
+    # Set by the operator: the customer cannot log in (existing sessions are ended).
+    sa.Column("login_blocked", sa.Boolean, nullable=False, default=False,
+              server_default=sa.false()),
     sa.Column("first_name", sa.String(200), nullable=True),
     sa.Column("last_name", sa.String(200), nullable=True),
     sa.Column("cell_phone_number", sa.String(50), nullable=True),

@@ -1,8 +1,8 @@
-"""integration keys
+"""back-office: integration keys, blocked logins
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-28 19:52:08.571677
+Create Date: 2026-11-28 19:54:51.916248
 """
 
 import sqlalchemy as sa
@@ -29,8 +29,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash", name=op.f("uq_integration_keys_key_hash")),
         sa.UniqueConstraint("name", name=op.f("uq_integration_keys_name")),
     )
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("login_blocked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_column("login_blocked")
 
     op.drop_table("integration_keys")
