@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from ariadne import MutationType, QueryType, load_schema_from_path, make_executable_schema
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
-from dtc_api.services import back_in_stock, clients, customer_admin, orders
+from dtc_api.services import (
+    back_in_stock,
+    clients,
+    customer_admin,
+    orders,
+    subscription_admin,
+)
 from dtc_api.services.errors import DomainError, UserError
 from dtc_api.store import tables as t
 
@@ -208,6 +214,58 @@ async def resolve_delete_customer(_: Any, info: GraphQLResolveInfo, id: int
     except DomainError as refused:
         return {"deleted": False, "userErrors": _errors(info, refused.errors)}
     return {"deleted": True, "userErrors": []}
+
+
+async def _read(info: GraphQLResolveInfo, work: Any) -> Any:
+    """Run a listing; a bad argument (limit, cursor) is a GraphQL error on the field."""
+    async with info.context.runtime.db.read() as conn:
+        try:
+            return await work(conn)
+        except DomainError as refused:
+            raise GraphQLError(refused.errors[0].message) from None
+
+
+@query.field("newsletterSubscriptions")
+async def resolve_newsletter_subscriptions(_: Any, info: GraphQLResolveInfo, limit: int,
+                                           since: str | None = None) -> dict[str, Any]:
+    return await _read(info, lambda conn: subscription_admin.newsletter_changes(
+        conn, since, limit))
+
+
+@query.field("backInStockSubscriptions")
+async def resolve_back_in_stock(_: Any, info: GraphQLResolveInfo, page: int, limit: int,
+                                item: str | None = None, waiting: bool | None = None
+                                ) -> list[dict[str, Any]]:
+    return await _read(info, lambda conn: subscription_admin.back_in_stock(
+        conn, item, waiting, page, limit))
+
+
+@query.field("outboxMessages")
+async def resolve_outbox(_: Any, info: GraphQLResolveInfo, page: int, limit: int,
+                         status: str | None = None) -> list[dict[str, Any]]:
+    return await _read(info, lambda conn: subscription_admin.outbox(conn, status, page, limit))
+
+
+@mutation.field("unsubscribeNewsletter")
+async def resolve_unsubscribe(_: Any, info: GraphQLResolveInfo, email: str) -> dict[str, Any]:
+    runtime = info.context.runtime
+    try:
+        async with runtime.db.write() as conn:
+            await subscription_admin.unsubscribe(conn, email, runtime.clock.now())
+    except DomainError as refused:
+        return {"unsubscribed": False, "userErrors": _errors(info, refused.errors)}
+    return {"unsubscribed": True, "userErrors": []}
+
+
+@mutation.field("retryOutboxMessage")
+async def resolve_retry(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
+    runtime = info.context.runtime
+    try:
+        async with runtime.db.write() as conn:
+            message = await subscription_admin.retry(conn, id, runtime.clock.now())
+    except DomainError as refused:
+        return {"message": None, "userErrors": _errors(info, refused.errors)}
+    return {"message": message, "userErrors": []}
 
 
 def build_schema() -> GraphQLSchema:
