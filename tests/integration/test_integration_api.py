@@ -266,3 +266,37 @@ async def test_api_clients_create_update_rotate(http: httpx.AsyncClient, key: st
     assert duplicate["createApiClient"]["userErrors"] == [{
         "message": "an API client named 'web' exists already",
         "path": ["createApiClient", "input", "name"]}]
+
+
+async def test_subscription_contracts_show_in_the_storefront(
+    http: httpx.AsyncClient, key: str, shopper: Shopper
+) -> None:
+    customer_id = await register(shopper, "sub@example.com")
+    address = {"firstName": "Sub", "city": "Malmö", "country": "SE"}
+    created = (await data(http, key, "mutation($i: SubscriptionContractInput!) { "
+                                     "createSubscriptionContract(input: $i) { contract { id "
+                                     "customerId pricelist } userErrors { message path } } }",
+                          {"i": {"customerId": customer_id, "pricelist": 1, "market": 1,
+                                 "shippingAddress": address}}))["createSubscriptionContract"]
+    assert created["userErrors"] == []
+    contract_id = created["contract"]["id"]
+    updated = await data(http, key, "mutation($id: Int!) { updateSubscriptionContract(id: $id,"
+                                    " input: {pricelist: 2}) { contract { pricelist } "
+                                    "userErrors { message } } }", {"id": contract_id})
+    assert updated["updateSubscriptionContract"] == {"contract": {"pricelist": 2},
+                                                     "userErrors": []}
+    mine = (await shopper.gql("{ customer { subscriptionContracts { id pricelist { currency "
+                              "{ code } } shippingAddress { city } } } }"))["customer"]
+    assert mine["subscriptionContracts"] == [{"id": contract_id,
+                                              "pricelist": {"currency": {"code": "EUR"}},
+                                              "shippingAddress": {"city": "Malmö"}}]
+    bad = await data(http, key, "mutation($i: SubscriptionContractInput!) { "
+                                "createSubscriptionContract(input: $i) { userErrors { path } } }",
+                     {"i": {"customerId": 999, "pricelist": 99, "shippingAddress": address}})
+    assert [e["path"] for e in bad["createSubscriptionContract"]["userErrors"]] == [
+        ["createSubscriptionContract", "input", "customerId"],
+        ["createSubscriptionContract", "input", "pricelist"]]
+    missing = await data(http, key, "mutation { updateSubscriptionContract(id: 999, input: {}) "
+                                    "{ userErrors { path } } }")
+    assert missing["updateSubscriptionContract"]["userErrors"] == [
+        {"path": ["updateSubscriptionContract", "id"]}]

@@ -268,5 +268,33 @@ async def resolve_retry(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, 
     return {"message": message, "userErrors": []}
 
 
+async def _contract_change(info: GraphQLResolveInfo, change: Any) -> dict[str, Any]:
+    ctx = info.context
+    try:
+        async with ctx.runtime.db.write() as conn:
+            contract_id = await change(conn, ctx.geography, ctx.runtime.clock.now())
+            contract = await orders.contract_summary(conn, contract_id)
+    except DomainError as refused:
+        return {"contract": None, "userErrors": _errors(info, refused.errors)}
+    return {"contract": contract, "userErrors": []}
+
+
+@mutation.field("createSubscriptionContract")
+async def resolve_create_contract(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+                                  ) -> dict[str, Any]:
+    return await _contract_change(
+        info, lambda conn, places, now: orders.record_contract(conn, places, input, now))
+
+
+@mutation.field("updateSubscriptionContract")
+async def resolve_update_contract(_: Any, info: GraphQLResolveInfo, id: int,
+                                  input: dict[str, Any]) -> dict[str, Any]:
+    async def change(conn: Any, places: Any, now: Any) -> int:
+        await orders.update_contract(conn, places, id, input, now)
+        return id
+
+    return await _contract_change(info, change)
+
+
 def build_schema() -> GraphQLSchema:
     return make_executable_schema(load_schema_from_path(str(SCHEMA_DIR)), query, mutation)

@@ -208,3 +208,61 @@ async def summary(conn: AsyncConnection, geography: Geography, number: int
     return {"number": row["number"], "customerId": row["customer_id"], "status": row["status"],
             "orderDate": row["order_date"].isoformat(), "currency": currency["code"],
             "grandTotal": total / 10 ** currency["decimalDigits"]}
+
+
+async def _check_contract(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
+                          errors: list[UserError]) -> None:
+    if "pricelist" in data and data["pricelist"] not in geography.pricelists:
+        errors.append(UserError(f"pricelist {data['pricelist']} not found",
+                                ("input", "pricelist")))
+    if data.get("market") is not None and data["market"] not in geography.markets:
+        errors.append(UserError(f"market {data['market']} not found", ("input", "market")))
+    country = (data.get("shippingAddress") or {}).get("country")
+    if country is not None and country.upper() not in geography.countries:
+        errors.append(UserError(f"country {country} not found",
+                                ("input", "shippingAddress", "country")))
+
+
+async def record_contract(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
+                          now: dt.datetime) -> int:
+    errors: list[UserError] = []
+    if await conn.scalar(sa.select(t.customers.c.id).where(
+            t.customers.c.id == data["customerId"])) is None:
+        errors.append(UserError(f"customer {data['customerId']} not found",
+                                ("input", "customerId")))
+    await _check_contract(conn, geography, data, errors)
+    if errors:
+        raise DomainError(*errors)
+    return await create_subscription_contract(
+        conn, customer_id=data["customerId"], pricelist_id=data["pricelist"],
+        market_id=data.get("market"), shipping_address=data["shippingAddress"], now=now)
+
+
+async def update_contract(conn: AsyncConnection, geography: Geography, contract_id: int,
+                          data: dict[str, Any], now: dt.datetime) -> None:
+    errors: list[UserError] = []
+    await _check_contract(conn, geography, data, errors)
+    if errors:
+        raise DomainError(*errors)
+    columns = {"updated_at": now}
+    if data.get("pricelist") is not None:
+        columns["pricelist_id"] = data["pricelist"]
+    if "market" in data:
+        columns["market_id"] = data["market"]
+    if data.get("shippingAddress") is not None:
+        columns["shipping_address"] = dict(data["shippingAddress"])
+    result = await conn.execute(sa.update(t.subscription_contracts)
+                                .where(t.subscription_contracts.c.id == contract_id)
+                                .values(**columns))
+    if result.rowcount != 1:
+        raise invalid(f"subscription contract {contract_id} not found", "id")
+
+
+async def contract_summary(conn: AsyncConnection, contract_id: int) -> dict[str, Any] | None:
+    row = (await conn.execute(sa.select(t.subscription_contracts).where(
+        t.subscription_contracts.c.id == contract_id))).mappings().first()
+    if row is None:
+        return None
+    return {"id": row["id"], "customerId": row["customer_id"], "pricelist": row["pricelist_id"],
+            "market": row["market_id"], "createdAt": row["created_at"].isoformat(),
+            "updatedAt": row["updated_at"].isoformat()}
