@@ -180,11 +180,7 @@ async def resolve_rotate(_: Any, info: GraphQLResolveInfo, name: str) -> dict[st
 @query.field("customers")
 async def resolve_customers(_: Any, info: GraphQLResolveInfo, page: int, limit: int,
                             search: str | None = None) -> dict[str, Any]:
-    async with info.context.runtime.db.read() as conn:
-        try:
-            return await customer_admin.search(conn, search, page, limit)
-        except DomainError as refused:
-            raise GraphQLError(refused.errors[0].message) from None
+    return await _read(info, lambda conn: customer_admin.search(conn, search, page, limit))
 
 
 @query.field("customer")
