@@ -34,6 +34,22 @@ def _run(coro: Any) -> Any:
         raise click.ClickException(str(error)) from None
 
 
+def _with_db(ctx: click.Context, work: Any) -> Any:
+    """Run ``work(conn)`` in one write transaction on the migrated database."""
+    settings = _settings(ctx)
+
+    async def run() -> Any:
+        db = Database(settings.database_url, pool_size=2)
+        try:
+            await upgrade(db)
+            async with db.write() as conn:
+                return await work(conn)
+        finally:
+            await db.dispose()
+
+    return _run(run())
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--database-url", metavar="URL",
               help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB "
@@ -211,23 +227,12 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
     """Create an API client and print its tokens (shown only this once)."""
     from dtc_api.services import clients as client_service
 
-    settings = _settings(ctx)
-
-    async def create() -> Any:
-        db = Database(settings.database_url, pool_size=2)
-        try:
-            await upgrade(db)
-            async with db.write() as conn:
-                return await client_service.create(
-                    conn, name, SystemClock().now(), frontend_url=frontend_url,
-                    retain_session_after_logout=retain_session_after_logout,
-                    default_country_code=default_country.upper() if default_country else None,
-                    default_language_code=default_language,
-                )
-        finally:
-            await db.dispose()
-
-    credentials = _run(create())
+    credentials = _with_db(ctx, lambda conn: client_service.create(
+        conn, name, SystemClock().now(), frontend_url=frontend_url,
+        retain_session_after_logout=retain_session_after_logout,
+        default_country_code=default_country.upper() if default_country else None,
+        default_language_code=default_language,
+    ))
     if as_json:
         click.echo(orjson.dumps(credentials.as_json()).decode())
     else:
@@ -238,21 +243,6 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
 @main.group("integration-keys")
 def integration_keys_group() -> None:
     """Keys of the back-office API (POST /integration/graphql)."""
-
-
-def _with_db(ctx: click.Context, work: Any) -> Any:
-    settings = _settings(ctx)
-
-    async def run() -> Any:
-        db = Database(settings.database_url, pool_size=2)
-        try:
-            await upgrade(db)
-            async with db.write() as conn:
-                return await work(conn)
-        finally:
-            await db.dispose()
-
-    return _run(run())
 
 
 @integration_keys_group.command("create")
@@ -310,20 +300,12 @@ def stock_set(ctx: click.Context, item: str, quantity: int, warehouse: str) -> N
     """Set ITEM's stock in a warehouse to QUANTITY; back-in-stock e-mails follow."""
     from dtc_api.services import back_in_stock, geography
 
-    settings = _settings(ctx)
+    async def work(conn: Any) -> int:
+        places = await geography.load_from(conn)
+        return await back_in_stock.set_stock(conn, places, item, warehouse, quantity,
+                                             SystemClock().now())
 
-    async def run() -> int:
-        db = Database(settings.database_url, pool_size=2)
-        try:
-            await upgrade(db)
-            places = await geography.load(db)
-            async with db.write() as conn:
-                return await back_in_stock.set_stock(conn, places, item, warehouse, quantity,
-                                                     SystemClock().now())
-        finally:
-            await db.dispose()
-
-    queued = _run(run())
+    queued = _with_db(ctx, work)
     click.echo(f"{item} in {warehouse}: {quantity}; {queued} back-in-stock e-mails queued")
 
 
@@ -344,21 +326,13 @@ def unsubscribe_link(ctx: click.Context, email: str, client_name: str) -> None:
     from dtc_api.services import newsletter
     from dtc_api.store import tables as t
 
-    settings = _settings(ctx)
+    async def work(conn: Any) -> str:
+        base = await conn.scalar(sa.select(t.api_clients.c.frontend_url)
+                                 .where(t.api_clients.c.name == client_name))
+        token = await newsletter.unsubscribe_token(conn, email, SystemClock().now())
+        return newsletter.unsubscribe_link(base or "", token)
 
-    async def run() -> str:
-        db = Database(settings.database_url, pool_size=2)
-        try:
-            await upgrade(db)
-            async with db.write() as conn:
-                base = await conn.scalar(sa.select(t.api_clients.c.frontend_url)
-                                         .where(t.api_clients.c.name == client_name))
-                token = await newsletter.unsubscribe_token(conn, email, SystemClock().now())
-            return newsletter.unsubscribe_link(base or "", token)
-        finally:
-            await db.dispose()
-
-    click.echo(_run(run()))
+    click.echo(_with_db(ctx, work))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any
 
 import pycountry
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
@@ -145,31 +146,27 @@ def _default_id(rows: dict[int, dict[str, Any]]) -> int | None:
 
 async def load(db: Database) -> Geography:
     async with db.read() as conn:
-        languages = (await conn.execute(sa.select(t.languages).order_by(t.languages.c.code)))
-        language_rows = languages.mappings().all()
-        countries = (
-            await conn.execute(sa.select(t.countries).order_by(t.countries.c.name))
-        ).mappings().all()
-        states = (
-            await conn.execute(
-                sa.select(t.country_states).order_by(t.country_states.c.name)
-            )
-        ).mappings().all()
-        markets = (await conn.execute(sa.select(t.markets).order_by(t.markets.c.id))).mappings()
-        pricelists = (
-            await conn.execute(sa.select(t.pricelists).order_by(t.pricelists.c.id))
-        ).mappings()
-        currencies = (
-            await conn.execute(sa.select(t.currencies).order_by(t.currencies.c.id))
-        ).mappings()
-        geography = Geography(
-            languages={row["code"]: _language(row) for row in language_rows},
-            countries={row["code"]: dict(row) for row in countries},
-            states={},
-            markets={row["id"]: dict(row) for row in markets},
-            pricelists={row["id"]: dict(row) for row in pricelists},
-            currencies={row["id"]: _currency(row) for row in currencies},
-        )
+        return await load_from(conn)
+
+
+async def load_from(conn: AsyncConnection) -> Geography:
+    def rows(table: sa.Table, order: Any) -> Any:
+        return sa.select(table).order_by(order)
+
+    languages = (await conn.execute(rows(t.languages, t.languages.c.code))).mappings().all()
+    countries = (await conn.execute(rows(t.countries, t.countries.c.name))).mappings().all()
+    states = (await conn.execute(rows(t.country_states, t.country_states.c.name))).mappings()
+    markets = (await conn.execute(rows(t.markets, t.markets.c.id))).mappings().all()
+    pricelists = (await conn.execute(rows(t.pricelists, t.pricelists.c.id))).mappings().all()
+    currencies = (await conn.execute(rows(t.currencies, t.currencies.c.id))).mappings().all()
+    geography = Geography(
+        languages={row["code"]: _language(row) for row in languages},
+        countries={row["code"]: dict(row) for row in countries},
+        states={},
+        markets={row["id"]: dict(row) for row in markets},
+        pricelists={row["id"]: dict(row) for row in pricelists},
+        currencies={row["id"]: _currency(row) for row in currencies},
+    )
     for state in states:
         geography.states.setdefault(state["country_code"], []).append(dict(state))
     return geography

@@ -42,22 +42,24 @@ async def resolve_subscribe(_: Any, info: GraphQLResolveInfo, email: str,
     return {"subscribed": True, "userErrors": []}
 
 
-@mutation.field("unsubscribeFromNewsletter")
-async def resolve_unsubscribe(_: Any, info: GraphQLResolveInfo, token: str) -> dict[str, Any]:
+async def _by_token(info: GraphQLResolveInfo, action: Any, token: str, answer: str
+                    ) -> dict[str, Any]:
+    """Unsubscribe or confirm with the token of an e-mailed, signed link."""
     runtime = context(info).runtime
     async with runtime.db.write() as conn:
-        done = await newsletter.unsubscribe(conn, token, runtime.clock.now())
+        done = await action(conn, token, runtime.clock.now())
     errors = [] if done else user_errors(info, [UserError("invalid link", ("token",))])
-    return {"unsubscribed": done, "userErrors": errors}
+    return {answer: done, "userErrors": errors}
+
+
+@mutation.field("unsubscribeFromNewsletter")
+async def resolve_unsubscribe(_: Any, info: GraphQLResolveInfo, token: str) -> dict[str, Any]:
+    return await _by_token(info, newsletter.unsubscribe, token, "unsubscribed")
 
 
 @mutation.field("confirmNewsletterSubscription")
 async def resolve_confirm(_: Any, info: GraphQLResolveInfo, token: str) -> dict[str, Any]:
-    runtime = context(info).runtime
-    async with runtime.db.write() as conn:
-        done = await newsletter.confirm(conn, token, runtime.clock.now())
-    errors = [] if done else user_errors(info, [UserError("invalid link", ("token",))])
-    return {"confirmed": done, "userErrors": errors}
+    return await _by_token(info, newsletter.confirm, token, "confirmed")
 
 
 @mutation.field("backInStockSubscribe")
