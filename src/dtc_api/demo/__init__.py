@@ -36,7 +36,19 @@ async def load(db: Database, clock: Clock) -> ClientCredentials:
         await _geography(conn, spec)
         await _catalogue(conn, spec)
         await _attributes(conn, spec)
+        await _advance_sequences(conn)
         return await _client(conn, spec["client"], clock)
+
+
+async def _advance_sequences(conn: AsyncConnection) -> None:
+    """The demo gives some rows fixed ids; PostgreSQL's sequences must move past them so
+    records created later (back-office upserts) get fresh ids."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in (t.currencies, t.markets, t.pricelists, t.warehouses):
+        await conn.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+            f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"))
 
 
 async def _geography(conn: AsyncConnection, spec: dict[str, Any]) -> None:

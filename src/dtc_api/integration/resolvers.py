@@ -11,6 +11,7 @@ from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
 from dtc_api.services import (
     back_in_stock,
+    catalogue_admin,
     clients,
     customer_admin,
     orders,
@@ -290,6 +291,20 @@ async def resolve_update_contract(_: Any, info: GraphQLResolveInfo, id: int,
         return id
 
     return await _contract_change(info, change)
+
+
+@mutation.field("upsertCatalogue")
+async def resolve_upsert_catalogue(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
+                                   ) -> dict[str, Any]:
+    runtime = info.context.runtime
+    try:
+        async with runtime.db.write() as conn:
+            counts = await catalogue_admin.apply(conn, input)
+    except DomainError as refused:
+        return {"counts": [], "userErrors": _errors(info, refused.errors)}
+    runtime.geography.invalidate()
+    return {"counts": [{"section": k, "records": v} for k, v in counts.items()],
+            "userErrors": []}
 
 
 def build_schema() -> GraphQLSchema:
