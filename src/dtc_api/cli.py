@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -31,7 +32,14 @@ def _run(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
     except DomainError as error:
-        raise click.ClickException(str(error)) from None
+        from dtc_api.services.imports import describe
+
+        lines = [describe(e) for e in error.errors[:20]]
+        more = len(error.errors) - len(lines)
+        raise click.ClickException("nothing was written:\n  " + "\n  ".join(lines)
+                                   + (f"\n  … and {more} more" if more > 0 else "")
+                                   if len(error.errors) > 1 or error.errors[0].path
+                                   else str(error)) from None
 
 
 def _with_db(ctx: click.Context, work: Any) -> Any:
@@ -307,6 +315,35 @@ def stock_set(ctx: click.Context, item: str, quantity: int, warehouse: str) -> N
 
     queued = _with_db(ctx, work)
     click.echo(f"{item} in {warehouse}: {quantity}; {queued} back-in-stock e-mails queued")
+
+
+IMPORT_LIMIT = 20 * 1024 * 1024
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_file(ctx: click.Context, file: Path) -> None:
+    """Load catalogue, stock and orders from FILE.json in one transaction (all or nothing).
+
+    Sections: currencies, languages, markets, pricelists, countries, warehouses,
+    displayItems, stock, orders — records as in the back-office API's inputs.
+    """
+    from dtc_api.services import imports
+
+    size = file.stat().st_size
+    if size > IMPORT_LIMIT:
+        raise click.ClickException(
+            f"{file} is {size / 1024 / 1024:.0f} MiB; an import may be at most "
+            f"{IMPORT_LIMIT // 1024 // 1024} MiB. Split it into smaller files (each one is "
+            "loaded in one transaction).")
+    try:
+        document = orjson.loads(file.read_bytes())
+    except orjson.JSONDecodeError as error:
+        raise click.ClickException(f"{file} is not valid JSON: {error}") from None
+
+    counts = _with_db(ctx, lambda conn: imports.apply(conn, document, SystemClock().now()))
+    click.echo(", ".join(f"{section}: {count}" for section, count in counts.items()))
 
 
 @main.group("newsletter")
