@@ -107,3 +107,34 @@ async def test_the_whole_story(http: httpx.AsyncClient, key: str, shopper: Shopp
     [message] = smtp_server.messages
     assert message["To"] == "story@example.com"
     assert message["Subject"] == "Recycled Down Parka is back in stock"
+
+
+async def test_attribute_types_are_upserted_and_usable(http: httpx.AsyncClient, key: str,
+                                                       shopper: Shopper) -> None:
+    types = {"attributeTypes": [
+        {"name": "shoe_size", "kind": "dynamic", "elements": [{"key": "eu", "kind": "INPUT"}]},
+        {"name": "loyalty_tier", "kind": "mapped", "elements": [{"key": "tier", "kind": "INPUT"}],
+         "attributes": [{"id": 40, "values": [{"key": "tier", "value": "Gold"}]}]},
+    ]}
+    answer = (await data(http, key, UPSERT, {"input": types}))["upsertCatalogue"]
+    assert answer["userErrors"] == []
+    registered = await shopper.gql(
+        'mutation { registerCustomer(input: {password: "correct horse battery staple", '
+        'loginOnSuccess: true, billingAddress: {email: "tier@example.com", firstName: "T", '
+        'lastName: "G", country: "SE"}, customAttributes: {dynamicAttributes: '
+        '[{attributeTypeName: "shoe_size", attributeElementKey: "eu", attributeElementValue: '
+        '"42"}], mappedAttributes: [{attributeTypeName: "loyalty_tier", attributeId: 40}]}}) '
+        "{ userErrors { message } loggedIn { attributes { type { name } elements { key "
+        "... on AttributeStringElement { value } } } } } }")
+    payload = registered["registerCustomer"]
+    assert payload["userErrors"] == []
+    assert {a["type"]["name"]: a["elements"][0]["value"]
+            for a in payload["loggedIn"]["attributes"]} == {"shoe_size": "42",
+                                                            "loyalty_tier": "Gold"}
+    stolen = {"attributeTypes": [{"name": "other", "kind": "mapped",
+                                  "elements": [{"key": "x", "kind": "INPUT"}],
+                                  "attributes": [{"id": 3}]}]}
+    errors = (await data(http, key, UPSERT, {"input": stolen}))["upsertCatalogue"]["userErrors"]
+    assert errors == [{"message": "attribute 3 belongs to registration_source",
+                       "path": ["upsertCatalogue", "input", "attributeTypes", "0", "attributes",
+                                "0", "id"]}]

@@ -90,7 +90,55 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     await _countries(conn, data.get("countries") or [], errors, counts)
     await _warehouses(conn, data.get("warehouses") or [], errors, counts)
     await _display_items(conn, data.get("displayItems") or [], errors, counts)
+    await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
     return counts
+
+
+ELEMENT_KINDS = {"BOOLEAN", "FILE", "IMAGE", "INPUT", "READONLY", "SELECT", "TEXTAREA"}
+
+
+async def _attribute_types(conn: AsyncConnection, types: list[dict[str, Any]],
+                           errors: _Errors, counts: dict[str, int]) -> None:
+    """Dynamic types with their element keys; mapped types with their attributes (by id)."""
+    owners = dict((await conn.execute(sa.select(
+        t.mapped_attributes.c.id, t.attribute_types.c.name).join(
+        t.attribute_types, t.attribute_types.c.id == t.mapped_attributes.c.attribute_type_id)
+    )).all())
+    for index, kind in enumerate(types):
+        if kind["kind"] not in {"dynamic", "mapped"}:
+            errors.add("kind must be dynamic or mapped", "attributeTypes", index, "kind")
+        for position, element in enumerate(kind.get("elements") or []):
+            if element["kind"] not in ELEMENT_KINDS:
+                errors.add(f"element kind must be one of {', '.join(sorted(ELEMENT_KINDS))}",
+                           "attributeTypes", index, "elements", position, "kind")
+        keys = {e["key"] for e in kind.get("elements") or []}
+        for position, attribute in enumerate(kind.get("attributes") or []):
+            if kind["kind"] != "mapped":
+                errors.add("only mapped types have attributes", "attributeTypes", index,
+                           "attributes", position)
+            if owners.setdefault(attribute["id"], kind["name"]) != kind["name"]:
+                errors.add(f"attribute {attribute['id']} belongs to {owners[attribute['id']]}",
+                           "attributeTypes", index, "attributes", position, "id")
+            for value in attribute.get("values") or []:
+                if value["key"] not in keys:
+                    errors.add(f"element {value['key']} is not one of the type's elements",
+                               "attributeTypes", index, "attributes", position, "values")
+    errors.check()
+    await upsert(conn, t.attribute_types, [
+        {"name": k["name"], "kind": k["kind"], "is_multi": bool(k.get("isMulti"))}
+        for k in types], ["name"])
+    type_ids = await _keys(conn, t.attribute_types, "name")
+    await upsert(conn, t.attribute_elements, [
+        {"attribute_type_id": type_ids[k["name"]], "key": e["key"], "kind": e["kind"]}
+        for k in types for e in k.get("elements") or []], ["attribute_type_id", "key"])
+    await upsert(conn, t.mapped_attributes, [
+        {"id": a["id"], "attribute_type_id": type_ids[k["name"]]}
+        for k in types for a in k.get("attributes") or []], ["id"])
+    await upsert(conn, t.mapped_attribute_values, [
+        {"mapped_attribute_id": a["id"], "element_key": v["key"], "value": v["value"]}
+        for k in types for a in k.get("attributes") or [] for v in a.get("values") or []],
+        ["mapped_attribute_id", "element_key"])
+    counts["attributeTypes"] = len(types)
 
 
 async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], errors: _Errors,

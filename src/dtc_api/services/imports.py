@@ -22,6 +22,7 @@ REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
     "countries": {"code": (str,), "shipTo": (bool,)},
     "warehouses": {"key": (str,), "name": (str,), "markets": (list,)},
     "displayItems": {"id": (int,), "name": (str,), "uri": (str,), "productNumber": (str,)},
+    "attributeTypes": {"name": (str,), "kind": (str,)},
     "stock": {"item": (str,), "warehouse": (str,), "quantity": (int,)},
     "orders": {"number": (int,), "pricelist": (int,), "lines": (list,)},
 }
