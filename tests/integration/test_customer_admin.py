@@ -89,3 +89,23 @@ async def test_unknown_customer(http: httpx.AsyncClient, key: str, mutation: str
     answer = await data(http, key, f"mutation {{ {mutation} }}")
     [payload] = answer.values()
     assert payload["userErrors"][0]["path"][-1] == "id"
+
+
+async def test_one_customer_with_everything_the_storefront_shows(
+    http: httpx.AsyncClient, key: str, shopper: Shopper
+) -> None:
+    customer_id = await register(shopper, "full@example.com")
+    await shopper.gql("mutation { addWishlistItem(displayItemId: 2) { userErrors { message } } }")
+    await data(http, key, ORDER, {"input": order(8001, customerId=customer_id)})
+    found = (await data(http, key, "query($id: Int!) { customer(id: $id) { email registered "
+                                   "totalOrders profile } }", {"id": customer_id}))["customer"]
+    assert (found["email"], found["registered"], found["totalOrders"]) == (
+        "full@example.com", True, 1)
+    profile = found["profile"]
+    assert profile["email"] == "full@example.com"
+    assert profile["billingAddress"]["country"]["code"] == "SE"
+    assert [o["number"] for o in profile["orders"]] == [8001]
+    assert profile["orders"][0]["orderDate"].startswith("2026-02-01T09:00:00")
+    assert [i["id"] for i in profile["wishlists"][0]["items"]] == [2]
+    assert profile["wishlists"][0]["items"][0]["price"]["formattedValue"] == "1 299,00 SEK"
+    assert (await data(http, key, "{ customer(id: 999) { email } }"))["customer"] is None

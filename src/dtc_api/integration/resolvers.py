@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from ariadne import MutationType, QueryType, load_schema_from_path, make_executable_schema
+from ariadne import (
+    MutationType,
+    ObjectType,
+    QueryType,
+    ScalarType,
+    load_schema_from_path,
+    make_executable_schema,
+)
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
 from dtc_api.services import (
@@ -14,6 +21,7 @@ from dtc_api.services import (
     catalogue_admin,
     clients,
     customer_admin,
+    customer_view,
     orders,
     subscription_admin,
 )
@@ -307,5 +315,30 @@ async def resolve_upsert_catalogue(_: Any, info: GraphQLResolveInfo, input: dict
             "userErrors": []}
 
 
+customer_summary = ObjectType("CustomerSummary")
+json_scalar = ScalarType("JSON")  # values pass through; orjson writes dates as ISO 8601
+
+PROFILE_FIELDS = ("attributes", "newsletterSubscriptions", "wishlists",
+                  "subscriptionContracts", "totalOrders")
+
+
+@customer_summary.field("profile")
+async def resolve_profile(summary: dict[str, Any], info: GraphQLResolveInfo
+                          ) -> dict[str, Any] | None:
+    ctx = info.context
+    async with ctx.runtime.db.read() as conn:
+        country = await conn.scalar(sa.select(t.customers.c.country_code)
+                                    .where(t.customers.c.id == summary["id"]))
+        market, pricelist = ctx.geography.market_and_pricelist(country or "")
+        where = {"market_id": market, "pricelist_id": pricelist}
+        profile = await customer_view.view(conn, ctx.geography, summary["id"], where,
+                                           PROFILE_FIELDS)
+        if profile is not None:
+            profile["orders"] = await customer_view.orders(conn, ctx.geography, summary["id"],
+                                                           where, 100, 1)
+    return profile
+
+
 def build_schema() -> GraphQLSchema:
-    return make_executable_schema(load_schema_from_path(str(SCHEMA_DIR)), query, mutation)
+    return make_executable_schema(load_schema_from_path(str(SCHEMA_DIR)), query, mutation,
+                                  customer_summary, json_scalar)
