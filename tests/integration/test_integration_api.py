@@ -300,3 +300,17 @@ async def test_subscription_contracts_show_in_the_storefront(
                                     "{ userErrors { path } } }")
     assert missing["updateSubscriptionContract"]["userErrors"] == [
         {"path": ["updateSubscriptionContract", "id"]}]
+
+
+async def test_the_storefront_order_query_is_the_latest_order(
+    http: httpx.AsyncClient, key: str, shopper: Shopper
+) -> None:
+    assert (await shopper.gql("{ order { number } }"))["order"] is None
+    customer_id = await register(shopper, "latest@example.com")
+    assert (await shopper.gql("{ order { number } }"))["order"] is None
+    await data(http, key, ORDER, {"input": order(6001, customerId=customer_id)})
+    await data(http, key, ORDER, {"input": order(
+        6002, customerId=customer_id, orderDate="2026-03-01T10:00:00+00:00")})
+    latest = await shopper.gql("{ order { number status lines { quantity } } }")
+    assert latest["order"] == {"number": 6002, "status": "CONFIRMED",
+                               "lines": [{"quantity": 2}]}

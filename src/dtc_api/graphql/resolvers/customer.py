@@ -53,6 +53,17 @@ async def resolve_customer(_: Any, info: GraphQLResolveInfo) -> dict[str, Any] |
     return await load_customer(info, _customer_id(context(info)))
 
 
+@query.field("order")
+async def resolve_latest_order(_: Any, info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    ctx = context(info)
+    customer_id = _customer_id(ctx)
+    if customer_id is None:
+        return None
+    async with ctx.runtime.db.read() as conn:
+        latest = await customer_view.orders(conn, ctx.geography, customer_id, ctx.session, 1, 1)
+    return latest[0] if latest else None
+
+
 @session_type.field("loggedIn")
 async def resolve_logged_in(session: dict[str, Any], info: GraphQLResolveInfo
                             ) -> dict[str, Any] | None:
