@@ -314,3 +314,26 @@ async def test_the_storefront_order_query_is_the_latest_order(
     latest = await shopper.gql("{ order { number status lines { quantity } } }")
     assert latest["order"] == {"number": 6002, "status": "CONFIRMED",
                                "lines": [{"quantity": 2}]}
+
+
+async def test_per_client_rate_limits_override_the_deployment(
+    http: httpx.AsyncClient, key: str, credentials: ClientCredentials
+) -> None:
+    updated = await data(http, key, 'mutation { updateApiClient(input: {name: "storefront", '
+                                    "rateLimits: {loginPerIpPerMinute: 2}}) { client { "
+                                    "rateLimits { loginPerIpPerMinute newsletterPerIpPerHour } }"
+                                    " userErrors { message } } }")
+    assert updated["updateApiClient"] == {"client": {"rateLimits": {
+        "loginPerIpPerMinute": 2, "newsletterPerIpPerHour": None}}, "userErrors": []}
+    login = ('mutation { login(email: "x@example.com", password: "whatever you like") '
+             "{ userErrors { message } } }")
+    messages = [(await Shopper(http, credentials).gql(login))["login"]["userErrors"][0][
+        "message"] for _ in range(3)]
+    assert messages[:2] == ["wrong e-mail or password"] * 2
+    assert messages[2].startswith("too many login attempts from this address")
+    bad = await data(http, key, 'mutation { updateApiClient(input: {name: "storefront", '
+                                "rateLimits: {newsletterPerIpPerHour: 0}}) "
+                                "{ userErrors { message path } } }")
+    assert bad["updateApiClient"]["userErrors"] == [{
+        "message": "rate limits must be positive whole numbers: newsletterPerIpPerHour",
+        "path": ["updateApiClient", "input", "rateLimits"]}]

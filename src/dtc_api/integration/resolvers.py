@@ -35,7 +35,8 @@ mutation = MutationType()
 _SETTINGS = {"frontendUrl": "frontend_url", "retainSessionAfterLogout":
              "retain_session_after_logout", "requireOldPassword": "require_old_password",
              "newsletterDoubleOptIn": "newsletter_double_opt_in",
-             "defaultCountry": "default_country_code", "defaultLanguage": "default_language_code"}
+             "defaultCountry": "default_country_code", "defaultLanguage": "default_language_code",
+             "rateLimits": "rate_limits"}
 
 
 def _errors(info: GraphQLResolveInfo, errors: tuple[UserError, ...]) -> list[dict[str, Any]]:
@@ -128,7 +129,9 @@ async def resolve_update_order_status(_: Any, info: GraphQLResolveInfo, number: 
 
 
 def _client_view(row: Any) -> dict[str, Any]:
-    return {"name": row["name"], **{field: row[column] for field, column in _SETTINGS.items()}}
+    view = {"name": row["name"], **{field: row[column] for field, column in _SETTINGS.items()}}
+    view["rateLimits"] = view["rateLimits"] or {}
+    return view
 
 
 async def _client(conn: Any, name: str) -> dict[str, Any] | None:
@@ -145,7 +148,11 @@ async def resolve_api_clients(_: Any, info: GraphQLResolveInfo) -> list[dict[str
 
 
 def _settings(data: dict[str, Any]) -> dict[str, Any]:
-    return {column: data[field] for field, column in _SETTINGS.items() if field in data}
+    settings = {column: data[field] for field, column in _SETTINGS.items() if field in data}
+    if settings.get("rate_limits") is not None:
+        settings["rate_limits"] = {k: v for k, v in settings["rate_limits"].items()
+                                   if v is not None}
+    return settings
 
 
 async def _client_change(info: GraphQLResolveInfo, name: str, change: Any,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.services import customers, profile, selections, sessions, throttle
 from dtc_api.services.errors import DomainError, UserError
+from dtc_api.services.limits import limit
 from dtc_api.services.passwords import Hasher
 from dtc_api.services.runtime import Runtime
 from dtc_api.services.selections import SelectionPolicy
@@ -37,7 +38,7 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
     async with runtime.db.write() as conn:
         hits = await throttle.hit(conn, f"login:ip:{client_ip or 'unknown'}",
                                   dt.timedelta(minutes=1), now)
-        if hits > limits.ip_limit:
+        if hits > limit(runtime.settings, principal.client, "loginPerIpPerMinute"):
             raise _refused("too many login attempts from this address: try again in a minute")
         wait = await throttle.claim_login_attempt(conn, limits, key, now)
     if wait:

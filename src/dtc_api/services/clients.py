@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.services import tokens
+from dtc_api.services import limits, tokens
 from dtc_api.services.errors import invalid
 from dtc_api.store import tables as t
 
@@ -61,6 +61,7 @@ async def create(
     retain_session_after_logout: bool = False,
     require_old_password: bool = False,
     newsletter_double_opt_in: bool = False,
+    rate_limits: dict[str, int] | None = None,
     default_country_code: str | None = None,
     default_language_code: str | None = None,
 ) -> ClientCredentials:
@@ -68,6 +69,7 @@ async def create(
     if not name:
         raise invalid("name must not be empty", "name")
     _check_url(frontend_url)
+    _check_limits(rate_limits)
     exists = await conn.scalar(sa.select(t.api_clients.c.id).where(t.api_clients.c.name == name))
     if exists is not None:
         raise invalid(f"an API client named {name!r} exists already", "name")
@@ -80,6 +82,7 @@ async def create(
             retain_session_after_logout=retain_session_after_logout,
             require_old_password=require_old_password,
             newsletter_double_opt_in=newsletter_double_opt_in,
+            rate_limits=rate_limits or None,
             default_country_code=default_country_code,
             default_language_code=default_language_code,
             created_at=now,
@@ -114,8 +117,16 @@ async def _check_defaults(conn: AsyncConnection, country: str | None, language: 
         raise invalid(f"language {language} not found", "defaultLanguage")
 
 
+def _check_limits(overrides: dict[str, Any] | None) -> None:
+    wrong = limits.check(overrides or {})
+    if wrong:
+        raise invalid(f"rate limits must be positive whole numbers: {', '.join(wrong)}",
+                      "rateLimits")
+
+
 async def update_settings(conn: AsyncConnection, name: str, **settings: Any) -> None:
     _check_url(settings.get("frontend_url"))
+    _check_limits(settings.get("rate_limits"))
     await _check_defaults(conn, settings.get("default_country_code"),
                           settings.get("default_language_code"))
     result = await conn.execute(

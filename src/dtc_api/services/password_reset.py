@@ -19,6 +19,7 @@ from dtc_api.mail import outbox
 from dtc_api.mail.render import duration, render
 from dtc_api.services import auth, customers, profile, sessions, throttle, tokens
 from dtc_api.services.errors import DomainError, UserError, invalid
+from dtc_api.services.limits import limit
 from dtc_api.services.password_reset_policy import ResetPolicy
 from dtc_api.services.runtime import Runtime
 from dtc_api.services.sessions import Principal
@@ -60,7 +61,6 @@ async def request(runtime: Runtime, client: dict, email: str, url: str,
                       "frontendUrl) so reset links can point to the shop", "url")
     if len(url) > MAX_URL:
         raise invalid(f"url must be at most {MAX_URL} characters", "url")
-    policy: ResetPolicy = runtime.reset_policy
     now = runtime.clock.now()
     key = profile.login_key(email[:320])[:320]
     ip = client_ip or "unknown"
@@ -70,7 +70,8 @@ async def request(runtime: Runtime, client: dict, email: str, url: str,
         per_ip = await throttle.hit(conn, f"reset:ip:{ip}", dt.timedelta(hours=1), now)
         # Over a limit, nothing is recorded: the limits do not depend on whether the account
         # exists, so skipping the insert tells nothing, and a flood cannot fill the queue.
-        if per_account <= policy.per_account_per_hour and per_ip <= policy.per_ip_per_hour:
+        if (per_account <= limit(runtime.settings, client, "passwordResetsPerAccountPerHour")
+                and per_ip <= limit(runtime.settings, client, "passwordResetsPerIpPerHour")):
             await conn.execute(sa.insert(t.password_reset_requests).values(
                 email_key=key, url=url, client_id=client["id"], created_at=now, allowed=True))
 

@@ -33,6 +33,7 @@ _CLIENT_COLUMNS = [
     t.api_clients.c.retain_session_after_logout,
     t.api_clients.c.require_old_password,
     t.api_clients.c.newsletter_double_opt_in,
+    t.api_clients.c.rate_limits,
     t.api_clients.c.default_country_code,
     t.api_clients.c.default_language_code,
 ]
@@ -156,7 +157,9 @@ async def _client_token(
         if client_ip is not None:
             hits = await throttle.hit(conn, f"session:ip:{client_ip}", dt.timedelta(minutes=1),
                                       now)
-            if hits > policy.new_per_ip_per_minute:
+            ceiling = (client["rate_limits"] or {}).get("newSessionsPerIpPerMinute",
+                                                        policy.new_per_ip_per_minute)
+            if hits > ceiling:
                 raise TooManySessions(client_ip)
         session = await create(conn, geography, client, tokens.token_hash(token), now)
     return Principal(client=client, session=session, token=token)
@@ -171,6 +174,7 @@ def _client(row: Any) -> dict[str, Any]:
         "retain_session_after_logout": row["retain_session_after_logout"],
         "require_old_password": row["require_old_password"],
         "newsletter_double_opt_in": row["newsletter_double_opt_in"],
+        "rate_limits": row["rate_limits"],
         "default_country_code": row["default_country_code"],
         "default_language_code": row["default_language_code"],
     }

@@ -226,6 +226,8 @@ api_clients = sa.Table(
               server_default=sa.false()),
     sa.Column("newsletter_double_opt_in", sa.Boolean, nullable=False, default=False,
               server_default=sa.false()),
+    # Per-client overrides of the deployment's limits: {"loginPerIpPerMinute": 20, ...}
+    sa.Column("rate_limits", sa.JSON, nullable=True),
     sa.Column("default_country_code", sa.ForeignKey("countries.code"), nullable=True),
     sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
     _created(),

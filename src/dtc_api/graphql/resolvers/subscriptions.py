@@ -11,6 +11,7 @@ from graphql import GraphQLResolveInfo
 from dtc_api.graphql.context import context, user_errors
 from dtc_api.services import back_in_stock, customers, newsletter, throttle
 from dtc_api.services.errors import DomainError, UserError
+from dtc_api.services.limits import limit
 
 mutation = MutationType()
 
@@ -30,7 +31,8 @@ async def resolve_subscribe(_: Any, info: GraphQLResolveInfo, email: str,
         # A bot (honeypot filled in) and a sign-up over the limit get the very answer a real
         # one gets: they must not learn that they failed.
         if not await newsletter.within_limit(conn, ctx.client_ip,
-                                             runtime.settings.newsletter_ip_limit, now):
+                                             limit(runtime.settings, ctx.principal.client,
+                                                   "newsletterPerIpPerHour"), now):
             return {"subscribed": True, "userErrors": []}
         if extra.get("emailField"):
             await newsletter.record_bot(conn, ctx.principal.client, now)
@@ -74,7 +76,7 @@ async def resolve_back_in_stock(_: Any, info: GraphQLResolveInfo, input: dict[st
         async with runtime.db.write() as conn:
             hits = await throttle.hit(conn, f"back-in-stock:ip:{ctx.client_ip or 'unknown'}",
                                       dt.timedelta(hours=1), now)
-            if hits > runtime.settings.back_in_stock_ip_limit:
+            if hits > limit(runtime.settings, ctx.principal.client, "backInStockPerIpPerHour"):
                 raise DomainError(UserError(
                     "too many subscriptions from this address: try again later", ()))
             customer = await customers.get_or_none(conn, customer_id)

@@ -1,8 +1,8 @@
-"""back-office: integration keys, blocked logins
+"""back office
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-11-28 19:54:51.916248
+Create Date: 2026-11-28 20:11:26.634637
 """
 
 import sqlalchemy as sa
@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash", name=op.f("uq_integration_keys_key_hash")),
         sa.UniqueConstraint("name", name=op.f("uq_integration_keys_name")),
     )
+    with op.batch_alter_table("api_clients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rate_limits", sa.JSON(), nullable=True))
+
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("login_blocked", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -39,5 +42,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_column("login_blocked")
+
+    with op.batch_alter_table("api_clients", schema=None) as batch_op:
+        batch_op.drop_column("rate_limits")
 
     op.drop_table("integration_keys")
