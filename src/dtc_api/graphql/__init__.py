@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from ariadne import load_schema_from_path, make_executable_schema
@@ -25,7 +26,9 @@ def type_defs() -> str:
     return load_schema_from_path(str(SCHEMA_DIR))
 
 
+@cache
 def build_schema() -> GraphQLSchema:
+    """The executable schema; built once per process (the SDL files and resolvers are fixed)."""
     return make_executable_schema(type_defs(), *BINDABLES)
 
 

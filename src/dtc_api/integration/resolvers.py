@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -346,6 +347,7 @@ async def resolve_profile(summary: dict[str, Any], info: GraphQLResolveInfo
     return profile
 
 
+@cache
 def build_schema() -> GraphQLSchema:
     return make_executable_schema(load_schema_from_path(str(SCHEMA_DIR)), query, mutation,
                                   customer_summary, json_scalar)
