@@ -8,6 +8,4 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ResetPolicy:
-    ttl: dt.timedelta  # how long a reset link works
-    per_account_per_hour: int
-    per_ip_per_hour: int
+    ttl: dt.timedelta  # how long a reset link works (its limits: services/limits.py)

@@ -52,8 +52,7 @@ class Runtime:
                                            settings.password_reject_common),
             login_throttle=LoginThrottle(settings.login_ip_limit, settings.login_free_failures,
                                          settings.login_max_backoff),
-            reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl),
-                                     settings.reset_account_limit, settings.reset_ip_limit),
+            reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl)),
             mail_sender=SmtpSender(settings.smtp_url.value, settings.smtp_timeout)
             if settings.smtp_url else FileSender(settings.mail_dir),
         )

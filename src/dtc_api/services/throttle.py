@@ -14,7 +14,7 @@ from dtc_api.store import tables as t
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    ip_limit: int  # attempts per client IP per minute (Centra: 10)
+    ip_limit: int  # the default of attempts per client IP per minute (Centra: 10)
     free_failures: int  # consecutive failures allowed before the backoff starts
     max_backoff: int  # seconds
 
