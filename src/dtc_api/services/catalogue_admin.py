@@ -10,12 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pycountry
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.services.errors import DomainError, UserError
-from dtc_api.services.geography import EU_MEMBERS
+from dtc_api.services.geography import EU_MEMBERS, country_name, language_name
 from dtc_api.store import tables as t
 from dtc_api.store.upsert import upsert
 
@@ -56,8 +55,7 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     languages = data.get("languages") or []
     rows = []
     for index, language in enumerate(languages):
-        known = pycountry.languages.get(alpha_2=language["code"][:2])
-        name = language.get("name") or (known.name if known else None)
+        name = language.get("name") or language_name(language["code"][:2])
         if name is None:
             errors.add(f"language {language['code']} needs a name", "languages", index, "name")
             continue
@@ -149,9 +147,7 @@ async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], err
     rows, states = [], []
     for index, country in enumerate(countries):
         code = country["code"].upper()
-        known = pycountry.countries.get(alpha_2=code)
-        name = country.get("name") or (getattr(known, "common_name", None) or known.name
-                                       if known else None)
+        name = country.get("name") or country_name(code)
         if name is None:
             errors.add(f"country {code} is not an ISO 3166 code: give its name", "countries",
                        index, "name")

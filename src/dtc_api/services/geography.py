@@ -25,18 +25,16 @@ EU_MEMBERS = frozenset(
 )
 
 
-def country_name(code: str) -> str:
+def country_name(code: str) -> str | None:
+    """The ISO 3166 name of a country (its common name where it has one), or None."""
     country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        raise LookupError(f"unknown ISO 3166-1 country {code}")
-    return getattr(country, "common_name", None) or country.name
+    return (getattr(country, "common_name", None) or country.name) if country else None
 
 
-def language_name(code: str) -> str:
+def language_name(code: str) -> str | None:
+    """The ISO 639 name of a language, or None."""
     language = pycountry.languages.get(alpha_2=code)
-    if language is None:
-        raise LookupError(f"unknown ISO 639-1 language {code}")
-    return language.name
+    return language.name if language else None
 
 
 @cache
