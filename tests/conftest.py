@@ -236,18 +236,32 @@ def statements(runtime: Any) -> Iterator[list[str]]:
 
 
 class SmtpServer:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
+
+    Set ``refuse_recipients`` or ``refuse_data`` to a reply (e.g. "550 5.1.1 No such user")
+    to make it refuse every RCPT TO or DATA with it."""
 
     def __init__(self) -> None:
         self.port = _free_port()
         self.messages: list[Any] = []
+        self.refuse_recipients: str | None = None
+        self.refuse_data: str | None = None
         self._controller: Any = None
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
+    async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any, address: str,
+                          _options: Any) -> str:
+        if self.refuse_recipients:
+            return self.refuse_recipients
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        if self.refuse_data:
+            return self.refuse_data
         self.messages.append(email.message_from_bytes(envelope.content,
                                                       policy=email.policy.default))
         return "250 Message accepted for delivery"

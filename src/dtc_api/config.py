@@ -68,7 +68,19 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 100
     document_cache_size: int = 512
+    # The document cache's budget in (estimated) bytes per endpoint and process.
+    document_cache_bytes: int = 16 * 1024 * 1024
+    # Elements of list arguments one request may pass, counting each use of a variable
+    # (a list of 1,000 ids used under 10 aliases is 10,000).
+    max_list_items: int = 1000
+    # An answer larger than this, or resolving more fields than this, is refused: no single
+    # request may hold a worker for long (~7 µs a field here: 10,000 fields take ~70 ms).
+    max_response_bytes: int = 8 * 1024 * 1024
+    max_result_fields: int = 10_000
     db_pool_size: int = 10
+    # Seconds `serve` goes on answering after SIGTERM, with /readyz at 503, before it stops
+    # accepting (give the load balancer's health check time to notice).
+    shutdown_delay: float = 0.0
     job_interval: float = 60.0
     # Run the background jobs inside `serve` (off with --no-worker).
     run_jobs: bool = True
@@ -82,10 +94,15 @@ class Settings:
     argon2_parallelism: int = 1
     # Hashes computed at once per process; more queue instead of exhausting memory and CPU.
     hash_concurrency: int = max(1, os.cpu_count() or 1)
-    # Login throttling: attempts per client IP per minute, and the per-account backoff.
+    # Login throttling: attempts per client IP per minute, and the backoff: per account and
+    # client address after login_free_failures, per account from every address after
+    # login_account_free_failures.
     login_ip_limit: int = 10
     login_free_failures: int = 5
     login_max_backoff: int = 900
+    login_account_free_failures: int = 100
+    # Registrations per client IP per hour.
+    register_ip_limit: int = 30
     # New shopper sessions per client IP per minute (front-ends that render on a server must
     # list themselves in DTC_TRUSTED_PROXIES and forward the shopper's IP).
     session_ip_limit: int = 300
@@ -94,10 +111,13 @@ class Settings:
     reset_account_limit: int = 3
     reset_ip_limit: int = 20
     # Mail: how often the delivery loop looks for due messages, the SMTP timeout, and how
-    # long sent messages are kept.
+    # long sent and failed messages are kept.
     mail_poll_interval: float = 1.0
     smtp_timeout: float = 30.0
     outbox_retention: int = 7 * 24 * 3600
+    # Attempts before a message that keeps failing is given up: with the retry backoff (at
+    # most an hour, ±50%) 72 attempts take 31 hours at the least, about 2.6 days on average.
+    mail_max_attempts: int = 72
     # Subscriptions per client IP per hour.
     newsletter_ip_limit: int = 30
     back_in_stock_ip_limit: int = 30
@@ -119,7 +139,12 @@ class Settings:
         "DTC_MAX_QUERY_DEPTH": ("max_query_depth", int),
         "DTC_MAX_ALIASES": ("max_aliases", int),
         "DTC_DOCUMENT_CACHE_SIZE": ("document_cache_size", int),
+        "DTC_DOCUMENT_CACHE_BYTES": ("document_cache_bytes", int),
+        "DTC_MAX_LIST_ITEMS": ("max_list_items", int),
+        "DTC_MAX_RESPONSE_BYTES": ("max_response_bytes", int),
+        "DTC_MAX_RESULT_FIELDS": ("max_result_fields", int),
         "DTC_DB_POOL_SIZE": ("db_pool_size", int),
+        "DTC_SHUTDOWN_DELAY": ("shutdown_delay", float),
         "DTC_JOB_INTERVAL": ("job_interval", float),
         "DTC_RUN_JOBS": ("run_jobs", _bool),
         "DTC_PASSWORD_MIN_LENGTH": ("password_min_length", int),
@@ -132,6 +157,8 @@ class Settings:
         "DTC_LOGIN_IP_LIMIT": ("login_ip_limit", int),
         "DTC_LOGIN_FREE_FAILURES": ("login_free_failures", int),
         "DTC_LOGIN_MAX_BACKOFF": ("login_max_backoff", int),
+        "DTC_LOGIN_ACCOUNT_FREE_FAILURES": ("login_account_free_failures", int),
+        "DTC_REGISTER_IP_LIMIT": ("register_ip_limit", int),
         "DTC_SESSION_IP_LIMIT": ("session_ip_limit", int),
         "DTC_RESET_TOKEN_TTL": ("reset_token_ttl", int),
         "DTC_RESET_ACCOUNT_LIMIT": ("reset_account_limit", int),
@@ -139,6 +166,7 @@ class Settings:
         "DTC_MAIL_POLL_INTERVAL": ("mail_poll_interval", float),
         "DTC_SMTP_TIMEOUT": ("smtp_timeout", float),
         "DTC_OUTBOX_RETENTION": ("outbox_retention", int),
+        "DTC_MAIL_MAX_ATTEMPTS": ("mail_max_attempts", int),
         "DTC_NEWSLETTER_IP_LIMIT": ("newsletter_ip_limit", int),
         "DTC_BACK_IN_STOCK_IP_LIMIT": ("back_in_stock_ip_limit", int),
     }
@@ -174,15 +202,20 @@ class Settings:
             raise ConfigError("DTC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "max_body_bytes",
                      "max_query_tokens", "max_query_depth", "max_aliases",
-                     "document_cache_size", "db_pool_size", "password_min_length",
+                     "document_cache_size", "document_cache_bytes", "max_list_items",
+                     "max_result_fields", "max_response_bytes",
+                     "db_pool_size", "password_min_length",
                      "password_max_length", "argon2_memory_kib", "argon2_time_cost",
                      "argon2_parallelism", "hash_concurrency", "login_ip_limit",
-                     "login_max_backoff", "session_ip_limit", "job_interval",
+                     "login_max_backoff", "login_account_free_failures",
+                     "register_ip_limit", "session_ip_limit", "job_interval",
                      "reset_token_ttl", "reset_account_limit", "reset_ip_limit",
                      "mail_poll_interval", "smtp_timeout", "outbox_retention",
-                     "newsletter_ip_limit", "back_in_stock_ip_limit"):
+                     "mail_max_attempts", "newsletter_ip_limit", "back_in_stock_ip_limit"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if self.shutdown_delay < 0:
+            raise ConfigError("shutdown_delay must not be negative")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.clock import SteppableClock
+from dtc_api.config import Settings
 from dtc_api.services import clients, orders
 from dtc_api.services.clients import ClientCredentials
 from dtc_api.services.orders import OrderLine
@@ -22,6 +23,8 @@ from tests.support import Shopper, post_as
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "brand new passphrase here"
 WRONG_CREDENTIALS = [{"message": "wrong e-mail or password", "path": ["login"]}]
+OLD_PASSWORD_ALONE = {"message": "oldPassword is only accepted with a new password",
+                      "path": ["updateCustomer", "input", "oldPassword"]}
 
 CUSTOMER_FIELDS = """
   id email firstName lastName phoneNumber cellPhoneNumber gender
@@ -98,10 +101,15 @@ def register_input(email: str = "daniel@example.com", *, login: bool = True,
     return {"password": PASSWORD, "billingAddress": address, "loginOnSuccess": login, **extra}
 
 
+async def register_payload(shopper: Shopper, email: str = "daniel@example.com", *,
+                           login: bool = True, **extra: Any) -> dict[str, Any]:
+    return (await shopper.gql(REGISTER, {"input": register_input(email, login=login, **extra)})  # type: ignore[no-any-return]
+            )["registerCustomer"]
+
+
 async def register(shopper: Shopper, email: str = "daniel@example.com", *, login: bool = True,
                    **extra: Any) -> dict[str, Any] | None:
-    payload = (await shopper.gql(REGISTER, {"input": register_input(email, login=login, **extra)})
-               )["registerCustomer"]
+    payload = await register_payload(shopper, email, login=login, **extra)
     assert payload["userErrors"] == []
     return payload["loggedIn"]  # type: ignore[no-any-return]
 
@@ -506,6 +514,59 @@ async def test_password_change_with_a_client_requiring_the_old_password(
     assert (await login(shopper, password=NEW_PASSWORD))["userErrors"] == []
 
 
+async def test_old_password_alone_is_a_user_error_and_checks_nothing(
+    shopper: Shopper, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(shopper)
+    checked: list[str] = []
+    original = runtime.hasher.verify
+
+    async def verify(stored: str | None, password: str) -> bool:
+        checked.append(password)
+        return bool(await original(stored, password))
+
+    monkeypatch.setattr(runtime.hasher, "verify", verify)
+    for old in (PASSWORD, "wrong password entirely"):
+        payload = await update(shopper, oldPassword=old, billingAddress={"city": "Malmö"})
+        assert payload["userErrors"] == [OLD_PASSWORD_ALONE]
+    assert checked == []
+    customer = (await shopper.gql(CUSTOMER))["customer"]
+    assert customer["billingAddress"]["city"] is None  # nothing of the update was applied
+
+
+async def test_old_password_guesses_are_throttled_and_cannot_clear_their_count(
+    http: httpx.AsyncClient, credentials: ClientCredentials, clock: SteppableClock
+) -> None:
+    # Given a stolen session guessing the current password through updateCustomer, and
+    # sending an oldPassword without a new password between guesses to clear the count ...
+    shopper = Shopper(http, credentials)
+    await register(shopper)
+    told = []
+    for guess in range(24):
+        payload = await update(shopper, password=NEW_PASSWORD, oldPassword=f"guess {guess:03}")
+        told.append([e["message"] for e in payload["userErrors"]])
+        assert (await update(shopper, oldPassword="x"))["userErrors"] == [OLD_PASSWORD_ALONE]
+    # ... only five guesses are checked; the others wait, as at login.
+    assert told == [["oldPassword is wrong"]] * 5 + [
+        ["too many failed password attempts: try again in 1 second"]] * 19
+
+    # A login with the wrong password, from the same address, shares the count.
+    clock.advance(seconds=1)
+    assert (await login(Shopper(http, credentials), password="wrong password")
+            )["userErrors"] == WRONG_CREDENTIALS
+    assert (await update(shopper, password=NEW_PASSWORD, oldPassword=PASSWORD))["userErrors"] == [
+        {"message": "too many failed password attempts: try again in 2 seconds",
+         "path": ["updateCustomer", "input", "oldPassword"]}]
+
+    # The right old password, once the wait is over, changes it and clears the count.
+    clock.advance(seconds=2)
+    assert (await update(shopper, password=NEW_PASSWORD, oldPassword=PASSWORD)
+            )["userErrors"] == []
+    for guess in range(5):
+        payload = await update(shopper, password=PASSWORD, oldPassword=f"guess {guess:03}")
+        assert [e["message"] for e in payload["userErrors"]] == ["oldPassword is wrong"]
+
+
 async def test_dynamic_attribute_value_replaces_the_earlier_one(
     shopper: Shopper, runtime: Any
 ) -> None:
@@ -542,6 +603,50 @@ async def test_mapped_attribute_replaces_the_earlier_one_of_its_type(
         rows = (await conn.execute(sa.select(table.c.mapped_attribute_id)
                                    .where(table.c.customer_id == customer["id"]))).all()
     assert [tuple(row) for row in rows] == [(1,)]
+
+
+class TestRegistrationLimit:
+    @pytest.fixture
+    def settings(self, db_url: str) -> Settings:
+        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                        argon2_time_cost=1, register_ip_limit=3)
+
+    async def test_registrations_per_client_address_are_limited(
+        self, app: Any, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any,
+        clock: SteppableClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        hashed: list[str] = []
+        original = runtime.hasher.hash
+
+        async def hash_(password: str) -> str:
+            hashed.append(password)
+            return str(await original(password))
+
+        monkeypatch.setattr(runtime.hasher, "hash", hash_)
+        # Refused registrations count too: their answers tell which e-mails have accounts.
+        assert await register(Shopper(http, credentials), "one@example.com") is not None
+        payload = await register_payload(Shopper(http, credentials), "one@example.com")
+        assert payload["userErrors"][0]["path"] == [
+            "registerCustomer", "input", "billingAddress", "email"]
+        assert await register(Shopper(http, credentials), "two@example.com") is not None
+        clock.advance(minutes=59, seconds=30)
+
+        payload = await register_payload(Shopper(http, credentials), "three@example.com")
+        assert payload == {"loggedIn": None, "userErrors": [{
+            "message": "too many registrations from this address: try again in 1 minute",
+            "path": ["registerCustomer"]}]}
+        assert len(hashed) == 2  # refused before its password is hashed
+        assert await registered_emails(runtime) == ["one@example.com", "two@example.com"]
+
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.80", 51000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://dtc.test") as other:
+            assert await register(Shopper(other, credentials), "three@example.com") is not None
+        clock.advance(seconds=30)  # the next hour
+        assert await register(Shopper(http, credentials), "four@example.com") is not None
+
+
+def test_registration_limit_default() -> None:
+    assert Settings().register_ip_limit == 30
 
 
 # --- customer query --------------------------------------------------------------------------
@@ -612,6 +717,12 @@ async def stored_hash(runtime: Any, customer_id: int) -> str:
     async with runtime.db.read() as conn:
         return str(await conn.scalar(sa.select(t.customers.c.password_hash)
                                      .where(t.customers.c.id == customer_id)))
+
+
+async def registered_emails(runtime: Any) -> list[str]:
+    async with runtime.db.read() as conn:
+        return list((await conn.execute(sa.select(t.customers.c.email).where(
+            t.customers.c.registered).order_by(t.customers.c.id))).scalars())
 
 
 def hash_parameters(encoded: str) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
+from dtc_api.cli import main
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
 from dtc_api.services import clients, newsletter
@@ -181,3 +184,90 @@ async def test_per_ip_limit_answers_like_success(shopper: Shopper, runtime: Any)
         answer = await shopper.gql(SUBSCRIBE, {"email": f"n{n}@example.com"})
         assert answer["subscribeToNewsletter"] == {"subscribed": True, "userErrors": []}
     assert len(await rows(runtime)) == 30
+
+
+UNSUBSCRIBE = """
+mutation($t: String!) { unsubscribeFromNewsletter(token: $t) { unsubscribed userErrors { path } } }
+"""
+CONFIRM = """
+mutation($t: String!) { confirmNewsletterSubscription(token: $t) { confirmed userErrors { path } } }
+"""
+WITHOUT_EXTENSIONS = re.compile(rb'"extensions":\{[^}]*\}')
+
+
+async def test_another_shopper_cannot_take_over_a_subscription(
+    http: Any, credentials: Any, runtime: Any, clock: Any
+) -> None:
+    # given: Alice, logged in, subscribed in Sweden
+    alice = Shopper(http, credentials)
+    await alice.gql(REGISTER, {"email": "alice@example.com"})
+    await alice.gql(SUBSCRIBE, {"email": "alice@example.com",
+                                "info": {"countryCode": "SE", "languageCode": "sv"}})
+    [before] = await rows(runtime)
+    clock.advance(minutes=5)
+    # when: Bob, logged in, subscribes her address and a new one with his details
+    bob = Shopper(http, credentials)
+    await bob.gql(REGISTER, {"email": "bob@example.com"})
+    his = {"countryCode": "DE", "languageCode": "de", "gender": "MALE"}
+    existing = await bob.post(SUBSCRIBE, {"email": "Alice@example.com", "info": his})
+    new = await bob.post(SUBSCRIBE, {"email": "carol@example.com", "info": his})
+    # and an anonymous shopper does the same
+    stranger = Shopper(http, credentials)
+    await stranger.gql(SUBSCRIBE, {"email": "alice@example.com", "info": his})
+    # then: the answers tell nothing about Alice's subscription
+    assert existing.status_code == new.status_code == 200
+    assert WITHOUT_EXTENSIONS.sub(b"", existing.content) == WITHOUT_EXTENSIONS.sub(
+        b"", new.content)
+    assert new.json()["data"] == {"subscribeToNewsletter": {"subscribed": True,
+                                                            "userErrors": []}}
+    # and her subscription is hers, as she left it; Bob has none
+    assert [r for r in await rows(runtime) if r["email_key"] == "alice@example.com"] == [before]
+    assert (await alice.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"] == [
+        {"isActive": True, "createdAt": before["created_at"].isoformat(),
+         "country": {"code": "SE"}}]
+    assert (await bob.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"] == []
+    carol = [r for r in await rows(runtime) if r["email_key"] == "carol@example.com"]
+    assert [(r["customer_id"], r["country_code"]) for r in carol] == [(None, "DE")]
+    # but Alice herself may change it
+    await alice.gql(SUBSCRIBE, {"email": "alice@example.com", "info": {"countryCode": "DE"}})
+    assert [s["country"] for s in (await alice.gql(SUBSCRIPTIONS))["customer"][
+        "newsletterSubscriptions"]] == [{"code": "DE"}]
+
+
+@pytest.mark.parametrize("token", [
+    "alice@example.com.\u00e9", "x.\u00fc", "\u00e9", "a@example.com." + "\u00e9" * 27,
+    "a@example.com." + "A" * 26 + "\u00c5", "\u00e5\u00e4\u00f6@example.com.abc",
+    ".", "..", "a@example.com.", "%00.%ff", "a@example.com." + "x" * 5000,
+    "\U0001f600" * 300 + ".abc",
+])
+async def test_malformed_tokens_are_user_errors(shopper: Shopper, runtime: Any,
+                                                token: str) -> None:
+    await shopper.gql(SUBSCRIBE, {"email": "a@example.com"})
+    unsubscribed = await shopper.gql(UNSUBSCRIBE, {"t": token})
+    confirmed = await shopper.gql(CONFIRM, {"t": token})
+    assert unsubscribed["unsubscribeFromNewsletter"] == {
+        "unsubscribed": False, "userErrors": [{"path": ["unsubscribeFromNewsletter", "token"]}]}
+    assert confirmed["confirmNewsletterSubscription"] == {
+        "confirmed": False, "userErrors": [{"path": ["confirmNewsletterSubscription", "token"]}]}
+    assert [r["is_active"] for r in await rows(runtime)] == [True]
+
+
+async def test_the_longest_addresses_unsubscribe_with_their_link(
+    shopper: Shopper, runtime: Any, db_url: str
+) -> None:
+    address = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 45}.example.com"
+    assert len(address) == 250
+    answer = await shopper.gql(SUBSCRIBE, {"email": address})
+    assert answer["subscribeToNewsletter"] == {"subscribed": True, "userErrors": []}
+    # the link the shop's mailer gets from the command line
+    printed = await asyncio.to_thread(
+        CliRunner().invoke, main, ["--database-url", db_url, "newsletter", "unsubscribe-link",
+                                   address, "--client", "storefront"],
+        env={"DTC_LOG_LEVEL": "WARNING"})
+    assert printed.exit_code == 0, printed.output
+    link = printed.stdout.strip()
+    assert link.startswith("https://shop.example/newsletter/unsubscribe?token=")
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    done = await shopper.gql(UNSUBSCRIBE, {"t": token})
+    assert done["unsubscribeFromNewsletter"] == {"unsubscribed": True, "userErrors": []}
+    assert [(r["email"], r["is_active"]) for r in await rows(runtime)] == [(address, False)]

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
+from dtc_api.services import password_reset
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper
@@ -390,3 +391,42 @@ async def test_mail_survives_an_smtp_outage(shopper: Shopper, http: Any, credent
     assert sorted(m["To"] for m in smtp_server.messages) == [
         "c0@example.com", "c1@example.com", "c2@example.com"]
     assert await deliver(runtime, clock) == (0, 0)
+
+
+async def outbox_rows(runtime: Any) -> list[dict[str, Any]]:
+    async with runtime.db.read() as conn:
+        return [dict(r) for r in (await conn.execute(
+            sa.select(t.outbox).order_by(t.outbox.c.id))).mappings()]
+
+
+async def test_no_reset_link_stays_in_the_outbox_once_delivery_is_over(
+    shopper: Shopper, http: Any, credentials: Any, runtime: Any, clock: Any,
+    smtp_server: SmtpServer,
+) -> None:
+    # given: a reset e-mail delivered
+    await register(shopper)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    # then: the outbox keeps who, what and when, but no trace of the link, which still works
+    [sent] = await outbox_rows(runtime)
+    assert (sent["status"], sent["recipient"], sent["subject"]) == (
+        "sent", EMAIL, "Reset your password")
+    assert sent["sent_at"] is not None
+    assert hash_ not in repr(sent)
+    assert (await shopper.gql(VERIFY, {"i": hash_, "id": customer_id}))[
+        "verifyResetPasswordHashes"]["valid"] is True
+
+    # given: a reset e-mail waiting while the server refuses its recipient for good
+    await register(Shopper(http, credentials), email="refused@example.com")
+    smtp_server.refuse_recipients = "550 5.1.1 No such user"
+    assert await request(shopper, email="refused@example.com") == []
+    assert await password_reset.process_requests(runtime) == 1
+    waiting = (await outbox_rows(runtime))[-1]
+    refused_hash = parse_qs(urlsplit(re.search(r"https://\S+", waiting["text_body"]).group(0)
+                                     ).query)["i"][0]
+    # when: delivery fails for good
+    assert await deliver(runtime, clock) == (0, 1)
+    # then: the link it held is gone too
+    failed = (await outbox_rows(runtime))[-1]
+    assert (failed["id"], failed["status"]) == (waiting["id"], "failed")
+    assert refused_hash not in repr(failed)
+    assert failed["last_error"] and "550" in failed["last_error"]

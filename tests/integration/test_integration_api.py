@@ -337,3 +337,35 @@ async def test_per_client_rate_limits_override_the_deployment(
     assert bad["updateApiClient"]["userErrors"] == [{
         "message": "rate limits must be positive whole numbers: newsletterPerIpPerHour",
         "path": ["updateApiClient", "input", "rateLimits"]}]
+
+
+async def test_a_client_may_override_the_registration_limit(
+    http: httpx.AsyncClient, key: str, credentials: ClientCredentials
+) -> None:
+    updated = await data(http, key, 'mutation { updateApiClient(input: {name: "storefront", '
+                                    "rateLimits: {registrationsPerIpPerHour: 2}}) { client { "
+                                    "rateLimits { registrationsPerIpPerHour loginPerIpPerMinute }"
+                                    " } userErrors { message } } }")
+    assert updated["updateApiClient"] == {"client": {"rateLimits": {
+        "registrationsPerIpPerHour": 2, "loginPerIpPerMinute": None}}, "userErrors": []}
+    await register(Shopper(http, credentials), "first@example.com")
+    await register(Shopper(http, credentials), "second@example.com")
+    third = await Shopper(http, credentials).gql(
+        'mutation { registerCustomer(input: {password: "correct horse battery staple", '
+        'loginOnSuccess: true, billingAddress: {email: "third@example.com", firstName: "A", '
+        'lastName: "B", country: "SE"}}) { loggedIn { id } userErrors { message path } } }')
+    assert third["registerCustomer"] == {"loggedIn": None, "userErrors": [{
+        "message": "too many registrations from this address: try again in 60 minutes",
+        "path": ["registerCustomer"]}]}
+    created = await data(http, key, 'mutation { createApiClient(input: {name: "kiosk", '
+                                    "rateLimits: {registrationsPerIpPerHour: 500}}) { client { "
+                                    "rateLimits { registrationsPerIpPerHour } } userErrors "
+                                    "{ message } } }")
+    assert created["createApiClient"] == {
+        "client": {"rateLimits": {"registrationsPerIpPerHour": 500}}, "userErrors": []}
+    bad = await data(http, key, 'mutation { updateApiClient(input: {name: "storefront", '
+                                "rateLimits: {registrationsPerIpPerHour: -1}}) "
+                                "{ userErrors { message path } } }")
+    assert bad["updateApiClient"]["userErrors"] == [{
+        "message": "rate limits must be positive whole numbers: registrationsPerIpPerHour",
+        "path": ["updateApiClient", "input", "rateLimits"]}]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from dtc_api.jobs import loop
 from dtc_api.store import tables as t
-from tests.integration.test_integration_api import data
+from tests.conftest import SmtpServer
+from tests.integration.test_integration_api import call, data
 from tests.integration.test_integration_api import key as key
 from tests.integration.test_integration_api import settings as settings
 from tests.support import Shopper
@@ -102,3 +106,83 @@ async def test_outbox_listing_and_retry(http: httpx.AsyncClient, key: str, shopp
     again = await data(http, key, "mutation($id: Int!) { retryOutboxMessage(id: $id) "
                                   "{ userErrors { message path } } }", {"id": waiting[0]["id"]})
     assert again["retryOutboxMessage"]["userErrors"][0]["path"] == ["retryOutboxMessage", "id"]
+
+
+def _cursor(text: str | bytes) -> str:
+    raw = text.encode() if isinstance(text, str) else text
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+@pytest.mark.parametrize("since", [
+    _cursor("2026-01-01T00:00:00|1"),
+    _cursor("2026-01-01T00:00:00+00:00|99999999999999999999"),
+    _cursor("2026-01-01T00:00:00+00:00|-1"),
+    _cursor("2026-01-01T00:00:00+00:00|"),
+    _cursor("0001-01-01T00:00:00+01:00|1"),
+    _cursor("9999-12-31T23:59:59-01:00|1"),
+    _cursor("2026-13-01T00:00:00+00:00|1"),
+    _cursor(b"\xff\xfe|1"),
+    "garbage", "\u00e9\u00e9\u00e9\u00e9", "====", "x" * 10_000,
+], ids=["no-time-zone", "id-too-large", "negative-id", "no-id", "before-year-1",
+        "after-year-9999", "month-13", "not-utf-8", "garbage", "not-base64", "padding-only",
+        "oversized"])
+async def test_a_malformed_cursor_is_refused(http: httpx.AsyncClient, key: str,
+                                             shopper: Shopper, since: str) -> None:
+    await subscribe(shopper, "n0@example.com")
+    answer = await call(http, key, CHANGES, {"since": since})
+    assert answer["data"] is None
+    assert [e["message"] for e in answer["errors"]] == [
+        "since is not a cursor from an earlier page"]
+
+
+async def test_a_cursor_of_the_wrong_type_is_a_request_error(http: httpx.AsyncClient,
+                                                             key: str) -> None:
+    answer = await call(http, key, CHANGES, {"since": 5})
+    assert "data" not in answer
+    assert "String cannot represent a non string value" in answer["errors"][0]["message"]
+
+
+RETRY = """
+mutation($id: Int!) {
+  retryOutboxMessage(id: $id) { message { status attempts } userErrors { message path } }
+}
+"""
+FAILED = '{ outboxMessages(status: "failed") { id kind recipient attempts lastError failedAt } }'
+
+
+async def test_failed_messages_are_listed_and_may_be_sent_again(
+    http: httpx.AsyncClient, key: str, shopper: Shopper, runtime: Any, clock: Any,
+    smtp_server: SmtpServer,
+) -> None:
+    # given: a back-in-stock e-mail and a reset link, refused for good
+    await shopper.gql('mutation { backInStockSubscribe(input: {email: "w@example.com", '
+                      'item: "10-1", shipTo: {countryCode: "SE"}}) { subscribed } }')
+    await data(http, key, 'mutation { setStock(item: "10-1", warehouse: "main", quantity: 5) '
+                          "{ notificationsQueued } }")
+    await shopper.gql('mutation { registerCustomer(input: {password: "correct horse battery '
+                      'staple", loginOnSuccess: false, billingAddress: {email: "r@example.com", '
+                      'firstName: "R", lastName: "S", country: "SE"}}) { userErrors { message } '
+                      "} }")
+    await shopper.gql('mutation { resetPasswordEmail(email: "r@example.com", url: "reset") '
+                      "{ userErrors { message } } }")
+    smtp_server.refuse_recipients = "550 5.1.1 No such user"
+    assert await loop.deliver_mail_once(runtime) == (0, 2)
+    # then: the operator sees them
+    failed = (await data(http, key, FAILED))["outboxMessages"]
+    assert [(m["kind"], m["recipient"], m["attempts"]) for m in failed] == [
+        ("password_reset", "r@example.com", 1), ("back_in_stock", "w@example.com", 1)]
+    assert all("550 5.1.1 No such user" in m["lastError"] and m["failedAt"] for m in failed)
+    reset, restock = failed
+    # when: the server takes mail again and the operator retries both
+    smtp_server.refuse_recipients = None
+    again = (await data(http, key, RETRY, {"id": restock["id"]}))["retryOutboxMessage"]
+    assert again == {"message": {"status": "pending", "attempts": 0}, "userErrors": []}
+    erased = (await data(http, key, RETRY, {"id": reset["id"]}))["retryOutboxMessage"]
+    assert erased["message"] is None
+    assert erased["userErrors"][0]["path"] == ["retryOutboxMessage", "id"]
+    assert "one-time link" in erased["userErrors"][0]["message"]
+    # then: the one with its content is sent; the reset link is not
+    assert await loop.deliver_mail_once(runtime) == (1, 0)
+    assert [m["To"] for m in smtp_server.messages] == ["w@example.com"]
+    assert [m["id"] for m in (await data(http, key, FAILED))["outboxMessages"]] == [
+        reset["id"]]

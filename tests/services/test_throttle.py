@@ -1,10 +1,11 @@
-"""Login throttling: the per-account backoff schedule, the per-IP limit, X-Forwarded-For,
-and counters that live in the database."""
+"""Login throttling: the backoff schedule per account and client address and per account,
+the per-IP limit, X-Forwarded-For, counters that live in the database, keys of any length."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import ipaddress
 import re
 from collections.abc import AsyncIterator
@@ -17,8 +18,9 @@ import sqlalchemy as sa
 
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
+from dtc_api.services import throttle
 from dtc_api.services.clients import ClientCredentials
-from dtc_api.services.throttle import LoginThrottle
+from dtc_api.services.throttle import ACCOUNT_WIDE, LoginThrottle
 from dtc_api.store import tables as t
 from tests.support import Shopper
 
@@ -62,19 +64,43 @@ mutation Register($input: CustomerRegisterInput!) {
     (50, 900),
 ])
 def test_backoff_schedule(failures: int, seconds: int) -> None:
-    throttle = LoginThrottle(ip_limit=10, free_failures=5, max_backoff=900)
-    assert throttle.backoff(failures) == seconds
+    limits = LoginThrottle(ip_limit=10, free_failures=5, max_backoff=900,
+                           account_free_failures=100)
+    assert limits.backoff(failures) == seconds
+
+
+@pytest.mark.parametrize(("failures", "seconds"), [
+    (0, 0),
+    (5, 0),
+    (99, 0),
+    (100, 1),
+    (101, 2),
+    (109, 512),
+    (110, 900),
+    (1000, 900),
+])
+def test_account_wide_backoff_schedule(failures: int, seconds: int) -> None:
+    limits = LoginThrottle(ip_limit=10, free_failures=5, max_backoff=900,
+                           account_free_failures=100)
+    assert limits.account_backoff(failures) == seconds
+
+
+def test_without_free_failures_the_backoff_starts_after_the_first_failure() -> None:
+    limits = LoginThrottle(ip_limit=10, free_failures=0, max_backoff=900,
+                           account_free_failures=1)
+    assert [limits.backoff(n) for n in range(4)] == [0, 1, 2, 4]
 
 
 def test_default_settings_are_centras_limits() -> None:
     settings = Settings()
     assert (settings.login_ip_limit, settings.login_free_failures,
             settings.login_max_backoff) == (10, 5, 900)
+    assert settings.login_account_free_failures == 100
 
 
 def test_runtime_uses_the_settings(runtime: Any) -> None:
     assert runtime.login_throttle == LoginThrottle(ip_limit=10, free_failures=5,
-                                                   max_backoff=900)
+                                                   max_backoff=900, account_free_failures=100)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -144,10 +170,11 @@ async def client_from(app: Any, ip: str) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def login_failures(runtime: Any) -> dict[str, tuple[int, Any]]:
+async def login_failures(runtime: Any) -> dict[tuple[str, str], tuple[int, Any]]:
+    """(account, client address or ACCOUNT_WIDE) -> (failures, last failure)."""
     async with runtime.db.read() as conn:
         rows = await conn.execute(sa.select(t.login_failures))
-        return {r.email_key: (r.failures, r.last_failure_at) for r in rows}
+        return {(r.email_key, r.client): (r.failures, r.last_failure_at) for r in rows}
 
 
 async def ip_rows(runtime: Any) -> list[tuple[str, Any, int]]:
@@ -269,52 +296,116 @@ async def test_an_unknown_email_is_throttled_like_a_known_one(
     ]
 
 
-async def test_fifty_failed_logins_on_one_account(
-    app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock
-) -> None:
-    """Every attempt gets a userError; the wait doubles from 1 s and stops at 900 s.
-
-    Each attempt comes from a new address, as from a botnet, so that only the per-account
-    backoff is at work.
-    """
-    expected_waits = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] + [900] * 36
-    addresses = (f"198.51.{i // 200}.{i % 200 + 1}" for i in range(10_000))
-
-    async def message(password: str) -> str | None:
-        async with client_from(app, next(addresses)) as client:
-            return await Attempts(client, credentials).message(account, password)
-
-    waits = []
-    for failures in range(1, 51):
-        assert await message(WRONG) == WRONG_CREDENTIALS
-        if failures < 5:
-            continue
-        wait = wait_of(await message(WRONG))
-        waits.append(wait)
-        assert wait <= 900
-        if wait > 1:
-            clock.advance(seconds=wait - 1)
-            assert wait_of(await message(PASSWORD)) == 1
-        clock.advance(seconds=1)
-    assert waits == expected_waits
-    # The clock is now 900 s past the 50th failure: after any number of failures, 900 s
-    # is always enough.
-    assert await message(PASSWORD) is None
-
-
-async def test_parallel_guesses_cannot_slip_through_together(
+async def test_parallel_guesses_from_one_address_cannot_slip_through_together(
     app: Any, credentials: ClientCredentials, account: str, verifications: list[str]
 ) -> None:
-    async def message(ip: str) -> str | None:
-        async with client_from(app, ip) as client:
+    async def message() -> str | None:
+        async with client_from(app, PEER) as client:
             return await Attempts(client, credentials).message(account, WRONG)
 
-    for i in range(4):
-        assert await message(f"192.0.2.{i + 1}") == WRONG_CREDENTIALS
-    told = await asyncio.gather(*(message(f"198.51.100.{i + 1}") for i in range(8)))
+    for _ in range(4):
+        assert await message() == WRONG_CREDENTIALS
+    # Six at once: ten attempts from this address in all, within its limit per minute.
+    told = await asyncio.gather(*(message() for _ in range(6)))
     assert sorted(told, key=str) == [
-        "too many failed login attempts: try again in 1 second"] * 7 + [WRONG_CREDENTIALS]
+        "too many failed login attempts: try again in 1 second"] * 5 + [WRONG_CREDENTIALS]
     assert len(verifications) == 5
+
+
+# --- per account and client address ----------------------------------------------------------
+
+async def test_a_strangers_guesses_do_not_lock_the_owner_out(
+    app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock,
+    verifications: list[str]
+) -> None:
+    # Given a stranger who keeps the account's backoff going from their address, with one
+    # attempt whenever the wait is over ...
+    async with client_from(app, "192.0.2.66") as one, client_from(app, "198.51.100.7") as two:
+        stranger, owner = Attempts(one, credentials), Attempts(two, credentials)
+        for _ in range(5):
+            assert await stranger.message(account, WRONG) == WRONG_CREDENTIALS
+        clock.advance(seconds=1)
+        assert await stranger.message(account, WRONG) == WRONG_CREDENTIALS
+        assert wait_of(await stranger.message(account, PASSWORD)) == 2
+
+        # ... the owner, from their own address, logs in at once,
+        assert await owner.message(account, PASSWORD) is None
+        # and their success does not release the stranger, whose guess is refused unchecked.
+        assert wait_of(await stranger.message(account, PASSWORD)) == 2
+        assert verifications == [WRONG] * 6 + [PASSWORD]
+
+
+class TestGuessesFromManyAddresses:
+    """Guesses spread over many addresses, as from a botnet: each address stays within its
+    own free failures, and the account-wide count holds them back."""
+
+    @pytest.fixture
+    def settings(self, db_url: str) -> Settings:
+        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                        argon2_time_cost=1, login_account_free_failures=5)
+
+    async def test_fifty_failed_logins_on_one_account(
+        self, app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock
+    ) -> None:
+        """Every attempt gets a userError; the wait doubles from 1 s and stops at 900 s.
+
+        Each attempt comes from a new address, so that only the account-wide backoff is at
+        work (here after 5 failures).
+        """
+        expected_waits = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] + [900] * 36
+        addresses = (f"198.51.{i // 200}.{i % 200 + 1}" for i in range(10_000))
+
+        async def message(password: str) -> str | None:
+            async with client_from(app, next(addresses)) as client:
+                return await Attempts(client, credentials).message(account, password)
+
+        waits = []
+        for failures in range(1, 51):
+            assert await message(WRONG) == WRONG_CREDENTIALS
+            if failures < 5:
+                continue
+            wait = wait_of(await message(WRONG))
+            waits.append(wait)
+            assert wait <= 900
+            if wait > 1:
+                clock.advance(seconds=wait - 1)
+                assert wait_of(await message(PASSWORD)) == 1
+            clock.advance(seconds=1)
+        assert waits == expected_waits
+        # The clock is now 900 s past the 50th failure: after any number of failures, 900 s
+        # is always enough.
+        assert await message(PASSWORD) is None
+
+    async def test_parallel_guesses_cannot_slip_through_together(
+        self, app: Any, credentials: ClientCredentials, account: str, verifications: list[str]
+    ) -> None:
+        async def message(ip: str) -> str | None:
+            async with client_from(app, ip) as client:
+                return await Attempts(client, credentials).message(account, WRONG)
+
+        for i in range(4):
+            assert await message(f"192.0.2.{i + 1}") == WRONG_CREDENTIALS
+        told = await asyncio.gather(*(message(f"198.51.100.{i + 1}") for i in range(8)))
+        assert sorted(told, key=str) == [
+            "too many failed login attempts: try again in 1 second"] * 7 + [WRONG_CREDENTIALS]
+        assert len(verifications) == 5
+
+    async def test_a_success_clears_the_account_wide_count(
+        self, app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock
+    ) -> None:
+        async def message(ip: str, password: str) -> str | None:
+            async with client_from(app, ip) as client:
+                return await Attempts(client, credentials).message(account, password)
+
+        for i in range(5):
+            assert await message(f"192.0.2.{i + 1}", WRONG) == WRONG_CREDENTIALS
+        assert wait_of(await message("198.51.100.1", PASSWORD)) == 1  # the owner waits too
+        clock.advance(seconds=1)
+        assert await message("198.51.100.1", PASSWORD) is None
+        # The account-wide count starts over: five failures before the next wait.
+        for i in range(5):
+            assert await message(f"192.0.2.{i + 10}", WRONG) == WRONG_CREDENTIALS
+        assert wait_of(await message("192.0.2.20", PASSWORD)) == 1
 
 
 # --- per client IP ---------------------------------------------------------------------------
@@ -332,7 +423,7 @@ async def test_ten_attempts_a_minute_per_address(
     assert await attempts.message("guess10@centra.com", WRONG) == IP_LIMITED
     assert len(verifications) == 10  # refused before the hash
     # An attempt refused for the address is not a failure of the account.
-    assert EMAIL not in await login_failures(runtime)
+    assert not any(key == EMAIL for key, _ in await login_failures(runtime))
     assert await ip_keys(runtime) == {f"login:ip:{PEER}"}
     clock.advance(seconds=1)
     assert await attempts.message(account, PASSWORD) is None
@@ -427,14 +518,15 @@ async def test_counters_live_in_the_database(
     for _ in range(3):
         assert await attempts.message("Throttled@Centra.com", WRONG) == WRONG_CREDENTIALS
     assert await attempts.message("ghost@centra.com", WRONG) == WRONG_CREDENTIALS
+    ghost = {("ghost@centra.com", PEER): (1, start), ("ghost@centra.com", ACCOUNT_WIDE): (1, start)}
     assert await login_failures(runtime) == {
-        EMAIL: (3, start), "ghost@centra.com": (1, start)}
+        (EMAIL, PEER): (3, start), (EMAIL, ACCOUNT_WIDE): (3, start), **ghost}
     assert await ip_rows(runtime) == [(f"login:ip:{PEER}", start, 4)]
 
     clock.advance(seconds=61)
     assert await attempts.message(account, PASSWORD) is None
     # A success clears the account's failures; the unknown address keeps its own.
-    assert await login_failures(runtime) == {"ghost@centra.com": (1, start)}
+    assert await login_failures(runtime) == ghost
     assert await ip_rows(runtime) == [
         (f"login:ip:{PEER}", start, 4),
         (f"login:ip:{PEER}", start + dt.timedelta(minutes=1), 1),
@@ -464,3 +556,123 @@ async def test_a_second_process_sees_the_same_counters(
                 assert told == WRONG_CREDENTIALS
             assert await first.message(account, PASSWORD) == IP_LIMITED
             assert await second.message(account, PASSWORD) == IP_LIMITED
+
+
+# --- concurrent correct logins ---------------------------------------------------------------
+
+class TickingClock(SteppableClock):
+    """Moves on a millisecond each time it is read, as a real clock does between requests."""
+
+    def now(self) -> dt.datetime:
+        self.advance(milliseconds=1)
+        return super().now()
+
+
+class TestConcurrentCorrectLogins:
+    @pytest.fixture
+    def clock(self) -> SteppableClock:
+        return TickingClock()
+
+    async def test_a_correct_password_is_never_refused_for_lack_of_failures(
+        self, app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock
+    ) -> None:
+        # One shopper on several devices behind one address, logging in at the same moment.
+        async def message() -> str | None:
+            async with client_from(app, PEER) as client:
+                return await Attempts(client, credentials).message(account, PASSWORD)
+
+        for _ in range(5):
+            assert await asyncio.gather(*(message() for _ in range(3))) == [None] * 3
+            clock.advance(minutes=1)  # within the address's limit per minute
+
+    async def test_a_login_while_another_is_checked_with_a_clock_behind(
+        self, settings: Settings, app: Any, credentials: ClientCredentials, account: str,
+        clock: SteppableClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two server processes on one database, the second one's clock 50 ms behind: a login
+        there, while the first process is checking a login of the same account from the same
+        address, owes no wait."""
+        from asgi_lifespan import LifespanManager
+
+        from dtc_api.app import create_app
+
+        checking, release = asyncio.Event(), asyncio.Event()
+        runtime = app.state.runtime
+        original = runtime.hasher.verify
+
+        async def held_verify(stored: str | None, password: str) -> bool:
+            checking.set()
+            await release.wait()
+            return bool(await original(stored, password))
+
+        monkeypatch.setattr(runtime.hasher, "verify", held_verify)
+        other = create_app(settings, clock=SteppableClock(clock.now()
+                                                          - dt.timedelta(milliseconds=50)))
+        async with LifespanManager(other):
+            async with client_from(app, PEER) as one, client_from(other, PEER) as two:
+                first = asyncio.create_task(Attempts(one, credentials).message(account,
+                                                                               PASSWORD))
+                await checking.wait()  # its attempt is counted until its password is checked
+                try:
+                    second = await Attempts(two, credentials).message(account, PASSWORD)
+                finally:
+                    release.set()
+                assert (second, await first) == (None, None)
+
+
+# --- keys of any length ----------------------------------------------------------------------
+
+LONG = "a" * 1_000
+
+
+@pytest.mark.parametrize(("value", "length", "kept"), [
+    ("login:ip:203.0.113.7", 200, True),
+    ("login:ip:2001:db8::/64", 200, True),
+    ("x" * 200, 200, True),
+    ("x" * 201, 200, False),
+    (f"login:ip:{LONG}", 200, False),
+    ("x" * 64, 64, True),
+    ("x" * 65, 64, False),
+])
+def test_bounded_keeps_short_values_and_hashes_long_ones(value: str, length: int,
+                                                          kept: bool) -> None:
+    stored = throttle.bounded(value, length)
+    if kept:
+        assert stored == value
+    else:
+        # One character longer than any value kept as it is, so the two kinds never meet.
+        assert len(stored) == length + 1
+        assert stored.startswith(value[:length - 64])
+        assert stored.endswith(hashlib.sha256(value.encode()).hexdigest())
+
+
+def test_bounded_values_stay_distinct() -> None:
+    values = [LONG, LONG + "b", "b" + LONG, LONG[:-1] + "\N{SNOWMAN}", "\ud800" + LONG]
+    assert len({throttle.bounded(v, 200) for v in values}) == len(values)
+
+
+async def test_a_key_of_any_length_is_counted(runtime: Any, clock: SteppableClock) -> None:
+    window = dt.timedelta(minutes=1)
+    async with runtime.db.write() as conn:
+        counts = [await throttle.hit(conn, f"login:ip:{LONG}", window, clock.now())
+                  for _ in range(3)]
+        other = await throttle.hit(conn, f"login:ip:{LONG}b", window, clock.now())
+    assert (counts, other) == ([1, 2, 3], 1)
+    async with runtime.db.read() as conn:
+        keys = (await conn.execute(sa.select(t.rate_limit_hits.c.key))).scalars().all()
+    assert sorted(len(key) for key in keys if key.startswith("login:ip:a")) == [201, 201]
+
+
+async def test_an_email_of_1000_characters_is_throttled_like_another(
+    attempts: Attempts, runtime: Any, verifications: list[str]
+) -> None:
+    email = "a" * 989 + "@centra.com"
+    for _ in range(5):
+        assert await attempts.message(email, WRONG) == WRONG_CREDENTIALS
+    assert wait_of(await attempts.message(email, PASSWORD)) == 1
+    assert len(verifications) == 5
+    # Another long address is another account, with its own count.
+    assert await attempts.message("b" + email, WRONG) == WRONG_CREDENTIALS
+    stored = await login_failures(runtime)
+    assert sorted(failures for failures, _ in stored.values()) == [1, 1, 5, 5]
+    assert {len(key) for key, _ in stored} == {255}

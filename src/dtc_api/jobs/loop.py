@@ -41,17 +41,18 @@ async def purge_reset_links(runtime: Runtime) -> int:
         return await password_reset.purge_expired(conn, runtime.clock.now())
 
 
-async def purge_sent_mail(runtime: Runtime) -> int:
+async def purge_finished_mail(runtime: Runtime) -> int:
     retention = dt.timedelta(seconds=runtime.settings.outbox_retention)
     async with runtime.db.write() as conn:
-        return await outbox.purge_sent(conn, retention, runtime.clock.now())
+        return await outbox.purge_finished(conn, retention, runtime.clock.now())
 
 
 async def deliver_mail_once(runtime: Runtime) -> tuple[int, int]:
     """Queue the e-mails of recorded requests, then send what is due: (sent, failed)."""
     await password_reset.process_requests(runtime)
     return await outbox.deliver_due(runtime.db, runtime.mail_sender,
-                                    runtime.settings.mail_from, runtime.clock.now())
+                                    runtime.settings.mail_from, runtime.clock.now(),
+                                    max_attempts=runtime.settings.mail_max_attempts)
 
 
 async def deliver_mail(runtime: Runtime) -> None:
@@ -68,7 +69,7 @@ JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
                        Job("purge-selections", purge_selections),
                        Job("purge-throttle-counters", purge_throttle_counters),
                        Job("purge-reset-links", purge_reset_links),
-                       Job("purge-sent-mail", purge_sent_mail))
+                       Job("purge-finished-mail", purge_finished_mail))
 
 
 async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, int]:

@@ -3,6 +3,10 @@ that causes it, and a delivery loop sends it later — late when SMTP is down, n
 
 Several workers may run (processes on PostgreSQL): a message is claimed for a while with
 FOR UPDATE SKIP LOCKED before it is sent, so no two workers send it at the same time.
+
+A message refused for good (a 5xx to its recipient or content), or failing DTC_MAIL_MAX_ATTEMPTS
+times, is marked failed; the operator may send it again. Bodies holding a one-time link are
+erased once delivery is over (sent, or failed for good), so no live link stays in the table.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.mail.render import Rendered
-from dtc_api.mail.senders import Sender
+from dtc_api.mail.senders import PermanentFailure, Sender
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 
@@ -28,6 +32,9 @@ log = logging.getLogger("dtc_api.mail")
 CLAIM = dt.timedelta(minutes=5)
 FIRST_RETRY = 10.0  # seconds; doubled per attempt, with jitter
 MAX_RETRY = 3600.0
+# Kinds whose body holds a link that grants something (a password reset, a confirmation).
+SECRET_KINDS = frozenset({"password_reset", "newsletter_confirm"})
+_ERASED = {"text_body": None, "html_body": None}
 
 
 async def enqueue(conn: AsyncConnection, kind: str, recipient: str, message: Rendered,
@@ -89,50 +96,65 @@ def build(row: dict[str, Any], sender_address: str) -> EmailMessage:
     return message
 
 
-async def deliver_due(db: Database, sender: Sender, sender_address: str,
-                      now: dt.datetime) -> tuple[int, int]:
+async def deliver_due(db: Database, sender: Sender, sender_address: str, now: dt.datetime,
+                      *, max_attempts: int) -> tuple[int, int]:
     """Send everything that is due, a few claimed at a time; returns (sent, failed)."""
     sent = failed = 0
     while rows := await claim(db, now):
-        s, f = await _send_claimed(db, sender, sender_address, rows, now)
+        s, f = await _send_claimed(db, sender, sender_address, rows, now, max_attempts)
         sent, failed = sent + s, failed + f
     return sent, failed
 
 
 async def _send_claimed(db: Database, sender: Sender, sender_address: str,
-                        rows: list[dict[str, Any]], now: dt.datetime) -> tuple[int, int]:
+                        rows: list[dict[str, Any]], now: dt.datetime, max_attempts: int
+                        ) -> tuple[int, int]:
     sent = failed = 0
     for row in rows:
         try:
             await sender.send(build(row, sender_address))
-        except Exception as error:  # any failure: keep the message and try again later
+        except Exception as error:  # any failure: kept, and retried unless given up
             failed += 1
-            await _failed(db, row, error, now)
+            await _failed(db, row, error, now, max_attempts)
         else:
             sent += 1
-            async with db.write() as conn:
-                await conn.execute(sa.update(t.outbox).where(
-                    t.outbox.c.id == row["id"], t.outbox.c.claimed_until == row["claimed_until"],
-                ).values(status="sent", sent_at=now, attempts=row["attempts"] + 1,
-                         claimed_until=None))
+            await _record(db, row, status="sent", sent_at=now, attempts=row["attempts"] + 1,
+                          **_ERASED)
     return sent, failed
 
 
-async def _failed(db: Database, row: dict[str, Any], error: Exception, now: dt.datetime) -> None:
-    attempts = row["attempts"] + 1
-    delay = dt.timedelta(seconds=retry_delay(attempts))
-    log.warning("mail delivery failed, will retry", extra={
-        "outboxId": row["id"], "attempts": attempts, "retryIn": round(delay.total_seconds()),
-        "error": f"{type(error).__name__}: {error}"})
+async def _record(db: Database, row: dict[str, Any], **values: Any) -> None:
+    """The outcome of an attempt, recorded only while the claim is still ours."""
     async with db.write() as conn:
         await conn.execute(sa.update(t.outbox).where(
             t.outbox.c.id == row["id"], t.outbox.c.claimed_until == row["claimed_until"],
-        ).values(
-            status="pending", attempts=attempts, next_attempt_at=now + delay,
-            claimed_until=None, last_error=f"{type(error).__name__}: {error}"[:2000]))
+        ).values(claimed_until=None, **values))
 
 
-async def purge_sent(conn: AsyncConnection, retention: dt.timedelta, now: dt.datetime) -> int:
-    result = await conn.execute(sa.delete(t.outbox).where(
-        t.outbox.c.status == "sent", t.outbox.c.sent_at < now - retention))
+async def _failed(db: Database, row: dict[str, Any], error: Exception, now: dt.datetime,
+                  max_attempts: int) -> None:
+    attempts = row["attempts"] + 1
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    if isinstance(error, PermanentFailure) or attempts >= max_attempts:
+        log.warning("mail delivery failed for good", extra={
+            "outboxId": row["id"], "attempts": attempts, "error": reason})
+        erased = _ERASED if row["kind"] in SECRET_KINDS else {}
+        await _record(db, row, status="failed", failed_at=now, attempts=attempts,
+                      last_error=reason, **erased)
+        return
+    delay = dt.timedelta(seconds=retry_delay(attempts))
+    log.warning("mail delivery failed, will retry", extra={
+        "outboxId": row["id"], "attempts": attempts, "retryIn": round(delay.total_seconds()),
+        "error": reason})
+    await _record(db, row, status="pending", attempts=attempts, next_attempt_at=now + delay,
+                  last_error=reason)
+
+
+async def purge_finished(conn: AsyncConnection, retention: dt.timedelta,
+                         now: dt.datetime) -> int:
+    """Delete messages sent or failed longer than ``retention`` ago."""
+    table, cutoff = t.outbox, now - retention
+    result = await conn.execute(sa.delete(table).where(sa.or_(
+        sa.and_(table.c.status == "sent", table.c.sent_at < cutoff),
+        sa.and_(table.c.status == "failed", table.c.failed_at < cutoff))))
     return result.rowcount or 0

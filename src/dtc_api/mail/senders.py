@@ -16,10 +16,25 @@ from dtc_api.config import ConfigError
 log = logging.getLogger("dtc_api.mail")
 
 
+class PermanentFailure(Exception):
+    """The message can never be delivered as it is: the server refused it for good."""
+
+
 class Sender(Protocol):
-    """Delivers one message; raises on failure, so the outbox can retry it later."""
+    """Delivers one message. Raises PermanentFailure when the message is refused for good,
+    anything else when it may go through later (the outbox then retries it)."""
 
     async def send(self, message: EmailMessage) -> None: ...
+
+
+def _permanent(error: aiosmtplib.SMTPException) -> bool:
+    """A 5xx answer to this message's recipient or content. A 5xx about the connection, the
+    login or the sender address says the deployment is misconfigured, which the operator can
+    fix: those messages keep being retried, like after any other temporary failure."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        return all(500 <= refused.code < 600 for refused in error.recipients)
+    return (isinstance(error, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError)
+            and 500 <= error.code < 600)
 
 
 class SmtpSender:
@@ -38,10 +53,17 @@ class SmtpSender:
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(
-            message, hostname=self._host, port=self._port, username=self._username,
-            password=self._password, use_tls=self._implicit_tls, timeout=self._timeout,
-        )
+        try:
+            await aiosmtplib.send(
+                message, hostname=self._host, port=self._port, username=self._username,
+                password=self._password, use_tls=self._implicit_tls, timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPException as error:
+            if _permanent(error):
+                refusals = getattr(error, "recipients", [error])
+                raise PermanentFailure("; ".join(f"{r.code} {r.message}" for r in refusals)
+                                       ) from error
+            raise
 
 
 class FileSender:

@@ -31,8 +31,7 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
                 client_ip: str | None, hasher: Hasher) -> int:
     """Log the session in; returns the customer id. The session token is rotated."""
     now = runtime.clock.now()
-    key = profile.login_key(email[:MAX_EMAIL_INPUT])[:MAX_EMAIL_INPUT]
-    limits = runtime.login_throttle
+    key = profile.login_key(email[:MAX_EMAIL_INPUT])
     # Limits are checked before the password hash is computed: a throttled guess costs
     # almost nothing and learns nothing.
     async with runtime.db.write() as conn:
@@ -40,10 +39,10 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
                                   dt.timedelta(minutes=1), now)
         if hits > limit(runtime.settings, principal.client, "loginPerIpPerMinute"):
             raise _refused("too many login attempts from this address: try again in a minute")
-        wait = await throttle.claim_login_attempt(conn, limits, key, now)
+        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
+                                                  key, client_ip)
     if wait:
-        unit = "second" if wait == 1 else "seconds"
-        raise _refused(f"too many failed login attempts: try again in {wait} {unit}")
+        raise _refused(f"too many failed login attempts: try again in {_seconds(wait)}")
     async with runtime.db.read() as conn:
         customer = await customers.find_registered(conn, key)
     stored = customer["password_hash"] if customer else None
@@ -59,7 +58,7 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
             t.customers.c.id == customer["id"]).with_for_update())
         if current != stored:
             raise _refused(WRONG_CREDENTIALS)
-        await throttle.clear_login_failures(conn, key)
+        await throttle.clear_login_failures(conn, key, client_ip)
         if rehash is not None:
             await customers.set_password_hash(conn, customer["id"], rehash)
         session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
@@ -71,15 +70,29 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
     return int(customer["id"])
 
 
-async def claim_password_attempt(runtime: Runtime, key: str, path: tuple[str, ...]) -> None:
-    """Count a password check against the account's backoff; refuse while it must wait."""
+async def check_password(runtime: Runtime, customer: dict[str, Any], password: str,
+                         client_ip: str | None, path: tuple[str, ...]) -> bool:
+    """Whether ``password`` is the customer's (a logged-in session confirming it).
+
+    Each check counts against the same backoff as a login from this address, so a stolen
+    session guesses no faster than a login form; it is refused while the backoff lasts.
+    Only a password verified correct clears the failures.
+    """
     async with runtime.db.write() as conn:
-        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, key,
-                                                  runtime.clock.now())
+        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
+                                                  customer["email_key"], client_ip)
     if wait:
-        unit = "second" if wait == 1 else "seconds"
         raise DomainError(UserError(
-            f"too many failed password attempts: try again in {wait} {unit}", path))
+            f"too many failed password attempts: try again in {_seconds(wait)}", path))
+    if not await runtime.hasher.verify(customer["password_hash"], password):
+        return False
+    async with runtime.db.write() as conn:
+        await throttle.clear_login_failures(conn, customer["email_key"], client_ip)
+    return True
+
+
+def _seconds(wait: int) -> str:
+    return f"{wait} second" if wait == 1 else f"{wait} seconds"
 
 
 async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],

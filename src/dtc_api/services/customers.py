@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,14 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.services import newsletter, profile
+from dtc_api.services import newsletter, profile, throttle
 from dtc_api.services.errors import DomainError, UserError
 from dtc_api.services.geography import Geography
-from dtc_api.services.passwords import Hasher, PasswordPolicy
+from dtc_api.services.passwords import PasswordPolicy
 from dtc_api.store import tables as t
 
 GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
 EMAIL_TAKEN = "an account with this e-mail address exists already"
+REGISTRATION_WINDOW = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,23 @@ async def registered_id(conn: AsyncConnection, key: str) -> int | None:
     return await conn.scalar(
         sa.select(t.customers.c.id).where(t.customers.c.email_key == key, t.customers.c.registered)
     )
+
+
+async def claim_registration(conn: AsyncConnection, client_ip: str | None, allowed: int,
+                             now: dt.datetime) -> None:
+    """Count a registration against its client address; refused beyond ``allowed`` an hour.
+
+    Counted before anything else: each registration costs a password hash, and its answer
+    tells whether an e-mail address has an account.
+    """
+    hits = await throttle.hit(conn, f"register:ip:{client_ip or 'unknown'}",
+                              REGISTRATION_WINDOW, now)
+    if hits > allowed:
+        end = throttle.window_start(REGISTRATION_WINDOW, now) + REGISTRATION_WINDOW
+        minutes = math.ceil((end - now).total_seconds() / 60)
+        unit = "minute" if minutes == 1 else "minutes"
+        raise DomainError(UserError(
+            f"too many registrations from this address: try again in {minutes} {unit}", ()))
 
 
 async def validate_registration(
@@ -119,9 +138,12 @@ class Update:
 
 
 async def validate_update(
-    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy, hasher: Hasher,
+    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy,
     customer: dict[str, Any], data: Mapping[str, Any], require_old_password: bool,
+    old_password_correct: bool | None,
 ) -> Update:
+    """``old_password_correct``: the check of ``oldPassword`` when it came with a new
+    ``password`` (the only case where it is checked), else None."""
     path = ("input",)
     errors: list[UserError] = []
     columns: dict[str, Any] = {}
@@ -138,15 +160,18 @@ async def validate_update(
     if "gender" in data:
         columns["gender"] = data["gender"]
     new_password = data.get("password")
+    old = data.get("oldPassword")
     if new_password is not None:
         email = columns.get("email", customer["email"])
         errors += policy.problems(new_password, email, (*path, "password"))
-        old = data.get("oldPassword")
         if old is None and require_old_password:
             errors.append(UserError("oldPassword is required to change the password",
                                     (*path, "oldPassword")))
-        elif old is not None and not await hasher.verify(customer["password_hash"], old):
+        elif old is not None and not old_password_correct:
             errors.append(UserError("oldPassword is wrong", (*path, "oldPassword")))
+    elif old is not None:
+        errors.append(UserError("oldPassword is only accepted with a new password",
+                                (*path, "oldPassword")))
     attributes = await profile.attributes(conn, data.get("customAttributes"),
                                           (*path, "customAttributes"))
     consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))

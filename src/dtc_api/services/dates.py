@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from typing import Any
 
 _CODES = {
     "d": lambda d: f"{d.day:02d}",
@@ -34,22 +36,37 @@ def _offset(value: dt.date, separator: str) -> str:
     return f"{sign}{hours:02d}{separator}{minutes:02d}"
 
 
+MAX_FORMAT_LENGTH = 64
+
+
+class DateFormatError(ValueError):
+    """A format that is refused: too long, or with control characters."""
+
+
 def php_format(value: dt.date, fmt: str) -> str:
     """Format like PHP's date(); a backslash escapes the next character.
 
     `T` is written as a literal "T" (not PHP's time-zone abbreviation) so that Centra's
     default `Y-m-dTH:i:sP` gives ISO 8601, which is what that default is meant to produce.
+    Formats are at most ``MAX_FORMAT_LENGTH`` characters: an answer's dates cost little.
     """
-    out = []
+    return "".join(part if isinstance(part, str) else part(value) for part in _compile(fmt))
+
+
+@lru_cache(maxsize=256)
+def _compile(fmt: str) -> tuple[Any, ...]:
+    if len(fmt) > MAX_FORMAT_LENGTH:
+        raise DateFormatError(f"A date format has at most {MAX_FORMAT_LENGTH} characters")
+    if any(char < " " or char == "\x7f" for char in fmt):
+        raise DateFormatError("A date format must not contain control characters")
+    parts: list[Any] = []
     escaped = False
     for char in fmt:
         if escaped:
-            out.append(char)
+            parts.append(char)
             escaped = False
         elif char == "\\":
             escaped = True
-        elif char in _CODES:
-            out.append(_CODES[char](value))
         else:
-            out.append(char)
-    return "".join(out)
+            parts.append(_CODES.get(char, char))
+    return tuple(parts)

@@ -14,6 +14,7 @@ LIMITS = {
     "passwordResetsPerIpPerHour": "reset_ip_limit",
     "newsletterPerIpPerHour": "newsletter_ip_limit",
     "backInStockPerIpPerHour": "back_in_stock_ip_limit",
+    "registrationsPerIpPerHour": "register_ip_limit",
 }
 
 

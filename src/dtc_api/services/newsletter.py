@@ -48,18 +48,28 @@ def validate(geography: Geography, email: str, info: dict[str, Any]
 async def subscribe(conn: AsyncConnection, *, email: str, country: str | None,
                     language: str | None, gender: str | None, client: dict[str, Any],
                     logged_in: int | None, now: dt.datetime) -> None:
-    """Subscribe (again): reactivates an ended subscription and updates country and language.
-    With the client's double opt-in, the subscription waits for the confirmation link."""
+    """Subscribe (again), linked to the registered customer whose e-mail it is, if any.
+
+    Anyone may sign up any address, as on a paper form, so only the address's owner (logged
+    in as the customer with this e-mail) may change an active subscription. Anyone else's
+    sign-up of an active address changes nothing; of a new or ended one it starts the
+    subscription with their country and language (or, with the client's double opt-in, waits
+    for the link e-mailed to the address). The caller answers all of these alike, so the
+    answer tells nobody whether or by whom an address is subscribed.
+    """
     key = profile.email_key(email)
-    customer_id = logged_in or await conn.scalar(sa.select(t.customers.c.id).where(
+    owner = await conn.scalar(sa.select(t.customers.c.id).where(
         t.customers.c.email_key == key, t.customers.c.registered))
     table = t.newsletter_subscriptions
     existing = (await conn.execute(sa.select(table).where(table.c.email_key == key)
                                    .with_for_update())).mappings().first()
-    double_opt_in = client["newsletter_double_opt_in"] and not (existing and existing["is_active"])
+    active = existing is not None and existing["is_active"]
+    if active and (logged_in is None or logged_in != owner):
+        return
+    double_opt_in = client["newsletter_double_opt_in"] and not active
     values = {
-        "email_key": key, "email": email, "customer_id": customer_id or
-        (existing["customer_id"] if existing else None),
+        "email_key": key, "email": email,
+        "customer_id": owner or (existing["customer_id"] if existing else None),
         "country_code": country, "language_code": language, "gender": gender,
         "client_id": client["id"], "updated_at": now, "unsubscribed_at": None,
         "is_active": not double_opt_in,

@@ -50,8 +50,10 @@ class Runtime:
             password_policy=PasswordPolicy(settings.password_min_length,
                                            settings.password_max_length,
                                            settings.password_reject_common),
-            login_throttle=LoginThrottle(settings.login_ip_limit, settings.login_free_failures,
-                                         settings.login_max_backoff),
+            login_throttle=LoginThrottle(
+                ip_limit=settings.login_ip_limit, free_failures=settings.login_free_failures,
+                max_backoff=settings.login_max_backoff,
+                account_free_failures=settings.login_account_free_failures),
             reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl)),
             mail_sender=SmtpSender(settings.smtp_url.value, settings.smtp_timeout)
             if settings.smtp_url else FileSender(settings.mail_dir),

@@ -14,6 +14,7 @@ from dtc_api.services.errors import invalid
 from dtc_api.store import tables as t
 
 MAX_LIMIT = 500
+MAX_ROW_ID = 2**31 - 1  # an INTEGER primary key
 
 
 def _check_limit(limit: int) -> None:
@@ -30,10 +31,15 @@ def _cursor(changed: dt.datetime, row_id: int) -> str:
 
 
 def _parse_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    """The position a cursor of ours names. Ours always carry a time zone and a row id, so
+    anything else (no zone, an id out of range, not base64) was not made here."""
     try:
         changed, _, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return dt.datetime.fromisoformat(changed), int(row_id)
-    except (ValueError, UnicodeDecodeError):
+        at, position = dt.datetime.fromisoformat(changed), int(row_id)
+        if at.tzinfo is None or not 0 <= position <= MAX_ROW_ID:
+            raise ValueError("not a cursor")
+        return at.astimezone(dt.UTC), position
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise invalid("since is not a cursor from an earlier page", "since") from None
 
 
@@ -94,7 +100,8 @@ def _message(r: Any) -> dict[str, Any]:
     return {"id": r["id"], "kind": r["kind"], "recipient": r["recipient"],
             "subject": r["subject"], "status": r["status"], "attempts": r["attempts"],
             "lastError": r["last_error"], "createdAt": _iso(r["created_at"]),
-            "nextAttemptAt": _iso(r["next_attempt_at"]), "sentAt": _iso(r["sent_at"])}
+            "nextAttemptAt": _iso(r["next_attempt_at"]), "sentAt": _iso(r["sent_at"]),
+            "failedAt": _iso(r["failed_at"])}
 
 
 async def outbox(conn: AsyncConnection, status: str | None, page: int, limit: int
@@ -109,12 +116,20 @@ async def outbox(conn: AsyncConnection, status: str | None, page: int, limit: in
 
 
 async def retry(conn: AsyncConnection, message_id: int, now: dt.datetime) -> dict[str, Any]:
-    """Send a waiting message at the next turn of the delivery loop."""
-    result = await conn.execute(sa.update(t.outbox).where(
-        t.outbox.c.id == message_id, t.outbox.c.status == "pending",
-    ).values(next_attempt_at=now))
-    if result.rowcount != 1:
-        raise invalid(f"no waiting message {message_id}", "id")
-    row = (await conn.execute(sa.select(t.outbox).where(t.outbox.c.id == message_id))
+    """Send a waiting message at the next turn of the delivery loop, or a failed one again
+    (with a fresh count of attempts), unless its one-time link was erased."""
+    table = t.outbox
+    row = (await conn.execute(sa.select(table).where(table.c.id == message_id)
+                              .with_for_update())).mappings().first()
+    if row is None or row["status"] not in {"pending", "failed"}:
+        raise invalid(f"no waiting or failed message {message_id}", "id")
+    if row["text_body"] is None:
+        raise invalid(f"message {message_id} held a one-time link, erased when it failed: "
+                      "the customer must ask for a new one", "id")
+    again = ({"status": "pending", "attempts": 0, "failed_at": None}
+             if row["status"] == "failed" else {})
+    await conn.execute(sa.update(table).where(table.c.id == message_id)
+                       .values(next_attempt_at=now, **again))
+    row = (await conn.execute(sa.select(table).where(table.c.id == message_id))
            ).mappings().one()
     return _message(row)

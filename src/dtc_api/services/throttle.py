@@ -1,40 +1,87 @@
-"""Login throttling, with its counters in the database so every server process shares them."""
+"""Abuse limits, with their counters in the database so every server process shares them:
+counts per key in fixed windows, and the login backoff."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api.clock import Clock
 from dtc_api.store import tables as t
+
+# The client of the account-wide login failure count (a client address is never empty).
+ACCOUNT_WIDE = ""
+# Lengths above which the variable part of a stored key is replaced by its digest; the
+# columns hold one more character.
+KEY_LENGTH = 200  # rate_limit_hits.key
+EMAIL_KEY_LENGTH = 254  # login_failures.email_key (the longest e-mail address)
+CLIENT_LENGTH = 64  # login_failures.client
+
+
+def bounded(value: str, length: int) -> str:
+    """``value`` as stored in a key column: unchanged up to ``length`` characters, else its
+    start and the SHA-256 of all of it, ``length + 1`` characters in all.
+
+    Keys are made of what clients send (e-mail addresses, forwarded addresses), so any input
+    must fit the column; two values never share a stored key, since a digested one is longer
+    than any kept as it is.
+    """
+    if len(value) <= length:
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{value[:length - len(digest)]}#{digest}"
 
 
 @dataclass(frozen=True)
 class LoginThrottle:
     ip_limit: int  # the default of attempts per client IP per minute (Centra: 10)
-    free_failures: int  # consecutive failures allowed before the backoff starts
+    free_failures: int  # consecutive failures per account and address before the backoff
     max_backoff: int  # seconds
+    # Consecutive failures per account from every address before the backoff holds back
+    # every address: far above free_failures, as each address is held back by its own.
+    account_free_failures: int
 
     def backoff(self, failures: int) -> int:
-        """Seconds to wait after ``failures`` consecutive failures: 1, 2, 4, … capped."""
-        if failures < self.free_failures:
-            return 0
-        return min(2 ** (failures - self.free_failures), self.max_backoff)
+        """Seconds to wait after ``failures`` consecutive failures from one address: 1, 2,
+        4, … capped."""
+        return _backoff(failures, self.free_failures, self.max_backoff)
+
+    def account_backoff(self, failures: int) -> int:
+        """Seconds every address waits after ``failures`` consecutive failures in all."""
+        return _backoff(failures, self.account_free_failures, self.max_backoff)
+
+
+def _backoff(failures: int, free: int, cap: int) -> int:
+    # Zero failures never wait: without free failures the backoff starts after the first.
+    free = max(free, 1)
+    if failures < free:
+        return 0
+    return min(2 ** min(failures - free, 32), cap)
 
 
 def _insert(conn: AsyncConnection, table: sa.Table):  # type: ignore[no-untyped-def]
     return (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
 
 
+def window_start(window: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    """The start of the fixed window ``now`` is in; windows start at multiples of their
+    length."""
+    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    return epoch + (now - epoch) // window * window
+
+
 async def hit(conn: AsyncConnection, key: str, window: dt.timedelta, now: dt.datetime) -> int:
     """Count one request against ``key`` in the current fixed window; returns the count."""
-    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    start = epoch + (now - epoch) // window * window
+    start = window_start(window, now)
     table = t.rate_limit_hits
-    insert = _insert(conn, table).values(key=key, window_start=start, hits=1)
+    insert = _insert(conn, table).values(key=bounded(key, KEY_LENGTH), window_start=start,
+                                         hits=1)
     statement = insert.on_conflict_do_update(
         index_elements=["key", "window_start"], set_={"hits": table.c.hits + 1}
     ).returning(table.c.hits)
@@ -42,32 +89,77 @@ async def hit(conn: AsyncConnection, key: str, window: dt.timedelta, now: dt.dat
 
 
 async def claim_login_attempt(
-    conn: AsyncConnection, throttle: LoginThrottle, email_key: str, now: dt.datetime
+    conn: AsyncConnection, throttle: LoginThrottle, clock: Clock, email_key: str,
+    client: str | None,
 ) -> int:
-    """Reserve an attempt for an account; returns the seconds to wait (0: go ahead).
+    """Reserve a password check of an account from a client address; returns the seconds to
+    wait (0: go ahead).
+
+    Failures are counted per account and client address, backing off after
+    ``free_failures``, and per account from every address, backing off only after the much
+    higher ``account_free_failures``: a stranger's guesses hold back the stranger, not the
+    owner's own address, and guesses spread over many addresses are still held back.
 
     The attempt is counted as a failure before the password is checked, so parallel guesses
     cannot all slip through before the first failure is recorded; success clears it.
     """
+    keys = _failure_keys(email_key, client)
+    rows = [await _locked_failures(conn, key, clock.now()) for key in keys]
+    # The time is read once the rows are locked: read before, it could be earlier than the
+    # one written by the attempt that held them, and make a free attempt wait.
+    now = clock.now()
+    (account, account_last), (own, own_last) = rows
+    wait = max(_wait(throttle.account_backoff(account), account_last, now),
+               _wait(throttle.backoff(own), own_last, now))
+    if wait:
+        return wait
     table = t.login_failures
-    row = (
-        await conn.execute(sa.select(table).where(table.c.email_key == email_key)
-                           .with_for_update())
-    ).mappings().first()
-    if row is not None:
-        ready_at = row["last_failure_at"] + dt.timedelta(seconds=throttle.backoff(row["failures"]))
-        if ready_at > now:
-            return max(1, int((ready_at - now).total_seconds() + 0.999))
-    insert = _insert(conn, table).values(email_key=email_key, failures=1, last_failure_at=now)
-    await conn.execute(insert.on_conflict_do_update(
-        index_elements=["email_key"],
-        set_={"failures": table.c.failures + 1, "last_failure_at": now},
-    ))
+    for email, client_key in keys:
+        await conn.execute(sa.update(table).where(
+            table.c.email_key == email, table.c.client == client_key,
+        ).values(failures=table.c.failures + 1, last_failure_at=now))
     return 0
 
 
-async def clear_login_failures(conn: AsyncConnection, email_key: str) -> None:
-    await conn.execute(sa.delete(t.login_failures).where(t.login_failures.c.email_key == email_key))
+def _failure_keys(email_key: str, client: str | None) -> list[tuple[str, str]]:
+    """The account-wide count first, then the address's: every transaction locks them in
+    this order, so two of them cannot wait for each other."""
+    email = bounded(email_key, EMAIL_KEY_LENGTH)
+    return [(email, ACCOUNT_WIDE), (email, bounded(client or "unknown", CLIENT_LENGTH))]
+
+
+async def _locked_failures(conn: AsyncConnection, key: tuple[str, str], now: dt.datetime
+                           ) -> tuple[int, dt.datetime]:
+    """A count's failures and last failure, its row created empty if need be and locked
+    until the transaction ends (a missing row could not be locked)."""
+    table = t.login_failures
+    email, client = key
+    statement = _insert(conn, table).values(
+        email_key=email, client=client, failures=0, last_failure_at=now,
+    ).on_conflict_do_update(
+        index_elements=["email_key", "client"], set_={"failures": table.c.failures},
+    ).returning(table.c.failures, table.c.last_failure_at)
+    failures, last = (await conn.execute(statement)).one()
+    return int(failures), last
+
+
+def _wait(backoff: int, last_failure_at: dt.datetime, now: dt.datetime) -> int:
+    # Without a backoff there is nothing to wait for, whatever the clocks of other processes
+    # wrote: a correct password is never refused for lack of failures.
+    if backoff == 0:
+        return 0
+    remaining = (last_failure_at + dt.timedelta(seconds=backoff) - now).total_seconds()
+    return max(1, math.ceil(remaining)) if remaining > 0 else 0
+
+
+async def clear_login_failures(conn: AsyncConnection, email_key: str, client: str | None
+                               ) -> None:
+    """After a verified correct password: the account-wide count and this address's start
+    over; other addresses keep theirs."""
+    table = t.login_failures
+    for email, client_key in _failure_keys(email_key, client):
+        await conn.execute(sa.delete(table).where(table.c.email_key == email,
+                                                  table.c.client == client_key))
 
 
 async def purge(conn: AsyncConnection, throttle: LoginThrottle, now: dt.datetime) -> int:

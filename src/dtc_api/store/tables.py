@@ -502,6 +502,7 @@ rate_limit_hits = sa.Table(
     "rate_limit_hits",
     metadata,
     # e.g. "login:ip:203.0.113.7"; windows are fixed and start at multiples of their length.
+    # A long key is stored shortened (throttle.bounded), so any input fits.
     sa.Column("key", sa.String(400), primary_key=True),
     sa.Column("window_start", UTCDateTime(), primary_key=True),
     sa.Column("hits", sa.Integer, nullable=False),
@@ -511,8 +512,12 @@ login_failures = sa.Table(
     "login_failures",
     metadata,
     # Keyed by the e-mail as typed (lower-cased), registered or not, so that an unknown
-    # address is throttled exactly like a known one.
+    # address is throttled exactly like a known one; a long one is stored shortened
+    # (throttle.bounded).
     sa.Column("email_key", sa.String(320), primary_key=True),
+    # The client address the failures came from, or "" for the account's failures from
+    # every address.
+    sa.Column("client", sa.String(100), primary_key=True),
     sa.Column("failures", sa.Integer, nullable=False),
     sa.Column("last_failure_at", UTCDateTime(), nullable=False, index=True),
 )
@@ -552,9 +557,12 @@ outbox = sa.Table(
     sa.Column("kind", sa.String(50), nullable=False),  # e.g. "password_reset"
     sa.Column("recipient", sa.String(320), nullable=False),
     sa.Column("subject", sa.String(300), nullable=False),
-    sa.Column("text_body", sa.Text, nullable=False),
-    sa.Column("html_body", sa.Text, nullable=False),
-    # pending -> sending (claimed by a worker until claimed_until) -> sent
+    # Erased (null) once the message is sent or failed for good, when it held a one-time link:
+    # a reset link must not outlive its delivery in a database dump.
+    sa.Column("text_body", sa.Text, nullable=True),
+    sa.Column("html_body", sa.Text, nullable=True),
+    # pending -> sending (claimed by a worker until claimed_until) -> sent, or failed
+    # (refused for good, or DTC_MAIL_MAX_ATTEMPTS failures); the operator may retry it.
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text, nullable=True),
@@ -562,8 +570,9 @@ outbox = sa.Table(
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
     _created(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Column("failed_at", UTCDateTime(), nullable=True),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
-    sa.CheckConstraint("status IN ('pending', 'sending', 'sent')", name="status"),
+    sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
 )
 
 # --- back-office -------------------------------------------------------------------------------

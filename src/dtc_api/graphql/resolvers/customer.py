@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo
 
 from dtc_api.graphql.context import RequestContext, context, user_errors
 from dtc_api.graphql.selected import subfields
@@ -16,11 +16,11 @@ from dtc_api.services import (
     customers,
     selections,
     sessions,
-    throttle,
     wishlists,
 )
-from dtc_api.services.dates import php_format
+from dtc_api.services.dates import DateFormatError, php_format
 from dtc_api.services.errors import DomainError
+from dtc_api.services.limits import limit
 
 query = QueryType()
 mutation = MutationType()
@@ -83,6 +83,11 @@ async def resolve_register(_: Any, info: GraphQLResolveInfo, input: dict[str, An
     ctx = context(info)
     runtime = ctx.runtime
     try:
+        async with runtime.db.write() as conn:
+            await customers.claim_registration(
+                conn, ctx.client_ip,
+                limit(runtime.settings, ctx.principal.client, "registrationsPerIpPerHour"),
+                runtime.clock.now())
         async with runtime.db.read() as conn:
             registration = await customers.validate_registration(
                 conn, ctx.geography, runtime.password_policy, input, ctx.language_code)
@@ -139,17 +144,15 @@ async def resolve_update_customer(_: Any, info: GraphQLResolveInfo,
     try:
         async with runtime.db.read() as conn:
             customer = await customers.get(conn, customer_id)
-        if input.get("oldPassword") is not None:
+        old_password_correct = None
+        if input.get("oldPassword") is not None and input.get("password") is not None:
             # Guessing the old password is throttled like guessing it at login.
-            await auth.claim_password_attempt(runtime, customer["email_key"],
-                                              ("input", "oldPassword"))
+            old_password_correct = await auth.check_password(
+                runtime, customer, input["oldPassword"], ctx.client_ip, ("input", "oldPassword"))
         async with runtime.db.read() as conn:
             update = await customers.validate_update(
-                conn, ctx.geography, runtime.password_policy, runtime.hasher, customer, input,
-                ctx.principal.client["require_old_password"])
-        if input.get("oldPassword") is not None:
-            async with runtime.db.write() as conn:
-                await throttle.clear_login_failures(conn, customer["email_key"])
+                conn, ctx.geography, runtime.password_policy, customer, input,
+                ctx.principal.client["require_old_password"], old_password_correct)
         new_hash = (await runtime.hasher.hash(update.new_password)
                     if update.new_password is not None else None)
         async with runtime.db.write() as conn:
@@ -240,14 +243,25 @@ def resolve_wishlist_items(wishlist: dict[str, Any], _: GraphQLResolveInfo, limi
     return _page(wishlist["items"], limit, page)
 
 
-def _date_field(name: str) -> Any:
-    def resolve(obj: dict[str, Any], _: GraphQLResolveInfo, format: str) -> str | None:
+DATE_TIME = "Y-m-dTH:i:sP"  # the schema's default formats
+
+
+def _date_field(name: str, default: str = DATE_TIME) -> Any:
+    def resolve(obj: dict[str, Any], _: GraphQLResolveInfo,
+                format: str | None = None) -> str | None:
         value: dt.date | None = obj[name]
-        return None if value is None else php_format(value, format)
+        if value is None:
+            return None
+        if format is None:  # `format: null` asks for the field's default
+            format = default
+        try:
+            return php_format(value, format)
+        except DateFormatError as error:
+            raise GraphQLError(str(error)) from None
     return resolve
 
 
-customer_type.set_field("birthdate", _date_field("birthdate"))
+customer_type.set_field("birthdate", _date_field("birthdate", "Y-m-d"))
 order_type.set_field("orderDate", _date_field("orderDate"))
 newsletter_type.set_field("createdAt", _date_field("createdAt"))
 contract_type.set_field("createdAt", _date_field("createdAt"))
