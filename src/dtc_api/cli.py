@@ -14,6 +14,7 @@ import orjson
 from dtc_api import logs
 from dtc_api.clock import SystemClock
 from dtc_api.config import ConfigError, Settings
+from dtc_api.process import port_free, run_server
 from dtc_api.services.errors import DomainError
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
@@ -130,6 +131,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
 
     settings = _settings(ctx)
     logs.setup(settings.log_format, settings.log_level)
+    refused = port_free(host, port)
+    if refused is not None:
+        raise click.ClickException(f"cannot listen on {host}:{port}: "
+                                   f"{refused.strerror or refused}")
     if with_demo:
         credentials = _run(_demo(settings))
     else:
@@ -148,7 +153,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
             if os.environ.setdefault(name, value) == value:
                 click.echo(f"demo: {name}={value}")
     os.environ["DTC_RUN_JOBS"] = "true" if settings.run_jobs and not no_worker else "false"
-    uvicorn.run(
+    config = uvicorn.Config(
         "dtc_api.app:create_app_from_env",
         factory=True,
         host=host,
@@ -159,7 +164,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
         access_log=False,
         log_level="warning",
         lifespan="on",
+        # dtc-api decides the client address itself (DTC_TRUSTED_PROXIES): uvicorn must not
+        # rewrite it from X-Forwarded-For, nor the scheme from X-Forwarded-Proto.
+        proxy_headers=False,
+        server_header=False,
     )
+    run_server(config)
 
 
 def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graphql") -> None:

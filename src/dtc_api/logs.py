@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import traceback
+from typing import Any
 
 import orjson
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Frames of a traceback that are logged (the innermost ones): a deep recursion must not
+# write thousands of lines.
+TRACEBACK_FRAMES = 30
+
+
+def format_exception(exc_info: Any) -> str:
+    return "".join(traceback.format_exception(*exc_info, limit=-TRACEBACK_FRAMES)).rstrip()
 
 
 class JsonFormatter(logging.Formatter):
@@ -21,13 +30,16 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = format_exception(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
 
 class ConsoleFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def formatException(self, ei: Any) -> str:
+        return format_exception(ei)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)

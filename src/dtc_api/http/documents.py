@@ -6,10 +6,15 @@ the parser stops after ``max_tokens``, then depth and alias counts are checked.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
 from graphql import (
+    BREAK,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -17,27 +22,44 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+    Visitor,
     parse,
     validate,
+    visit,
 )
+
+NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
 
 
 @dataclass(frozen=True)
 class Operation:
     type: str  # "query" | "mutation" | "subscription"
     root_fields: frozenset[str]
+    node: OperationDefinitionNode
 
 
 @dataclass(frozen=True)
 class Prepared:
     document: DocumentNode | None
-    errors: tuple[GraphQLError, ...] = ()
+    # The errors as the client sees them: plain data, never the exceptions (a parse error's
+    # traceback holds the parser and every token of the document).
+    errors: tuple[dict[str, Any], ...] = ()
     # Errors found by the parser (as opposed to validation); GraphQL over HTTP answers both
     # the same way, but they are kept apart for logs and metrics.
     syntax_error: bool = False
+    # A string literal holds U+0000 (written as an escape), which no backend stores alike.
+    has_nul: bool = False
     operations: dict[str | None, Operation] = field(default_factory=dict)
+    # What the cache entry holds, estimated in bytes.
+    size: int = 0
 
     def operation(self, name: str | None) -> Operation | None:
         if name is None and len(self.operations) == 1:
@@ -57,44 +79,176 @@ class Limits:
     max_length: int = 100_000
 
 
-class DocumentCache:
-    """A bounded LRU of query text -> ``Prepared``, for one schema and one set of limits."""
+# A parsed document holds about this many bytes per character of its text, once its token
+# chain is dropped (measured with tracemalloc on the documents of the tests).
+_BYTES_PER_CHARACTER = 48
+_ENTRY_OVERHEAD = 1500
+# Documents longer than this are parsed and validated in a thread, so that a long hostile
+# document does not hold the event loop (a 5,000-token one takes ~200 ms to validate).
+_INLINE_LENGTH = 1000
+_preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dtc-prepare")
 
-    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int) -> None:
+
+class DocumentCache:
+    """A bounded LRU of query text -> ``Prepared``, for one schema and one set of limits,
+    bounded both by entries and by the bytes they hold."""
+
+    def __init__(self, schema: GraphQLSchema, limits: Limits, size: int,
+                 max_bytes: int = 16 * 1024 * 1024) -> None:
         self._schema = schema
         self._limits = limits
         self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._entries: OrderedDict[str, Prepared] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, query: str) -> Prepared:
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    async def get(self, query: str) -> Prepared:
         entry = self._entries.get(query)
         if entry is not None:
             self._entries.move_to_end(query)
             return entry
-        entry = prepare(self._schema, query, self._limits)
-        self._entries[query] = entry
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        if len(query) <= _INLINE_LENGTH:
+            entry = prepare(self._schema, query, self._limits)
+        else:
+            entry = await asyncio.get_running_loop().run_in_executor(
+                _preparer, prepare, self._schema, query, self._limits)
+        self._put(query, entry)
         return entry
+
+    def _put(self, query: str, entry: Prepared) -> None:
+        if entry.size > self._max_bytes or query in self._entries:
+            return
+        self._entries[query] = entry
+        self._bytes += entry.size
+        while len(self._entries) > self._size or self._bytes > self._max_bytes:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= evicted.size
 
 
 def prepare(schema: GraphQLSchema, query: str, limits: Limits) -> Prepared:
+    key_size = 2 * len(query) + 100
     if len(query) > limits.max_length:
-        return Prepared(None, (GraphQLError(
-            f"The query is longer than {limits.max_length} characters."),), syntax_error=True)
+        return _failed(key_size, [GraphQLError(
+            f"The query is longer than {limits.max_length} characters.")], syntax_error=True)
     try:
         document = parse(query, no_location=False, max_tokens=limits.max_tokens)
     except GraphQLError as error:
-        return Prepared(None, (error,), syntax_error=True)
+        return _failed(key_size, [error], syntax_error=True)
+    if "\\u" in query and _has_nul(document):
+        return _failed(key_size, [GraphQLError(NUL_MESSAGE)], has_nul=True)
     errors = check_limits(document, limits)
     if not errors:
         errors = validate(schema, document)
     if errors:
-        return Prepared(document, tuple(errors))
-    return Prepared(document, (), operations=_operations(document))
+        return _failed(key_size, errors)
+    _drop_tokens(document)
+    return Prepared(document, (), operations=_operations(document),
+                    size=key_size + _BYTES_PER_CHARACTER * len(query) + _ENTRY_OVERHEAD)
+
+
+def _failed(key_size: int, errors: list[GraphQLError], **flags: bool) -> Prepared:
+    formatted = tuple(error.formatted for error in errors)
+    size = key_size + len(orjson.dumps(formatted)) * 3 + 200
+    return Prepared(None, formatted, size=size, **flags)  # type: ignore[arg-type]
+
+
+class _NulFinder(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def _has_nul(document: DocumentNode) -> bool:
+    finder = _NulFinder()
+    visit(document, finder)
+    return finder.found
+
+
+def _drop_tokens(document: DocumentNode) -> None:
+    """Cut each location's link to the token chain: the chain holds every token of the
+    text, while errors need only a location's offsets and source."""
+    stack: list[Node] = [document]
+    while stack:
+        node = stack.pop()
+        if node.loc is not None:
+            node.loc.start_token = node.loc.end_token = None  # type: ignore[assignment]
+        for key in node.keys:
+            value = getattr(node, key, None)
+            if isinstance(value, Node):
+                stack.append(value)
+            elif isinstance(value, tuple | list):
+                stack.extend(item for item in value if isinstance(item, Node))
+
+
+def list_items(operation: OperationDefinitionNode, document: DocumentNode,
+               variables: dict[str, Any] | None) -> int:
+    """The elements of list arguments the operation passes, each use counted: a variable
+    holding 1,000 ids used by ten aliased fields passes 10,000."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    variables = variables or {}
+    counted: dict[str, int] = {}
+
+    def in_variable(name: str) -> int:
+        if name not in counted:
+            counted[name] = json_list_items(variables.get(name))
+        return counted[name]
+
+    def in_value(node: ValueNode) -> int:
+        if isinstance(node, ListValueNode):
+            return len(node.values) + sum(in_value(value) for value in node.values)
+        if isinstance(node, ObjectValueNode):
+            return sum(in_value(f.value) for f in node.fields)
+        if isinstance(node, VariableNode):
+            return in_variable(node.name.value)
+        return 0
+
+    per_fragment: dict[str, int] = {}
+
+    def in_selections(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += sum(in_value(a.value) for a in selection.arguments or ())
+                total += in_selections(selection.selection_set, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                total += in_selections(selection.selection_set, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in per_fragment and name not in seen and name in fragments:
+                    per_fragment[name] = in_selections(fragments[name].selection_set,
+                                                       seen | {name})
+                total += per_fragment.get(name, 0)
+        return total
+
+    return in_selections(operation.selection_set, frozenset())
+
+
+def json_list_items(value: Any) -> int:
+    """The elements of every list inside a decoded JSON value."""
+    total = 0
+    stack = [value] if isinstance(value, list | dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            total += len(item)
+        values = item.values() if isinstance(item, dict) else item
+        stack.extend(v for v in values if isinstance(v, list | dict))
+    return total
 
 
 def check_limits(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
@@ -189,6 +343,7 @@ def _operations(document: DocumentNode) -> dict[str | None, Operation]:
             operations[name] = Operation(
                 definition.operation.value,
                 frozenset(_root_fields(definition.selection_set, fragments, set())),
+                definition,
             )
     return operations
 

@@ -8,6 +8,7 @@ mode of each root field, and only then execution.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from inspect import isawaitable
 from typing import Any, Protocol
@@ -20,15 +21,18 @@ from starlette.types import Receive, Scope, Send
 
 from dtc_api.graphql.context import RequestContext
 from dtc_api.graphql.scope import INTROSPECTION, denial
+from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
-from dtc_api.http.documents import DocumentCache
+from dtc_api.http.documents import NUL_MESSAGE, DocumentCache, list_items
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
 from dtc_api.services import sessions
 from dtc_api.services.runtime import Runtime
+from dtc_api.store.availability import unreachable
 
 log = logging.getLogger("dtc_api.http")
 
 UNAUTHORIZED = "Unauthorized"
+RETRY_AFTER = 5  # seconds, while the database cannot be reached
 
 
 class RequestError(Exception):
@@ -111,12 +115,18 @@ class GraphQLEndpoint:
         schema: GraphQLSchema,
         documents: DocumentCache,
         gate: Gate,
+        *,
+        max_list_items: int | None = None,
     ) -> None:
         self.runtime = runtime
         self.schema = schema
         self.documents = documents
         self.gate = gate
         self.max_body = runtime.settings.max_body_bytes
+        self.max_list_items = max_list_items or runtime.settings.max_list_items
+        self.max_response = runtime.settings.max_response_bytes
+        self.max_fields = runtime.settings.max_result_fields
+        self.executor = budgeted(self.max_fields)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -131,10 +141,25 @@ class GraphQLEndpoint:
                 {"errors": [{"message": error.message}], "extensions": {"traceId": trace_id}},
                 error.status, media_type or JSON, error.headers,
             )
-        except Exception:
-            log.exception("unexpected error", extra={"traceId": trace_id})
-            response = _respond(_internal_error(trace_id), 500, media_type or JSON)
+        except Exception as error:
+            if unreachable(error):
+                response = self._unavailable(error, trace_id, media_type or JSON)
+            else:
+                log.exception("unexpected error", extra={"traceId": trace_id})
+                response = _respond(_internal_error(trace_id), 500, media_type or JSON)
+        if response.status_code != 503:
+            self.runtime.db.outage.served()
         await response(scope, receive, send)
+
+    def _unavailable(self, error: BaseException, trace_id: str, media_type: str) -> Response:
+        """503 while the database cannot be reached: the client may simply try again."""
+        self.runtime.db.outage.refused(error)
+        return _respond(
+            {"errors": [{"message": "The service is unavailable: try again in a few seconds",
+                         "extensions": {"code": "SERVICE_UNAVAILABLE"}}],
+             "extensions": {"traceId": trace_id}},
+            503, media_type, {"Retry-After": str(RETRY_AFTER)},
+        )
 
     async def _handle(self, request: Request, media_type: str, trace_id: str) -> Response:
         if request.method == "GET":
@@ -148,7 +173,7 @@ class GraphQLEndpoint:
 
         ip = client_ip(
             request.client.host if request.client else None,
-            request.headers.get("x-forwarded-for"),
+            request.headers.getlist("x-forwarded-for"),
             self.runtime.settings.trusted_proxies,
         )
         principal = await self.gate.authenticate(request, ip)
@@ -159,14 +184,26 @@ class GraphQLEndpoint:
                             {"WWW-Authenticate": "Bearer"})
         extensions = self.gate.extensions(principal, trace_id)
 
-        prepared = self.documents.get(query)
+        prepared = await self.documents.get(query)
+        if prepared.has_nul:
+            raise RequestError(400, NUL_MESSAGE)
         if prepared.errors:
             return _respond(
-                {"errors": [e.formatted for e in prepared.errors], "extensions": extensions},
+                {"errors": list(prepared.errors), "extensions": extensions},
                 200 if media_type == JSON else 400, media_type,
             )
         operation = prepared.operation(operation_name)
         if operation is not None:
+            items = list_items(operation.node, prepared.document,  # type: ignore[arg-type]
+                               variables)
+            if items > self.max_list_items:
+                return _respond(
+                    {"errors": [{"message": f"The request passes {items} list elements in its "
+                                            f"arguments; the limit is {self.max_list_items}.",
+                                 "extensions": {"code": "TOO_MANY_LIST_ITEMS"}}],
+                     "extensions": extensions},
+                    200 if media_type == JSON else 400, media_type,
+                )
             if request.method == "GET" and operation.type != "query":
                 return _respond(
                     {"errors": [{"message": f"A {operation.type} cannot be sent with GET: "
@@ -187,6 +224,7 @@ class GraphQLEndpoint:
         result = execute(
             self.schema, prepared.document,  # type: ignore[arg-type]
             context_value=context, variable_values=variables, operation_name=operation_name,
+            executor_class=self.executor,
         )
         if isawaitable(result):
             result = await result
@@ -209,6 +247,7 @@ class GraphQLEndpoint:
         body = b"".join(chunks)
         if not body:
             raise RequestError(400, "Request body is empty: send a JSON object with a query")
+        _refuse_escaped_nul(body)
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as error:
@@ -217,9 +256,16 @@ class GraphQLEndpoint:
     def _result_response(
         self, result: ExecutionResult, extensions: dict[str, Any], media_type: str, trace_id: str
     ) -> Response:
+        lost = next((e.original_error for e in result.errors or ()
+                     if unreachable(e.original_error)), None)
+        if lost is not None:
+            return self._unavailable(lost, trace_id, media_type)
+        if exceeded(result):
+            return self._too_large(f"The answer would hold more than {self.max_fields} fields",
+                                   extensions, media_type)
         body: dict[str, Any] = {}
         if result.errors:
-            body["errors"] = [_public_error(e, trace_id) for e in result.errors]
+            body["errors"] = _public_errors(result.errors, trace_id)
         # Errors without a path are request errors (e.g. variables that do not coerce):
         # nothing was executed, so there is no data entry.
         request_error = result.data is None and all(e.path is None for e in result.errors or ())
@@ -227,13 +273,28 @@ class GraphQLEndpoint:
             body["data"] = result.data
         body["extensions"] = extensions
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
-        return _respond(body, status, media_type)
+        content = orjson.dumps(body)
+        if len(content) > self.max_response:
+            return self._too_large(f"The answer would be larger than {self.max_response} bytes",
+                                   extensions, media_type)
+        return Response(content, status, media_type=f"{media_type}; charset=utf-8")
+
+    @staticmethod
+    def _too_large(what: str, extensions: dict[str, Any], media_type: str) -> Response:
+        """No data: a request that asks for this much is refused whole."""
+        return _respond(
+            {"errors": [{"message": f"{what}: ask for fewer fields or items.",
+                         "extensions": {"code": "RESPONSE_TOO_LARGE"}}],
+             "extensions": extensions},
+            200 if media_type == JSON else 400, media_type,
+        )
 
 
 def _query_params(request: Request) -> dict[str, Any]:
     params: dict[str, Any] = dict(request.query_params)
     for key in ("variables", "extensions"):
         if isinstance(params.get(key), str):
+            _refuse_escaped_nul(params[key].encode())
             try:
                 params[key] = orjson.loads(params[key])
             except orjson.JSONDecodeError:
@@ -258,33 +319,65 @@ def _check_params(params: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "extensions must be an object")
     # PostgreSQL text cannot hold U+0000 (SQLite would store it): refuse it everywhere, the
-    # same way on both backends, before anything runs.
-    if "\x00" in query or "\\u0000" in query or _has_nul(variables):
-        raise RequestError(400, "Strings must not contain the NUL character (U+0000)")
+    # same way on both backends, before anything runs. JSON strings are checked in the raw
+    # body, the document's string escapes once it is parsed.
+    if "\x00" in query or (operation_name is not None and "\x00" in operation_name):
+        raise RequestError(400, NUL_MESSAGE)
+    _check_depth(variables, "variables")
+    _check_depth(extensions, "extensions")
     return query, variables, operation_name
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+# JSON's \u0000 escape, not preceded by an escaped backslash.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _public_error(error: GraphQLError, trace_id: str) -> dict[str, Any]:
-    """The error as the client may see it: unexpected exceptions are masked and logged."""
-    original = error.original_error
-    if original is not None and not isinstance(original, GraphQLError):
-        log.error("resolver failed at %s", error.path, exc_info=original,
+def _refuse_escaped_nul(raw: bytes) -> None:
+    if b"\\u0000" in raw and _ESCAPED_NUL.search(raw):
+        raise RequestError(400, NUL_MESSAGE)
+
+
+MAX_JSON_DEPTH = 32
+_CONTAINERS = (dict, list)
+
+
+def _check_depth(value: Any, name: str) -> None:
+    """Refuse nesting deeper than ``MAX_JSON_DEPTH``, level by level and without recursion:
+    what follows (coercion, resolvers) may recurse, and no input type nests that deep."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    depth = 1
+    while level:
+        if depth > MAX_JSON_DEPTH:
+            raise RequestError(400, f"{name} must not nest deeper than {MAX_JSON_DEPTH} levels")
+        inner: list[Any] = []
+        for item in level:
+            values = item.values() if isinstance(item, dict) else item
+            inner.extend(v for v in values if isinstance(v, _CONTAINERS))
+        level = inner
+        depth += 1
+
+
+def _public_errors(errors: list[GraphQLError], trace_id: str) -> list[dict[str, Any]]:
+    """The errors as the client may see them: unexpected exceptions are masked, and logged
+    once per request (the first with its traceback, the others counted)."""
+    public = []
+    unexpected = []
+    for error in errors:
+        original = error.original_error
+        if original is not None and not isinstance(original, GraphQLError):
+            unexpected.append(error)
+            masked = _internal_error(trace_id)["errors"][0]
+            if error.path is not None:
+                masked["path"] = error.path
+            public.append(masked)
+        else:
+            public.append(error.formatted)
+    if unexpected:
+        first = unexpected[0]
+        more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
+        log.error("resolver failed at %s%s", first.path, more, exc_info=first.original_error,
                   extra={"traceId": trace_id})
-        masked = _internal_error(trace_id)["errors"][0]
-        if error.path is not None:
-            masked["path"] = error.path
-        return masked
-    return error.formatted  # type: ignore[return-value]
+    return public
 
 
 def _internal_error(trace_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from dtc_api.config import ConfigError
+from dtc_api.store.availability import Outage
 
 
 def async_url(url: str) -> sa.URL:
@@ -30,7 +31,10 @@ class Database:
                  connect_args: dict[str, Any] | None = None) -> None:
         self.url = async_url(url)
         self.dialect = self.url.get_backend_name()
-        kwargs: dict[str, Any] = {"connect_args": dict(connect_args or {})}
+        # Statement parameters (password hashes, e-mail addresses, tokens) never reach a log
+        # or an exception message.
+        kwargs: dict[str, Any] = {"connect_args": dict(connect_args or {}),
+                                  "hide_parameters": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"].setdefault("timeout", 10)
             kwargs["pool_size"] = pool_size
@@ -38,6 +42,7 @@ class Database:
             kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = False
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.outage = Outage()
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
 

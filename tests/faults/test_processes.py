@@ -1,0 +1,121 @@
+"""`dtc-api serve` as an operator meets it: workers do not outlive their parent, and a port
+in use is said before anything claims to serve."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.faults.support import serve
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid …; comm may hold spaces and parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'dtc.db'}"
+    with serve(database, tmp_path, args=("--no-worker", "--workers", "2")) as served:
+        deadline = time.monotonic() + 20
+        while len(workers := {p for p in _children(served.process.pid) if _alive(p)}) < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        served.process.send_signal(signal.SIGKILL)
+        served.process.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, "workers outlived their parent"
+            time.sleep(0.1)
+        port = int(served.base.rsplit(":", 1)[1])
+    # The port is free again: a new server takes it.
+    with serve(database, tmp_path, port=port) as again:
+        assert httpx.get(f"{again.base}/healthz").json() == {"status": "ok"}
+
+
+def test_a_port_in_use_is_refused_before_the_banner(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
+        environment["DTC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'dtc.db'}"
+        result = subprocess.run(
+            [sys.executable, "-m", "dtc_api.cli", "serve", "--port", str(port)],
+            capture_output=True, text=True, env=environment, cwd=tmp_path, timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "serves the storefront API" not in result.stdout + result.stderr
+
+
+def _outcome(client: httpx.Client, url: str) -> str:
+    try:
+        response = client.post(url, json={"query": "{ __typename }"})
+    except httpx.ConnectError:
+        return "refused"
+    except httpx.TransportError as error:
+        return f"dropped: {type(error).__name__}"
+    return str(response.status_code)
+
+
+def test_a_stopping_server_answers_or_refuses_but_never_drops(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'dtc.db'}"
+    outcomes = []
+    with serve(database, tmp_path, args=("--no-worker", "--workers", "2")) as served:
+        url = f"{served.base}/graphql"
+        # A new connection for every request: what a load balancer's fresh traffic looks like.
+        with httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), timeout=10) as client:
+            assert _outcome(client, url) == "200"
+            served.process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline and served.process.poll() is None:
+                outcomes.append(_outcome(client, url))
+                time.sleep(0.01)
+            outcomes.append(_outcome(client, url))
+        assert served.process.wait(timeout=15) == 0
+    assert set(outcomes) <= {"200", "refused"}, outcomes
+    assert outcomes[-1] == "refused"
+
+
+def test_readyz_turns_503_first_during_the_shutdown_delay(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'dtc.db'}"
+    with serve(database, tmp_path, env={"DTC_SHUTDOWN_DELAY": "1.5"}) as served:
+        assert httpx.get(f"{served.base}/readyz").json() == {"status": "ok"}
+        stopping = time.monotonic()
+        served.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        ready = httpx.get(f"{served.base}/readyz")
+        assert (ready.status_code, ready.json()) == (503, {"status": "stopping"})
+        answer = httpx.post(f"{served.base}/graphql", json={"query": "{ __typename }"})
+        assert answer.status_code == 200  # still served while the balancer takes note
+        # Stopped by the signal, after a graceful shutdown (uvicorn re-raises it at the end).
+        assert served.process.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert time.monotonic() - stopping >= 1.5
+        assert "stopping in 1.5 s" in served.output()

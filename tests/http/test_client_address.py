@@ -1,0 +1,198 @@
+"""The client address the limits count: only dtc-api decides it, from the peer and from
+X-Forwarded-For written by trusted proxies, in one spelling per client."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from dtc_api.config import Settings
+from dtc_api.http.client_ip import client_ip
+from dtc_api.services.clients import ClientCredentials
+from dtc_api.store import tables as t
+
+PROXY = "203.0.113.7"  # the conftest client's address
+TRUSTED = (ipaddress.ip_network("203.0.113.0/24"),)
+SESSION = "{ session { country { code } } }"
+LOGIN = """mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { userErrors { message } } }"""
+IP_LIMITED = "too many login attempts from this address: try again in a minute"
+
+
+@pytest.mark.parametrize(("peer", "header", "expected"), [
+    ("203.0.113.7", None, "203.0.113.7"),
+    ("203.0.113.7", ["198.51.100.1"], "198.51.100.1"),
+    # Every header line counts, joined in order: a proxy may append a line of its own.
+    ("203.0.113.7", ["198.51.100.66", "198.51.100.1"], "198.51.100.1"),
+    ("203.0.113.7", ["198.51.100.66, 198.51.100.1"], "198.51.100.1"),
+    # A chain of our own proxies is walked to the first address we did not write.
+    ("203.0.113.7", ["198.51.100.1, 203.0.113.9"], "198.51.100.1"),
+    # Not an address: the walk stops at the last hop a trusted proxy vouched for.
+    ("203.0.113.7", ["garbage"], "203.0.113.7"),
+    ("203.0.113.7", ["198.51.100.1, 203.0.113.9, x" * 100], "203.0.113.7"),
+    ("203.0.113.7", ["1" * 5000], "203.0.113.7"),
+    # Ports and brackets, as some proxies write them.
+    ("203.0.113.7", ["198.51.100.1:4711"], "198.51.100.1"),
+    ("203.0.113.7", ["[2001:db8::1]:4711"], "2001:db8::/64"),
+    # One client, one spelling; IPv6 is counted per /64.
+    ("2001:DB8:0:0::1", None, "2001:db8::/64"),
+    ("2001:db8::ffff:1", None, "2001:db8::/64"),
+    ("2001:db8:0:1::1", None, "2001:db8:0:1::/64"),
+    ("::ffff:198.51.100.1", None, "198.51.100.1"),
+    ("203.0.113.7", ["2001:DB8:0:0:0:0:0:1"], "2001:db8::/64"),
+    # An untrusted peer is its own client, whatever it says.
+    ("192.0.2.44", ["198.51.100.1"], "192.0.2.44"),
+])
+def test_client_address(peer: str, header: list[str] | None, expected: str) -> None:
+    assert client_ip(peer, header, TRUSTED) == expected
+
+
+def test_without_trusted_proxies_the_header_is_never_read() -> None:
+    assert client_ip("127.0.0.1", ["198.51.100.1"], ()) == "127.0.0.1"
+
+
+async def _keys(runtime: Any) -> set[str]:
+    async with runtime.db.read() as conn:
+        return set((await conn.execute(sa.select(t.rate_limit_hits.c.key))).scalars())
+
+
+class TestBehindATrustedProxy:
+    @pytest.fixture
+    def settings(self, db_url: str) -> Settings:
+        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                        argon2_time_cost=1, trusted_proxies=TRUSTED)
+
+    async def test_a_line_appended_by_the_proxy_is_the_client(
+        self, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any
+    ) -> None:
+        # The shopper sends X-Forwarded-For: 198.51.100.66; our proxy appends its own line.
+        answer = await http.post("/graphql", json={"query": SESSION}, headers=[
+            ("authorization", f"Bearer {credentials.session_token}"),
+            ("x-forwarded-for", "198.51.100.66"),
+            ("x-forwarded-for", "198.51.100.1"),
+        ])
+        assert answer.json()["data"] == {"session": {"country": {"code": "SE"}}}
+        assert await _keys(runtime) == {"session:ip:198.51.100.1"}
+
+    async def test_one_ipv6_client_in_any_spelling_is_one_client(
+        self, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any
+    ) -> None:
+        for spelling in ("2001:DB8:0:0::1", "2001:db8::1", "2001:db8::2:1", "[2001:db8::1]:80"):
+            answer = await http.post("/graphql", json={"query": SESSION}, headers={
+                "authorization": f"Bearer {credentials.session_token}",
+                "x-forwarded-for": spelling,
+            })
+            assert answer.status_code == 200
+        assert await _keys(runtime) == {"session:ip:2001:db8::/64"}
+        async with runtime.db.read() as conn:
+            hits = await conn.scalar(sa.select(t.rate_limit_hits.c.hits))
+        assert hits == 4
+
+    async def test_a_huge_forwarded_header_is_an_ordinary_request(
+        self, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any
+    ) -> None:
+        for forwarded in ("9" * 2000, "198.51.100.1," * 500 + "1" * 400):
+            answer = await http.post("/graphql", json={"query": SESSION}, headers={
+                "authorization": f"Bearer {credentials.session_token}",
+                "x-forwarded-for": forwarded,
+            })
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["data"] == {"session": {"country": {"code": "SE"}}}
+        assert await _keys(runtime) == {f"session:ip:{PROXY}"}
+
+
+# --- a real server: the HTTP server must not rewrite the address itself ----------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(empty_db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`dtc-api serve --demo` without trusted proxies, at most 5 new sessions a minute."""
+    port = _free_port()
+    out = tmp_path / "serve.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
+    env.update(DTC_DATABASE_URL=empty_db_url, DTC_SESSION_IP_LIMIT="5",
+               DTC_ARGON2_MEMORY_KIB="1024", DTC_ARGON2_TIME_COST="1")
+    with out.open("w") as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dtc_api.cli", "serve", "--demo", "--no-worker",
+             "--port", str(port)],
+            stdout=stdout, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(out.read_text())
+        token = re.search(r"demo client session token:\s+(\S+)", out.read_text())
+        assert token is not None
+        yield base, token.group(1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+async def real(served: tuple[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    base, token = served
+    async with httpx.AsyncClient(base_url=base) as client:
+        yield client, token
+
+
+async def test_a_forged_header_does_not_escape_the_login_limit(
+    real: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, session_token = real
+    first = await client.post("/graphql", json={"query": SESSION},
+                              headers={"authorization": f"Bearer {session_token}"})
+    token = first.json()["extensions"]["token"]
+    told = []
+    for i in range(11):
+        answer = await client.post(
+            "/graphql",
+            json={"query": LOGIN, "variables": {"email": f"guess{i}@example.com",
+                                                "password": "not the password"}},
+            headers={"authorization": f"Bearer {token}",
+                     "x-forwarded-for": f"198.51.100.{i + 1}"},
+        )
+        told.append(answer.json()["data"]["login"]["userErrors"][0]["message"])
+    assert told[:10] == ["wrong e-mail or password"] * 10
+    assert told[10] == IP_LIMITED
+
+
+async def test_a_forged_header_does_not_escape_the_new_session_limit(
+    real: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, session_token = real
+    statuses = []
+    for i in range(6):
+        answer = await client.post(
+            "/graphql", json={"query": SESSION},
+            headers={"authorization": f"Bearer {session_token}",
+                     "x-forwarded-for": f"198.51.100.{i + 1}", "x-real-ip": f"192.0.2.{i}",
+                     "forwarded": f"for=192.0.2.{i}"},
+        )
+        statuses.append(answer.status_code)
+    assert statuses == [200] * 5 + [429]
