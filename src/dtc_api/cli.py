@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,23 @@ def worker(ctx: click.Context, once: bool) -> None:
         _run(run())
     except KeyboardInterrupt:
         pass
+
+
+@main.command()
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, destination: Path) -> None:
+    """Copy the live SQLite database to DESTINATION, consistently, without stopping writes.
+
+    For PostgreSQL use pg_dump (see the README)."""
+    from dtc_api.store.backup import BackupError, backup_sqlite
+
+    settings = _settings(ctx)
+    try:
+        size = backup_sqlite(settings.database_url, destination)
+    except (BackupError, sqlite3.Error, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up to {destination} ({size:,} bytes, integrity checked)")
 
 
 @main.command()
