@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dtc_api.cli import main
+from tests.faults.support import serve
 
 COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "clients"]
 
@@ -74,39 +70,11 @@ def test_demo_json_and_migrate(empty_db_url: str) -> None:
     assert first["sessionToken"] != second["sessionToken"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served(empty_db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """`dtc-api serve --demo` as a real process; yields its URL and printed output."""
-    port = _free_port()
-    out = tmp_path / "serve.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
-    env["DTC_DATABASE_URL"] = empty_db_url
-    with out.open("w") as stdout:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dtc_api.cli", "serve", "--demo", "--port", str(port)],
-            stdout=stdout, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(out.read_text())
-        yield base, out.read_text()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(empty_db_url, tmp_path, args=()) as process:
+        yield process.base, process.output()
 
 
 def test_serve_demo_prints_a_working_token_and_curl_example(served: tuple[str, str]) -> None:

@@ -19,6 +19,22 @@ from pathlib import Path
 
 import httpx
 
+# Abuse limits off: these tests send many requests from one address on purpose.
+LIMITS_OFF = {"DTC_REGISTER_IP_LIMIT": "100000", "DTC_LOGIN_IP_LIMIT": "100000",
+              "DTC_SESSION_IP_LIMIT": "100000"}
+PASSWORD = "correct horse battery staple"
+REGISTER = """mutation($input: CustomerRegisterInput!) {
+  registerCustomer(input: $input) { loggedIn { id } userErrors { message } } }"""
+LOGIN = """mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { loggedIn { email } userErrors { message } } }"""
+
+
+def registration(email: str, first_name: str = "Shopper") -> dict[str, object]:
+    """The variables of REGISTER for a new account with PASSWORD."""
+    return {"input": {"billingAddress": {"email": email, "firstName": first_name,
+                                         "lastName": "Test", "country": "SE"},
+                      "password": PASSWORD, "loginOnSuccess": False}}
+
 
 def free_port() -> int:
     with socket.socket() as sock:

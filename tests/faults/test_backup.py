@@ -16,15 +16,16 @@ import httpx
 from click.testing import CliRunner
 
 from dtc_api.cli import main
-from tests.faults.support import Served, serve
+from tests.faults.support import (
+    LIMITS_OFF,
+    LOGIN,
+    PASSWORD,
+    REGISTER,
+    Served,
+    registration,
+    serve,
+)
 
-LIMITS_OFF = {"DTC_REGISTER_IP_LIMIT": "100000", "DTC_LOGIN_IP_LIMIT": "100000",
-              "DTC_SESSION_IP_LIMIT": "100000"}
-PASSWORD = "correct horse battery staple"
-REGISTER = """mutation($input: CustomerRegisterInput!) {
-  registerCustomer(input: $input) { loggedIn { id } userErrors { message } } }"""
-LOGIN = """mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) { loggedIn { email } userErrors { message } } }"""
 CUSTOMER = "{ customer { email firstName orders { number } wishlists { id } } }"
 
 
@@ -37,10 +38,8 @@ def _post(client: httpx.Client, token: str, query: str, variables: dict | None =
 
 def _register(client: httpx.Client, served: Served, n: int) -> bool:
     email = f"backup{n}@example.com"
-    answer = _post(client, served.session_token, REGISTER, {"input": {
-        "billingAddress": {"email": email, "firstName": f"Shopper {n}", "lastName": "Backup",
-                           "country": "SE"},
-        "password": PASSWORD, "loginOnSuccess": False}})
+    answer = _post(client, served.session_token, REGISTER,
+                   registration(email, f"Shopper {n}"))
     return answer["data"]["registerCustomer"]["userErrors"] == []
 
 

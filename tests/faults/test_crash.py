@@ -12,15 +12,7 @@ import sqlalchemy as sa
 
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
-from tests.faults.support import serve
-
-LIMITS_OFF = {"DTC_REGISTER_IP_LIMIT": "100000", "DTC_LOGIN_IP_LIMIT": "100000",
-              "DTC_SESSION_IP_LIMIT": "100000"}
-PASSWORD = "correct horse battery staple"
-REGISTER = """mutation($input: CustomerRegisterInput!) {
-  registerCustomer(input: $input) { loggedIn { id } userErrors { message } } }"""
-LOGIN = """mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) { loggedIn { email } userErrors { message } } }"""
+from tests.faults.support import LIMITS_OFF, LOGIN, PASSWORD, REGISTER, registration, serve
 
 
 async def _register_until_killed(base: str, token: str, acknowledged: list[str],
@@ -32,10 +24,8 @@ async def _register_until_killed(base: str, token: str, acknowledged: list[str],
             sent.append(email)
             try:
                 answer = await client.post("/graphql", headers={
-                    "authorization": f"Bearer {token}"}, json={"query": REGISTER, "variables": {
-                        "input": {"billingAddress": {"email": email, "firstName": "Crash",
-                                                     "lastName": "Test", "country": "SE"},
-                                  "password": PASSWORD, "loginOnSuccess": False}}})
+                    "authorization": f"Bearer {token}"},
+                    json={"query": REGISTER, "variables": registration(email)})
             except httpx.TransportError:
                 return  # the server is gone
             if answer.status_code == 200 and \
@@ -91,8 +81,5 @@ async def test_kill_9_during_registrations_loses_no_acknowledged_account(
 
 async def _register_once(client: httpx.AsyncClient, token: str) -> None:
     answer = await client.post("/graphql", headers={"authorization": f"Bearer {token}"}, json={
-        "query": REGISTER, "variables": {"input": {
-            "billingAddress": {"email": "after@example.com", "firstName": "After",
-                               "lastName": "Crash", "country": "SE"},
-            "password": PASSWORD, "loginOnSuccess": False}}})
+        "query": REGISTER, "variables": registration("after@example.com")})
     assert answer.json()["data"]["registerCustomer"]["userErrors"] == []

@@ -4,13 +4,7 @@ X-Forwarded-For written by trusted proxies, in one spelling per client."""
 from __future__ import annotations
 
 import ipaddress
-import os
-import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +16,7 @@ from dtc_api.config import Settings
 from dtc_api.http.client_ip import client_ip
 from dtc_api.services.clients import ClientCredentials
 from dtc_api.store import tables as t
+from tests.faults.support import serve
 
 PROXY = "203.0.113.7"  # the conftest client's address
 TRUSTED = (ipaddress.ip_network("203.0.113.0/24"),)
@@ -115,50 +110,13 @@ class TestBehindATrustedProxy:
 
 # --- a real server: the HTTP server must not rewrite the address itself ----------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def served(empty_db_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+async def real(empty_db_url: str, tmp_path: Path
+               ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     """`dtc-api serve --demo` without trusted proxies, at most 5 new sessions a minute."""
-    port = _free_port()
-    out = tmp_path / "serve.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
-    env.update(DTC_DATABASE_URL=empty_db_url, DTC_SESSION_IP_LIMIT="5",
-               DTC_ARGON2_MEMORY_KIB="1024", DTC_ARGON2_TIME_COST="1")
-    with out.open("w") as stdout:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dtc_api.cli", "serve", "--demo", "--no-worker",
-             "--port", str(port)],
-            stdout=stdout, stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(out.read_text())
-        token = re.search(r"demo client session token:\s+(\S+)", out.read_text())
-        assert token is not None
-        yield base, token.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-async def real(served: tuple[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    base, token = served
-    async with httpx.AsyncClient(base_url=base) as client:
-        yield client, token
+    with serve(empty_db_url, tmp_path, env={"DTC_SESSION_IP_LIMIT": "5"}) as served:
+        async with httpx.AsyncClient(base_url=served.base) as client:
+            yield client, served.session_token
 
 
 async def test_a_forged_header_does_not_escape_the_login_limit(
