@@ -114,6 +114,10 @@ class Settings:
     # long sent and failed messages are kept.
     mail_poll_interval: float = 1.0
     smtp_timeout: float = 30.0
+    # A worker holds the messages it claimed this long (renewed before each one is sent); a
+    # worker that dies leaves them to the others after it. Longer than smtp_timeout, so a
+    # lease cannot run out while one message is being handed over.
+    mail_lease: float = 60.0
     outbox_retention: int = 7 * 24 * 3600
     # Attempts before a message that keeps failing is given up: with the retry backoff (at
     # most an hour, ±50%) 72 attempts take 31 hours at the least, about 2.6 days on average.
@@ -165,6 +169,7 @@ class Settings:
         "DTC_RESET_IP_LIMIT": ("reset_ip_limit", int),
         "DTC_MAIL_POLL_INTERVAL": ("mail_poll_interval", float),
         "DTC_SMTP_TIMEOUT": ("smtp_timeout", float),
+        "DTC_MAIL_LEASE": ("mail_lease", float),
         "DTC_OUTBOX_RETENTION": ("outbox_retention", int),
         "DTC_MAIL_MAX_ATTEMPTS": ("mail_max_attempts", int),
         "DTC_NEWSLETTER_IP_LIMIT": ("newsletter_ip_limit", int),
@@ -210,12 +215,15 @@ class Settings:
                      "login_max_backoff", "login_account_free_failures",
                      "register_ip_limit", "session_ip_limit", "job_interval",
                      "reset_token_ttl", "reset_account_limit", "reset_ip_limit",
-                     "mail_poll_interval", "smtp_timeout", "outbox_retention",
+                     "mail_poll_interval", "smtp_timeout", "mail_lease", "outbox_retention",
                      "mail_max_attempts", "newsletter_ip_limit", "back_in_stock_ip_limit"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
         if self.shutdown_delay < 0:
             raise ConfigError("shutdown_delay must not be negative")
+        if self.mail_lease <= self.smtp_timeout:
+            raise ConfigError("DTC_MAIL_LEASE must be longer than DTC_SMTP_TIMEOUT: a message's "
+                              "lease must outlast the SMTP exchange that sends it")
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

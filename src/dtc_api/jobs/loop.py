@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dtc_api.mail import outbox
 from dtc_api.services import password_reset, selections, sessions, throttle
 from dtc_api.services.runtime import Runtime
+from dtc_api.store.availability import unreachable
 
 log = logging.getLogger("dtc_api.jobs")
 
@@ -51,7 +52,8 @@ async def deliver_mail_once(runtime: Runtime) -> tuple[int, int]:
     """Queue the e-mails of recorded requests, then send what is due: (sent, failed)."""
     await password_reset.process_requests(runtime)
     return await outbox.deliver_due(runtime.db, runtime.mail_sender,
-                                    runtime.settings.mail_from, runtime.clock.now(),
+                                    runtime.settings.mail_from, runtime.clock,
+                                    lease=dt.timedelta(seconds=runtime.settings.mail_lease),
                                     max_attempts=runtime.settings.mail_max_attempts)
 
 
@@ -60,9 +62,20 @@ async def deliver_mail(runtime: Runtime) -> None:
     while True:
         try:
             await deliver_mail_once(runtime)
-        except Exception:
-            log.exception("mail delivery failed; continuing")
+        except Exception as error:
+            _failed(runtime, error, "mail delivery failed; continuing")
+        else:
+            runtime.db.outage.served()
         await asyncio.sleep(runtime.settings.mail_poll_interval)
+
+
+def _failed(runtime: Runtime, error: Exception, message: str, **extra: str) -> None:
+    """An unreachable database goes to the outage log (a line per interval while it lasts,
+    however often the jobs poll); anything else is logged with its traceback."""
+    if unreachable(error):
+        runtime.db.outage.refused(error)
+    else:
+        log.exception(message, extra=extra)
 
 
 JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
@@ -77,8 +90,10 @@ async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, in
     for job in jobs:
         try:
             done[job.name] = await job.run(runtime)
-        except Exception:
-            log.exception("job failed", extra={"job": job.name})
+        except Exception as error:
+            _failed(runtime, error, "job failed", job=job.name)
+        else:
+            runtime.db.outage.served()
     return done
 
 

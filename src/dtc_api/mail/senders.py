@@ -54,10 +54,13 @@ class SmtpSender:
 
     async def send(self, message: EmailMessage) -> None:
         try:
-            await aiosmtplib.send(
-                message, hostname=self._host, port=self._port, username=self._username,
-                password=self._password, use_tls=self._implicit_tls, timeout=self._timeout,
-            )
+            # The timeout bounds the whole exchange, not each command: the outbox's lease on
+            # the message must outlast it (DTC_MAIL_LEASE > DTC_SMTP_TIMEOUT).
+            async with asyncio.timeout(self._timeout):
+                await aiosmtplib.send(
+                    message, hostname=self._host, port=self._port, username=self._username,
+                    password=self._password, use_tls=self._implicit_tls, timeout=self._timeout,
+                )
         except aiosmtplib.SMTPException as error:
             if _permanent(error):
                 refusals = getattr(error, "recipients", [error])

@@ -48,8 +48,8 @@ def unreachable(error: BaseException | None) -> bool:
 
 
 class Outage:
-    """Counts the requests refused while the database is unreachable and logs the outage:
-    when it starts, once per ``interval`` while it lasts, and when it ends."""
+    """Counts what failed (requests, job runs) while the database is unreachable and logs the
+    outage: when it starts, once per ``interval`` while it lasts, and when it ends."""
 
     def __init__(self, interval: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -71,10 +71,10 @@ class Outage:
         if self.since is None:
             self.since = self._logged_at = now
             self._refused = 0
-            log.error("database unreachable (%s: %s): answering 503 until it is back",
+            log.error("database unreachable (%s: %s): requests answer 503 until it is back",
                       type(error).__name__, (str(error).splitlines() or [""])[0][:200])
         elif now - self._logged_at >= self.interval:
-            log.error("database still unreachable after %.0f s: %d requests refused in the "
+            log.error("database still unreachable after %.0f s: %d attempts failed in the "
                       "last %.0f s", now - self.since, self._refused, now - self._logged_at)
             self._logged_at = now
             self._refused = 0
@@ -82,7 +82,7 @@ class Outage:
     def served(self) -> None:
         if self.since is None:
             return
-        log.warning("database reachable again after %.1f s; %d requests were refused",
+        log.warning("database reachable again after %.1f s; %d attempts had failed",
                     self._clock() - self.since, self._total)
         self.since = None
         self._refused = self._total = 0

@@ -567,6 +567,10 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    # While sending: the claim's random token and when it lapses. Only the holder of the
+    # token may send the message or record its outcome; another worker may take the message
+    # (with a new token) once claimed_until has passed.
+    sa.Column("lease", sa.String(32), nullable=True),
     sa.Column("claimed_until", UTCDateTime(), nullable=True),
     _created(),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
