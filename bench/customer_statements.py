@@ -23,7 +23,8 @@ from dtc_api import demo
 from dtc_api.app import create_app
 from dtc_api.clock import SystemClock
 from dtc_api.config import Settings
-from dtc_api.services import orders, wishlists
+from dtc_api.orders import orders
+from dtc_api.shop import wishlists
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade

@@ -15,7 +15,8 @@ from sqlalchemy import event
 
 from dtc_api import demo
 from dtc_api.clock import SystemClock
-from dtc_api.services import back_in_stock, geography
+from dtc_api.marketing import back_in_stock
+from dtc_api.shop import geography
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade

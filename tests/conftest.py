@@ -28,11 +28,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from dtc_api import demo
+from dtc_api.access import clients
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.app import create_app
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
-from dtc_api.services import clients
-from dtc_api.services.clients import ClientCredentials
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
 from tests.support import Shopper

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from dtc_api.services.clients import ClientCredentials
+from dtc_api.access.clients import ClientCredentials
 
 GRAPHQL = "/graphql"
 

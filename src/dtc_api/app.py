@@ -14,17 +14,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from dtc_api import logs
+from dtc_api.backoffice.gate import IntegrationGate
+from dtc_api.backoffice.resolvers import build_schema as build_integration_schema
 from dtc_api.clock import Clock, SystemClock
 from dtc_api.config import Settings
-from dtc_api.graphql import build_schema
-from dtc_api.graphql.scope import root_scopes
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
-from dtc_api.integration.gate import IntegrationGate
-from dtc_api.integration.resolvers import build_schema as build_integration_schema
 from dtc_api.jobs import loop
 from dtc_api.process import drain_on_sigterm, exit_with_parent
-from dtc_api.services.runtime import Runtime
+from dtc_api.runtime import Runtime
+from dtc_api.storefront import build_schema
+from dtc_api.storefront.scope import root_scopes
 
 # Elements of list arguments one back-office request may pass.
 INTEGRATION_LIST_ITEMS = 100_000

@@ -15,8 +15,8 @@ import orjson
 from dtc_api import logs
 from dtc_api.clock import SystemClock
 from dtc_api.config import ConfigError, Settings
+from dtc_api.core.errors import DomainError
 from dtc_api.process import port_free, run_server
-from dtc_api.services.errors import DomainError
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
 
@@ -34,7 +34,7 @@ def _run(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
     except DomainError as error:
-        from dtc_api.services.imports import describe
+        from dtc_api.shop.imports import describe
 
         lines = [describe(e) for e in error.errors[:20]]
         more = len(error.errors) - len(lines)
@@ -192,7 +192,7 @@ def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graph
 def worker(ctx: click.Context, once: bool) -> None:
     """Run the background jobs (purges; mail and notifications as they arrive) without HTTP."""
     from dtc_api.jobs import loop
-    from dtc_api.services.runtime import Runtime
+    from dtc_api.runtime import Runtime
 
     settings = _settings(ctx)
     logs.setup(settings.log_format, settings.log_level)
@@ -237,7 +237,7 @@ def backup(ctx: click.Context, destination: Path) -> None:
 @main.command()
 def schema() -> None:
     """Print the storefront API's schema (SDL)."""
-    from dtc_api.graphql import sdl
+    from dtc_api.storefront import sdl
 
     click.echo(sdl())
 
@@ -261,7 +261,7 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
                    retain_session_after_logout: bool, default_country: str | None,
                    default_language: str | None, as_json: bool) -> None:
     """Create an API client and print its tokens (shown only this once)."""
-    from dtc_api.services import clients as client_service
+    from dtc_api.access import clients as client_service
 
     credentials = _with_db(ctx, lambda conn: client_service.create(
         conn, name, SystemClock().now(), frontend_url=frontend_url,
@@ -289,7 +289,7 @@ def integration_keys_group() -> None:
 @click.pass_context
 def integration_keys_create(ctx: click.Context, name: str, scope: str, as_json: bool) -> None:
     """Create a key and print it (shown only this once; only its hash is kept)."""
-    from dtc_api.services import integration_keys
+    from dtc_api.access import integration_keys
 
     key = _with_db(ctx, lambda conn: integration_keys.create(conn, name, scope,
                                                              SystemClock().now()))
@@ -303,7 +303,7 @@ def integration_keys_create(ctx: click.Context, name: str, scope: str, as_json: 
 @click.pass_context
 def integration_keys_list(ctx: click.Context) -> None:
     """List the keys (names, scopes, dates; never the keys)."""
-    from dtc_api.services import integration_keys
+    from dtc_api.access import integration_keys
 
     for key in _with_db(ctx, integration_keys.listing):
         state = f"revoked {key['revoked_at']:%Y-%m-%d}" if key["revoked_at"] else "active"
@@ -316,7 +316,7 @@ def integration_keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def integration_keys_revoke(ctx: click.Context, name: str) -> None:
     """Revoke a key: it answers Unauthorized from now on."""
-    from dtc_api.services import integration_keys
+    from dtc_api.access import integration_keys
 
     _with_db(ctx, lambda conn: integration_keys.revoke(conn, name, SystemClock().now()))
     click.echo(f"{name} revoked")
@@ -334,7 +334,8 @@ def stock() -> None:
 @click.pass_context
 def stock_set(ctx: click.Context, item: str, quantity: int, warehouse: str) -> None:
     """Set ITEM's stock in a warehouse to QUANTITY; back-in-stock e-mails follow."""
-    from dtc_api.services import back_in_stock, geography
+    from dtc_api.marketing import back_in_stock
+    from dtc_api.shop import geography
 
     async def work(conn: Any) -> int:
         places = await geography.load_from(conn)
@@ -357,7 +358,7 @@ def import_file(ctx: click.Context, file: Path) -> None:
     Sections: currencies, languages, markets, pricelists, countries, warehouses,
     displayItems, stock, orders — records as in the back-office API's inputs.
     """
-    from dtc_api.services import imports
+    from dtc_api.shop import imports
 
     size = file.stat().st_size
     if size > IMPORT_LIMIT:
@@ -388,7 +389,7 @@ def unsubscribe_link(ctx: click.Context, email: str, client_name: str) -> None:
     """Print the signed unsubscribe link of EMAIL, for the shop's mailer."""
     import sqlalchemy as sa
 
-    from dtc_api.services import newsletter
+    from dtc_api.marketing import newsletter
     from dtc_api.store import tables as t
 
     async def work(conn: Any) -> str:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from dtc_api.cli import main
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
-from dtc_api.services import back_in_stock
+from dtc_api.marketing import back_in_stock
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper
@@ -201,7 +201,7 @@ async def test_two_workers_restocking_at_once_send_one_email(
     shopper: Shopper, db_url: str, settings: Settings, runtime: Any, clock: Any,
     smtp_server: SmtpServer,
 ) -> None:
-    from dtc_api.services.runtime import Runtime
+    from dtc_api.runtime import Runtime
 
     await subscribe(shopper, email="once@example.com")
     workers = [Runtime.build(settings, clock) for _ in range(2)]

@@ -11,12 +11,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access import clients
+from dtc_api.access.clients import ClientCredentials
+from dtc_api.accounts.passwords import Hasher
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
-from dtc_api.services import clients, orders
-from dtc_api.services.clients import ClientCredentials
-from dtc_api.services.orders import OrderLine
-from dtc_api.services.passwords import Hasher
+from dtc_api.orders import orders
+from dtc_api.orders.orders import OrderLine
 from dtc_api.store import tables as t
 from tests.support import Shopper, post_as
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from dtc_api.services.clients import ClientCredentials
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.store import tables as t
 from tests.support import Shopper
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from dtc_api.config import Settings
-from dtc_api.services import orders
-from dtc_api.services.orders import OrderLine
+from dtc_api.orders import orders
+from dtc_api.orders.orders import OrderLine
 from tests import fragments
 from tests.support import Shopper
 
@@ -242,7 +242,7 @@ async def test_seed_get_customer_with_orders_and_wishlists(
 async def add_history(runtime: Any, clock: Any, customer_id: int, *, orders_count: int,
                       wishlists_count: int, first_number: int = 1) -> None:
     """Orders, wishlists and a subscription contract written through the service layer."""
-    from dtc_api.services import wishlists
+    from dtc_api.shop import wishlists
 
     address = {"firstName": "Daniel", "lastName": "Ford", "address1": "Storgatan 1",
                "city": "Stockholm", "zipCode": "111 22", "country": "SE"}

@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from dtc_api.access import clients
 from dtc_api.cli import main
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
-from dtc_api.services import clients, newsletter
+from dtc_api.marketing import newsletter
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.accounts import password_reset
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
-from dtc_api.services import password_reset
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper
@@ -316,7 +316,7 @@ async def test_current_schema_name_is_the_same_service(shopper: Shopper, runtime
 async def test_client_without_frontend_url_is_told_what_to_configure(
     http: Any, runtime: Any, clock: Any
 ) -> None:
-    from dtc_api.services import clients
+    from dtc_api.access import clients
 
     async with runtime.db.write() as conn:
         bare = await clients.create(conn, "bare", clock.now(), default_country_code="SE")

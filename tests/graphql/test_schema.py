@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dtc_api.graphql import build_schema
-from dtc_api.graphql.scope import root_scopes
+from dtc_api.storefront import build_schema
+from dtc_api.storefront.scope import root_scopes
 
 VALID_MODES = {"NO_SESSION", "SESSION", "LOGGED_IN", "SHARED_SECRET"}
 

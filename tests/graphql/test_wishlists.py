@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.clock import SteppableClock
-from dtc_api.services.clients import ClientCredentials
 from tests.support import Shopper
 
 PASSWORD = "correct horse battery staple"

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Settings
 from dtc_api.http.client_ip import client_ip
-from dtc_api.services.clients import ClientCredentials
 from dtc_api.store import tables as t
 from tests.faults.support import serve
 

@@ -16,10 +16,10 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Settings
-from dtc_api.services import orders
-from dtc_api.services.clients import ClientCredentials
-from dtc_api.services.orders import OrderLine
+from dtc_api.orders import orders
+from dtc_api.orders.orders import OrderLine
 from tests.support import Shopper
 
 PASSWORD = "correct horse battery staple"
@@ -342,7 +342,7 @@ async def test_a_fault_in_many_fields_is_logged_once(
     def broken(value: Any, fmt: str) -> str:
         raise RuntimeError("formatting broke")
 
-    monkeypatch.setattr("dtc_api.graphql.resolvers.customer.php_format", broken)
+    monkeypatch.setattr("dtc_api.storefront.resolvers.customer.php_format", broken)
     caplog.set_level(logging.INFO, logger="dtc_api")
     aliases = " ".join(f"c{i}: customer {{ orders {{ orderDate }} }}" for i in range(3))
     answer = await shopper.raw(f"{{ {aliases} }}")

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access import clients
+from dtc_api.access.clients import ClientCredentials
+from dtc_api.access.sessions import Principal, rotate_token
 from dtc_api.jobs.loop import run_once
-from dtc_api.services import clients
-from dtc_api.services.clients import ClientCredentials
-from dtc_api.services.sessions import Principal, rotate_token
 from dtc_api.store import tables as t
 from tests.support import GRAPHQL, Shopper, post_as
 

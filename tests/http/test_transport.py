@@ -16,7 +16,7 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from dtc_api.services.clients import ClientCredentials
+from dtc_api.access.clients import ClientCredentials
 from tests.support import GRAPHQL, Shopper, post_as
 
 JSON = "application/json"

@@ -8,10 +8,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access import integration_keys
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Secret, Settings
 from dtc_api.jobs import loop
-from dtc_api.services import integration_keys
-from dtc_api.services.clients import ClientCredentials
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 from tests.support import Shopper

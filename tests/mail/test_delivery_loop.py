@@ -13,7 +13,7 @@ import pytest
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
 from dtc_api.jobs import loop
-from dtc_api.services.runtime import Runtime
+from dtc_api.runtime import Runtime
 
 
 def _closed_port() -> int:

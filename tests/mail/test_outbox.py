@@ -24,7 +24,7 @@ from dtc_api.jobs import loop
 from dtc_api.mail import outbox
 from dtc_api.mail.render import render
 from dtc_api.mail.senders import FileSender
-from dtc_api.services.runtime import Runtime
+from dtc_api.runtime import Runtime
 from dtc_api.store import tables as t
 from tests.conftest import SmtpServer
 

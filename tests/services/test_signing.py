@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from dtc_api.access import signing
 from dtc_api.clock import SteppableClock
-from dtc_api.services import signing
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 

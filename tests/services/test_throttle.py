@@ -16,11 +16,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
-from dtc_api.services import throttle
-from dtc_api.services.clients import ClientCredentials
-from dtc_api.services.throttle import ACCOUNT_WIDE, LoginThrottle
+from dtc_api.core import throttle
+from dtc_api.core.throttle import ACCOUNT_WIDE, LoginThrottle
 from dtc_api.store import tables as t
 from tests.support import Shopper
 

@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from dtc_api import demo
+from dtc_api.access import tokens
 from dtc_api.clock import SteppableClock
-from dtc_api.services import tokens
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import current_revision, head_revision, upgrade

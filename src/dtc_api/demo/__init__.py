@@ -13,9 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api.access import clients
+from dtc_api.access.clients import ClientCredentials
 from dtc_api.clock import Clock
-from dtc_api.services import clients, imports
-from dtc_api.services.clients import ClientCredentials
+from dtc_api.shop import imports
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 

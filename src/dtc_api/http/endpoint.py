@@ -19,15 +19,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from dtc_api.graphql.context import RequestContext
-from dtc_api.graphql.scope import INTROSPECTION, denial
+from dtc_api.access import sessions
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache, list_items
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
-from dtc_api.services import sessions
-from dtc_api.services.runtime import Runtime
+from dtc_api.runtime import Runtime
 from dtc_api.store.availability import unreachable
+from dtc_api.storefront.context import RequestContext
+from dtc_api.storefront.scope import INTROSPECTION, denial
 
 log = logging.getLogger("dtc_api.http")
 

@@ -8,9 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from dtc_api.access import sessions
+from dtc_api.accounts import password_reset
+from dtc_api.core import throttle
 from dtc_api.mail import outbox
-from dtc_api.services import password_reset, selections, sessions, throttle
-from dtc_api.services.runtime import Runtime
+from dtc_api.runtime import Runtime
+from dtc_api.shop import selections
 from dtc_api.store.availability import unreachable
 
 log = logging.getLogger("dtc_api.jobs")

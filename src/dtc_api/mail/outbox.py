@@ -33,10 +33,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api.access import signing
 from dtc_api.clock import Clock
 from dtc_api.mail.render import Rendered
 from dtc_api.mail.senders import PermanentFailure, Sender
-from dtc_api.services import signing
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 

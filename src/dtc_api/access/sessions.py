@@ -1,0 +1,341 @@
+"""Shopper sessions and the Centra token protocol.
+
+A request's bearer token is one of: a shopper session token (the usual case), an API client's
+session token (creates a new shopper session), or an API client's no-session token (stateless
+reads). Only SHA-256 hashes of tokens are stored, so a leaked database holds no usable token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.access import tokens
+from dtc_api.clock import Clock
+from dtc_api.core import throttle
+from dtc_api.core.errors import invalid
+from dtc_api.shop.geography import Geography
+from dtc_api.store import tables as t
+from dtc_api.store.db import Database
+
+# A session's last-seen time is written at most this often, so reads stay reads.
+TOUCH_INTERVAL = dt.timedelta(seconds=60)
+
+_CLIENT_COLUMNS = [
+    t.api_clients.c.id.label("api_client_id"),
+    t.api_clients.c.name.label("client_name"),
+    t.api_clients.c.shared_secret_hash,
+    t.api_clients.c.frontend_url,
+    t.api_clients.c.retain_session_after_logout,
+    t.api_clients.c.require_old_password,
+    t.api_clients.c.newsletter_double_opt_in,
+    t.api_clients.c.rate_limits,
+    t.api_clients.c.default_country_code,
+    t.api_clients.c.default_language_code,
+]
+
+
+class TooManySessions(Exception):
+    """One client IP asked for more new sessions than the limit allows."""
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_ttl: dt.timedelta
+    max_age: dt.timedelta
+    new_per_ip_per_minute: int = 300
+
+    def expired(self, row: Any, now: dt.datetime) -> bool:
+        return (
+            row["last_seen_at"] + self.idle_ttl <= now or row["created_at"] + self.max_age <= now
+        )
+
+
+@dataclass
+class Principal:
+    """Who is calling: an API client, and in session mode the shopper's session."""
+
+    client: dict[str, Any]
+    session: dict[str, Any] | None = None
+    # The shopper's current token, echoed in extensions.token; rotation replaces it.
+    token: str | None = None
+    shared_secret_ok: bool = False
+    modes: set[str] = field(default_factory=set)
+
+    @property
+    def session_mode(self) -> bool:
+        return self.session is not None
+
+
+async def authenticate(
+    db: Database,
+    geography: Geography,
+    clock: Clock,
+    policy: SessionPolicy,
+    token: str,
+    shared_secret: str | None = None,
+    client_ip: str | None = None,
+) -> Principal | None:
+    """Resolve a bearer token; None means Unauthorized."""
+    if not token or len(token) > tokens.MAX_TOKEN_LENGTH:
+        return None
+    digest = tokens.token_hash(token)
+    now = clock.now()
+    principal = await _existing_session(db, digest, now, policy)
+    if principal is not None:
+        principal.token = token
+    else:
+        principal = await _client_token(db, geography, digest, now, policy, client_ip)
+        if principal is None:
+            return None
+    if principal.session_mode:
+        principal.modes.add("SESSION")
+        if principal.session["customer_id"] is not None:  # type: ignore[index]
+            principal.modes.add("LOGGED_IN")
+        if shared_secret is not None and tokens.matches(
+            shared_secret, principal.client["shared_secret_hash"]
+        ):
+            principal.shared_secret_ok = True
+            principal.modes.add("SHARED_SECRET")
+    else:
+        principal.modes.add("NO_SESSION")
+    return principal
+
+
+async def _existing_session(
+    db: Database, digest: str, now: dt.datetime, policy: SessionPolicy
+) -> Principal | None:
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.sessions, *_CLIENT_COLUMNS)
+                .join(t.api_clients, t.api_clients.c.id == t.sessions.c.client_id)
+                .where(t.sessions.c.token_hash == digest)
+            )
+        ).mappings().first()
+    if row is None or policy.expired(row, now):
+        return None
+    session = {c.name: row[c.name] for c in t.sessions.c}
+    if now - session["last_seen_at"] >= TOUCH_INTERVAL:
+        async with db.write() as conn:
+            await conn.execute(
+                sa.update(t.sessions)
+                .where(t.sessions.c.id == session["id"])
+                .values(last_seen_at=now)
+            )
+        session["last_seen_at"] = now
+    return Principal(client=_client(row), session=session)
+
+
+async def _client_token(
+    db: Database, geography: Geography, digest: str, now: dt.datetime,
+    policy: SessionPolicy, client_ip: str | None,
+) -> Principal | None:
+    clients = t.api_clients
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(*_CLIENT_COLUMNS, clients.c.session_token_hash).where(
+                    sa.or_(
+                        clients.c.session_token_hash == digest,
+                        clients.c.no_session_token_hash == digest,
+                    )
+                )
+            )
+        ).mappings().first()
+    if row is None:
+        return None
+    client = _client(row)
+    if row["session_token_hash"] != digest:
+        return Principal(client=client)
+    token = tokens.new_token()
+    async with db.write() as conn:
+        if client_ip is not None:
+            hits = await throttle.hit(conn, f"session:ip:{client_ip}", dt.timedelta(minutes=1),
+                                      now)
+            ceiling = (client["rate_limits"] or {}).get("newSessionsPerIpPerMinute",
+                                                        policy.new_per_ip_per_minute)
+            if hits > ceiling:
+                raise TooManySessions(client_ip)
+        session = await create(conn, geography, client, tokens.token_hash(token), now)
+    return Principal(client=client, session=session, token=token)
+
+
+def _client(row: Any) -> dict[str, Any]:
+    return {
+        "id": row["api_client_id"],
+        "name": row["client_name"],
+        "shared_secret_hash": row["shared_secret_hash"],
+        "frontend_url": row["frontend_url"],
+        "retain_session_after_logout": row["retain_session_after_logout"],
+        "require_old_password": row["require_old_password"],
+        "newsletter_double_opt_in": row["newsletter_double_opt_in"],
+        "rate_limits": row["rate_limits"],
+        "default_country_code": row["default_country_code"],
+        "default_language_code": row["default_language_code"],
+    }
+
+
+async def create(
+    conn: AsyncConnection,
+    geography: Geography,
+    client: dict[str, Any],
+    digest: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A new shopper session in the client's default country and language."""
+    country_code = client["default_country_code"] or _first_ship_to(geography)
+    market_id, pricelist_id = geography.market_and_pricelist(country_code)
+    country = geography.countries[country_code]
+    language_code = (
+        client["default_language_code"]
+        or country["default_language_code"]
+        or geography.default_language
+    )
+    values = {
+        "token_hash": digest,
+        "client_id": client["id"],
+        "country_code": country_code,
+        "state_code": None,
+        "language_code": language_code,
+        "market_id": market_id,
+        "pricelist_id": pricelist_id,
+        "selection_id": None,
+        "customer_id": None,
+        "created_at": now,
+        "last_seen_at": now,
+    }
+    result = await conn.execute(sa.insert(t.sessions).values(values).returning(t.sessions.c.id))
+    return {"id": result.scalar_one(), **values}
+
+
+def _first_ship_to(geography: Geography) -> str:
+    for code, row in geography.countries.items():
+        if row["ship_to"]:
+            return code
+    raise LookupError("the store has no ship-to country: load data with `dtc-api demo`")
+
+
+async def rotate_token(conn: AsyncConnection, principal: Principal) -> str:
+    """Give the session a new token; the old one stops working at once.
+
+    Called on every change of privilege (login, logout, password reset).
+    """
+    if principal.session is None:
+        raise ValueError("no session to rotate")
+    token = tokens.new_token()
+    await conn.execute(
+        sa.update(t.sessions)
+        .where(t.sessions.c.id == principal.session["id"])
+        .values(token_hash=tokens.token_hash(token))
+    )
+    principal.token = token
+    return token
+
+
+class SessionGone(GraphQLError):
+    """The session ended (logged out elsewhere, purged, rotated) while the request ran."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+async def lock(conn: AsyncConnection, session_id: int) -> dict[str, Any]:
+    """Re-read the session row, locked until the end of the transaction (PostgreSQL)."""
+    row = (
+        await conn.execute(
+            sa.select(t.sessions).where(t.sessions.c.id == session_id).with_for_update()
+        )
+    ).mappings().first()
+    if row is None:
+        raise SessionGone()
+    return dict(row)
+
+
+async def update(conn: AsyncConnection, session: dict[str, Any], **values: Any) -> None:
+    await conn.execute(
+        sa.update(t.sessions).where(t.sessions.c.id == session["id"]).values(**values)
+    )
+    session.update(values)
+
+
+async def set_country_state(
+    conn: AsyncConnection,
+    geography: Geography,
+    session: dict[str, Any],
+    country_code: str,
+    state_code: str | None,
+) -> None:
+    country_code = country_code.strip().upper()
+    if country_code not in geography.countries:
+        raise invalid(f"country {country_code} not found", "countryCode")
+    states = geography.states.get(country_code)
+    if state_code:
+        if geography.state(country_code, state_code) is None:
+            raise invalid(f"state {state_code} not found in {country_code}", "stateCode")
+    elif states:
+        raise invalid(f"country {country_code} requires a state", "stateCode")
+    market_id, pricelist_id = geography.market_and_pricelist(country_code)
+    await update(
+        conn,
+        session,
+        country_code=country_code,
+        state_code=state_code or None,
+        market_id=market_id,
+        pricelist_id=pricelist_id,
+    )
+
+
+async def set_language(
+    conn: AsyncConnection, geography: Geography, session: dict[str, Any], code: str
+) -> None:
+    if geography.language(code) is None:
+        raise invalid(f"language {code} not found", "code")
+    await update(conn, session, language_code=code)
+
+
+async def set_market(
+    conn: AsyncConnection, geography: Geography, session: dict[str, Any], market_id: int
+) -> None:
+    if market_id not in geography.markets:
+        raise invalid(f"market {market_id} not found", "id")
+    await update(conn, session, market_id=market_id)
+
+
+async def set_pricelist(
+    conn: AsyncConnection, geography: Geography, session: dict[str, Any], pricelist_id: int
+) -> None:
+    if pricelist_id not in geography.pricelists:
+        raise invalid(f"pricelist {pricelist_id} not found", "id")
+    await update(conn, session, pricelist_id=pricelist_id)
+
+
+def view(geography: Geography, session: dict[str, Any]) -> dict[str, Any]:
+    """A GraphQL ``Session``."""
+    language = session["language_code"]
+    return {
+        "country": geography.country(session["country_code"], language),
+        "countryState": geography.state(session["country_code"], session["state_code"]),
+        "language": geography.language(language),
+        # Loaded by the Session.loggedIn resolver, only when selected.
+        "loggedIn": session["customer_id"],
+        "market": geography.market(session["market_id"]),
+        "pricelist": geography.pricelist(session["pricelist_id"]),
+    }
+
+
+async def purge_expired(conn: AsyncConnection, policy: SessionPolicy, now: dt.datetime) -> int:
+    result = await conn.execute(
+        sa.delete(t.sessions).where(
+            sa.or_(
+                t.sessions.c.last_seen_at <= now - policy.idle_ttl,
+                t.sessions.c.created_at <= now - policy.max_age,
+            )
+        )
+    )
+    return result.rowcount or 0

@@ -1,0 +1,210 @@
+"""Customer accounts: registration and profile updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.accounts import profile
+from dtc_api.accounts.passwords import PasswordPolicy
+from dtc_api.core import throttle
+from dtc_api.core.errors import DomainError, UserError
+from dtc_api.marketing import newsletter
+from dtc_api.shop.geography import Geography
+from dtc_api.store import tables as t
+
+GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
+EMAIL_TAKEN = "an account with this e-mail address exists already"
+REGISTRATION_WINDOW = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A registration that passed validation; ``password_hash`` is computed outside any
+    transaction, since hashing takes tens of milliseconds."""
+
+    columns: dict[str, Any]
+    attributes: profile.AttributeChanges
+    consents: list[dict[str, Any]]
+
+
+async def registered_id(conn: AsyncConnection, key: str) -> int | None:
+    return await conn.scalar(
+        sa.select(t.customers.c.id).where(t.customers.c.email_key == key, t.customers.c.registered)
+    )
+
+
+async def claim_registration(conn: AsyncConnection, client_ip: str | None, allowed: int,
+                             now: dt.datetime) -> None:
+    """Count a registration against its client address; refused beyond ``allowed`` an hour.
+
+    Counted before anything else: each registration costs a password hash, and its answer
+    tells whether an e-mail address has an account.
+    """
+    hits = await throttle.hit(conn, f"register:ip:{client_ip or 'unknown'}",
+                              REGISTRATION_WINDOW, now)
+    if hits > allowed:
+        end = throttle.window_start(REGISTRATION_WINDOW, now) + REGISTRATION_WINDOW
+        minutes = math.ceil((end - now).total_seconds() / 60)
+        unit = "minute" if minutes == 1 else "minutes"
+        raise DomainError(UserError(
+            f"too many registrations from this address: try again in {minutes} {unit}", ()))
+
+
+async def validate_registration(
+    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy,
+    data: Mapping[str, Any], language_code: str | None,
+) -> Registration:
+    path = ("input",)
+    address = profile.address(geography, data["billingAddress"], (*path, "billingAddress"),
+                              register=True)
+    errors = list(address.errors)
+    errors += policy.problems(data["password"], address.columns.get("email"), (*path, "password"))
+    attributes = await profile.attributes(conn, data.get("customAttributes"),
+                                          (*path, "customAttributes"))
+    consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
+    errors += attributes.errors + consent_errors
+    if not errors and await registered_id(conn, address.columns["email_key"]) is not None:
+        errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+    if errors:
+        raise DomainError(*errors)
+    columns = {**address.columns, "gender": data.get("gender"), "language_code": language_code}
+    return Registration(columns, attributes, consents)
+
+
+async def register(
+    conn: AsyncConnection, registration: Registration, password_hash: str, now: dt.datetime
+) -> int:
+    """Create the account; a concurrent registration of the same e-mail loses with a userError."""
+    try:
+        async with conn.begin_nested():
+            customer_id = (await conn.execute(
+                sa.insert(t.customers).values(
+                    **registration.columns, registered=True, password_hash=password_hash,
+                    password_changed_at=now, created_at=now, updated_at=now,
+                ).returning(t.customers.c.id)
+            )).scalar_one()
+    except IntegrityError:
+        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+    await profile.save_attributes(conn, customer_id, registration.attributes)
+    await profile.save_consents(conn, customer_id, registration.consents,
+                                registration.columns["language_code"], now)
+    await newsletter.link_to_customer(conn, customer_id, registration.columns["email_key"])
+    return int(customer_id)
+
+
+async def find_registered(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
+    row = (await conn.execute(
+        sa.select(t.customers).where(t.customers.c.email_key == key, t.customers.c.registered)
+    )).mappings().first()
+    return dict(row) if row else None
+
+
+async def get_or_none(conn: AsyncConnection, customer_id: int | None) -> dict[str, Any] | None:
+    if customer_id is None:
+        return None
+    row = (await conn.execute(sa.select(t.customers).where(
+        t.customers.c.id == customer_id, t.customers.c.registered))).mappings().first()
+    return dict(row) if row else None
+
+
+async def change_password(conn: AsyncConnection, customer_id: int, password_hash: str,
+                          now: dt.datetime) -> None:
+    """A new password: any reset link still out there stops working."""
+    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id).values(
+        password_hash=password_hash, password_changed_at=now, updated_at=now))
+    await conn.execute(sa.delete(t.password_reset_tokens)
+                       .where(t.password_reset_tokens.c.customer_id == customer_id))
+
+
+async def get(conn: AsyncConnection, customer_id: int) -> dict[str, Any]:
+    row = (await conn.execute(
+        sa.select(t.customers).where(t.customers.c.id == customer_id)
+    )).mappings().one()
+    return dict(row)
+
+
+@dataclass(frozen=True)
+class Update:
+    columns: dict[str, Any]
+    attributes: profile.AttributeChanges
+    consents: list[dict[str, Any]]
+    new_password: str | None
+
+
+async def validate_update(
+    conn: AsyncConnection, geography: Geography, policy: PasswordPolicy,
+    customer: dict[str, Any], data: Mapping[str, Any], require_old_password: bool,
+    old_password_correct: bool | None,
+) -> Update:
+    """``old_password_correct``: the check of ``oldPassword`` when it came with a new
+    ``password`` (the only case where it is checked), else None."""
+    path = ("input",)
+    errors: list[UserError] = []
+    columns: dict[str, Any] = {}
+    if data.get("billingAddress") is not None:
+        address = profile.address(geography, data["billingAddress"], (*path, "billingAddress"),
+                                  register=False, current_country=customer["country_code"])
+        errors += address.errors
+        columns.update(address.columns)
+        key = columns.get("email_key")
+        if key and key != customer["email_key"]:
+            other = await registered_id(conn, key)
+            if other is not None and other != customer["id"]:
+                errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+    if "gender" in data:
+        columns["gender"] = data["gender"]
+    new_password = data.get("password")
+    old = data.get("oldPassword")
+    if new_password is not None:
+        email = columns.get("email", customer["email"])
+        errors += policy.problems(new_password, email, (*path, "password"))
+        if old is None and require_old_password:
+            errors.append(UserError("oldPassword is required to change the password",
+                                    (*path, "oldPassword")))
+        elif old is not None and not old_password_correct:
+            errors.append(UserError("oldPassword is wrong", (*path, "oldPassword")))
+    elif old is not None:
+        errors.append(UserError("oldPassword is only accepted with a new password",
+                                (*path, "oldPassword")))
+    attributes = await profile.attributes(conn, data.get("customAttributes"),
+                                          (*path, "customAttributes"))
+    consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
+    errors += attributes.errors + consent_errors
+    if errors:
+        raise DomainError(*errors)
+    return Update(columns, attributes, consents, new_password)
+
+
+async def apply_update(
+    conn: AsyncConnection, customer: dict[str, Any], update: Update,
+    password_hash: str | None, now: dt.datetime,
+) -> None:
+    columns = {**update.columns, "updated_at": now}
+    if password_hash is not None:
+        await change_password(conn, customer["id"], password_hash, now)
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                sa.update(t.customers).where(t.customers.c.id == customer["id"]).values(**columns)
+            )
+    except IntegrityError:
+        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+    await profile.save_attributes(conn, customer["id"], update.attributes)
+    await profile.save_consents(conn, customer["id"], update.consents,
+                                customer["language_code"], now)
+
+
+async def set_password_hash(conn: AsyncConnection, customer_id: int, password_hash: str) -> None:
+    """Store a rehash of an unchanged password (new cost parameters)."""
+    await conn.execute(
+        sa.update(t.customers).where(t.customers.c.id == customer_id)
+        .values(password_hash=password_hash)
+    )

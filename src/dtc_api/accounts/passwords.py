@@ -1,0 +1,91 @@
+"""Password hashing (argon2id) and the password policy."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from dtc_api.core.errors import UserError
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 most used passwords, from leaked password sets.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = 8
+    max_length: int = 256
+    reject_common: bool = True
+
+    def problems(self, password: str, email: str | None, path: tuple[str, ...]) -> list[UserError]:
+        """What is wrong with a new password; no composition rules (NIST SP 800-63B)."""
+        if len(password) < self.min_length:
+            return [UserError(f"password must be at least {self.min_length} characters", path)]
+        if len(password) > self.max_length:
+            return [UserError(f"password must be at most {self.max_length} characters", path)]
+        if email and password.casefold() == email.casefold():
+            return [UserError("password must not be the e-mail address", path)]
+        if self.reject_common and password.casefold() in _common_passwords():
+            return [UserError("password is too common: choose a less guessable one", path)]
+        return []
+
+
+class Hasher:
+    """argon2id hashing off the event loop, with bounded concurrency.
+
+    Each hash takes tens of milliseconds and ~19 MiB: running them in threads keeps the event
+    loop responsive, and the semaphore makes a login flood queue instead of exhausting memory.
+    """
+
+    def __init__(self, memory_kib: int, time_cost: int, parallelism: int, concurrency: int) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self._slots = asyncio.Semaphore(concurrency)
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """Check a password; with no stored hash, spend the same time on a dummy one.
+
+        Doing the work either way means a response time does not tell whether an account
+        exists.
+        """
+        if stored is None:
+            stored = await self._dummy_hash()
+            await self._verify(stored, password)
+            return False
+        return await self._verify(stored, password)
+
+    async def _verify(self, stored: str, password: str) -> bool:
+        async with self._slots:
+            try:
+                return await asyncio.to_thread(self._hasher.verify, stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+    async def warm_up(self) -> None:
+        """Compute the dummy hash now, so the first unknown-e-mail login is not faster."""
+        await self._dummy_hash()
+
+    async def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = await self.hash("a password nobody has")
+        return self._dummy
+
+    def needs_rehash(self, stored: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(stored)
+        except InvalidHashError:
+            return True

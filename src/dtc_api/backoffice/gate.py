@@ -1,0 +1,52 @@
+"""Access to the back-office API: `Authorization: Bearer <integration key>`, read or write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+
+from dtc_api.access import integration_keys
+from dtc_api.runtime import Runtime
+from dtc_api.shop.geography import Geography
+
+
+@dataclass
+class Operator:
+    scope: str  # "read" | "write"
+
+
+@dataclass
+class IntegrationContext:
+    runtime: Runtime
+    geography: Geography
+    trace_id: str
+
+
+class IntegrationGate:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def authenticate(self, request: Request, client_ip: str | None) -> Operator | None:
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        async with self.runtime.db.read() as conn:
+            scope = await integration_keys.scope_of(conn, key.strip())
+        return Operator(scope) if scope else None
+
+    def extensions(self, principal: Operator, trace_id: str) -> dict[str, Any]:
+        return {"traceId": trace_id}
+
+    def refused(self, operation: str, fields: frozenset[str], principal: Operator) -> list[str]:
+        if operation == "subscription":
+            return ["Subscriptions are not supported"]
+        if operation == "mutation" and principal.scope != "write":
+            return [f"{name} needs an integration key with the write scope; this key is "
+                    "read-only" for name in sorted(fields - {"__typename"})]
+        return []
+
+    async def context(self, principal: Operator, trace_id: str, client_ip: str | None
+                      ) -> IntegrationContext:
+        return IntegrationContext(self.runtime, await self.runtime.geography.get(), trace_id)

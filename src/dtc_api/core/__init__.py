@@ -1,0 +1,1 @@
+"""Rules shared by every domain, written once: errors, rate limits, money, dates."""

@@ -1,0 +1,1 @@
+"""Newsletter and back-in-stock subscriptions, and the mail they lead to."""

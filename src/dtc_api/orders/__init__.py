@@ -1,0 +1,1 @@
+"""Orders and subscription contracts, as recorded by the back-office and read by the customer."""

@@ -1,0 +1,2 @@
+"""What a shopper browses and buys: geography, the catalogue and its stock, selections and
+wishlists."""

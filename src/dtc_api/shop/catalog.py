@@ -1,0 +1,116 @@
+"""Display items, their sizes (items), prices per pricelist and stock per market."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.core.money import monetary_value
+from dtc_api.store import tables as t
+
+
+def market_stock() -> sa.Subquery:
+    """Units per item in the warehouses that serve a market (bind ``market_id``)."""
+    return (
+        sa.select(t.stock.c.item_id, sa.func.sum(t.stock.c.quantity).label("quantity"))
+        .join(t.warehouse_markets, t.warehouse_markets.c.warehouse_id == t.stock.c.warehouse_id)
+        .where(t.warehouse_markets.c.market_id == sa.bindparam("market_id"))
+        .group_by(t.stock.c.item_id)
+        .subquery("market_stock")
+    )
+
+
+def item_view(row: Any) -> dict[str, Any]:
+    quantity = int(row["quantity"] or 0)
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "sku": row["sku"],
+        "GTIN": row["gtin"],
+        "productSizeId": row["product_size_id"],
+        "preorder": row["preorder"],
+        "stock": {"available": quantity > 0 or row["preorder"], "quantity": quantity},
+    }
+
+
+async def display_items(
+    conn: AsyncConnection,
+    ids: Collection[int],
+    *,
+    market_id: int,
+    pricelist_id: int,
+    currency: dict[str, Any],
+) -> dict[int, dict[str, Any]]:
+    """GraphQL ``DisplayItem``s by id, priced and stocked for one market and pricelist."""
+    if not ids:
+        return {}
+    price = t.display_item_prices
+    rows = await conn.execute(
+        sa.select(t.display_items, price.c.price_minor)
+        .outerjoin(
+            price,
+            sa.and_(
+                price.c.display_item_id == t.display_items.c.id,
+                price.c.pricelist_id == pricelist_id,
+            ),
+        )
+        .where(t.display_items.c.id.in_(list(ids)))
+    )
+    views: dict[int, dict[str, Any]] = {}
+    for row in rows.mappings():
+        views[row["id"]] = {
+            "id": row["id"],
+            "name": row["name"],
+            "uri": row["uri"],
+            "productNumber": row["product_number"],
+            "items": [],
+            "price": None
+            if row["price_minor"] is None
+            else monetary_value(row["price_minor"], currency),
+            "priceMinor": row["price_minor"],
+        }
+    stocked = market_stock()
+    items = await conn.execute(
+        sa.select(t.items, stocked.c.quantity)
+        .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
+        .where(t.items.c.display_item_id.in_(list(views)))
+        .order_by(t.items.c.display_item_id, t.items.c.product_size_id),
+        {"market_id": market_id},
+    )
+    for row in items.mappings():
+        views[row["display_item_id"]]["items"].append(item_view(row))
+    for view in views.values():
+        view["available"] = any(i["stock"]["available"] for i in view["items"])
+        view["hasStock"] = any(i["stock"]["quantity"] > 0 for i in view["items"])
+    return views
+
+
+async def item_availability(
+    conn: AsyncConnection, item_ids: Collection[str], market_id: int, pricelist_id: int
+) -> dict[str, tuple[Any, int | None]]:
+    """Item rows with the units a market can sell (None: unlimited, the item is on preorder).
+
+    An item without a price in the pricelist cannot be sold there: it counts as 0 units.
+    """
+    if not item_ids:
+        return {}
+    stocked = market_stock()
+    price = t.display_item_prices
+    rows = await conn.execute(
+        sa.select(t.items, stocked.c.quantity, price.c.price_minor)
+        .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
+        .outerjoin(price, sa.and_(price.c.display_item_id == t.items.c.display_item_id,
+                                  price.c.pricelist_id == pricelist_id))
+        .where(t.items.c.id.in_(list(item_ids))),
+        {"market_id": market_id},
+    )
+    return {row["id"]: (row, _sellable(row)) for row in rows.mappings()}
+
+
+def _sellable(row: Any) -> int | None:
+    if row["price_minor"] is None:
+        return 0
+    return None if row["preorder"] else int(row["quantity"] or 0)

@@ -1,0 +1,235 @@
+"""Catalogue and geography from the back-office: upserts by stable keys, in one transaction.
+
+Sections are applied in dependency order (currencies, languages, markets, pricelists,
+countries, warehouses, display items, attribute types); a reference may name a record of the
+same document or one already stored. Any error names its record, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.core.errors import DomainError, UserError
+from dtc_api.shop.geography import EU_MEMBERS, country_name, language_name
+from dtc_api.store import tables as t
+from dtc_api.store.upsert import upsert
+
+
+class _Errors:
+    def __init__(self, prefix: tuple[str, ...]) -> None:
+        self.prefix = prefix
+        self.found: list[UserError] = []
+
+    def add(self, message: str, *path: str | int) -> None:
+        self.found.append(UserError(message, (*self.prefix, *map(str, path))))
+
+    def check(self) -> None:
+        if self.found:
+            raise DomainError(*self.found)
+
+
+async def _keys(conn: AsyncConnection, table: sa.Table, key: str) -> dict[str, int]:
+    return dict((await conn.execute(sa.select(table.c[key], table.c.id))).all())
+
+
+async def apply(conn: AsyncConnection, data: dict[str, Any],
+                prefix: tuple[str, ...] = ("input",)) -> dict[str, int]:
+    """Upsert every section given; returns how many records each had."""
+    errors = _Errors(prefix)
+    counts: dict[str, int] = {}
+
+    currencies = data.get("currencies") or []
+    await upsert(conn, t.currencies, [{
+        "code": c["code"].upper(), "name": c["name"], "iso_number": c["isoNumber"],
+        "prefix": c.get("prefix"), "suffix": c.get("suffix"),
+        "decimal_digits": c["decimalDigits"], "decimal_point": c["decimalPoint"],
+        "thousands_separator": c["thousandsSeparator"],
+        "denominator": 10 ** c["decimalDigits"], "base_rate": c["baseRate"],
+    } for c in currencies], ["code"])
+    counts["currencies"] = len(currencies)
+
+    languages = data.get("languages") or []
+    rows = []
+    for index, language in enumerate(languages):
+        name = language.get("name") or language_name(language["code"][:2])
+        if name is None:
+            errors.add(f"language {language['code']} needs a name", "languages", index, "name")
+            continue
+        rows.append({"code": language["code"], "name": name,
+                     "is_default": bool(language.get("default")),
+                     "language_code": language["code"][:2], "country_code": None})
+    errors.check()
+    await upsert(conn, t.languages, rows, ["code"])
+    counts["languages"] = len(rows)
+
+    markets = data.get("markets") or []
+    await upsert(conn, t.markets, [{"key": m["key"], "name": m["name"],
+                                    "is_default": bool(m.get("default"))} for m in markets],
+                 ["key"])
+    counts["markets"] = len(markets)
+
+    currency_ids = await _keys(conn, t.currencies, "code")
+    pricelists = data.get("pricelists") or []
+    for index, pricelist in enumerate(pricelists):
+        if pricelist["currency"].upper() not in currency_ids:
+            errors.add(f"currency {pricelist['currency']} not found", "pricelists", index,
+                       "currency")
+    errors.check()
+    await upsert(conn, t.pricelists, [{
+        "key": p["key"], "name": p["name"], "comment": p.get("comment"),
+        "currency_id": currency_ids[p["currency"].upper()],
+        "is_default": bool(p.get("default"))} for p in pricelists], ["key"])
+    counts["pricelists"] = len(pricelists)
+
+    await _countries(conn, data.get("countries") or [], errors, counts)
+    await _warehouses(conn, data.get("warehouses") or [], errors, counts)
+    await _display_items(conn, data.get("displayItems") or [], errors, counts)
+    await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
+    return counts
+
+
+ELEMENT_KINDS = {"BOOLEAN", "FILE", "IMAGE", "INPUT", "READONLY", "SELECT", "TEXTAREA"}
+
+
+async def _attribute_types(conn: AsyncConnection, types: list[dict[str, Any]],
+                           errors: _Errors, counts: dict[str, int]) -> None:
+    """Dynamic types with their element keys; mapped types with their attributes (by id)."""
+    owners = dict((await conn.execute(sa.select(
+        t.mapped_attributes.c.id, t.attribute_types.c.name).join(
+        t.attribute_types, t.attribute_types.c.id == t.mapped_attributes.c.attribute_type_id)
+    )).all())
+    for index, kind in enumerate(types):
+        if kind["kind"] not in {"dynamic", "mapped"}:
+            errors.add("kind must be dynamic or mapped", "attributeTypes", index, "kind")
+        for position, element in enumerate(kind.get("elements") or []):
+            if element["kind"] not in ELEMENT_KINDS:
+                errors.add(f"element kind must be one of {', '.join(sorted(ELEMENT_KINDS))}",
+                           "attributeTypes", index, "elements", position, "kind")
+        keys = {e["key"] for e in kind.get("elements") or []}
+        for position, attribute in enumerate(kind.get("attributes") or []):
+            if kind["kind"] != "mapped":
+                errors.add("only mapped types have attributes", "attributeTypes", index,
+                           "attributes", position)
+            if owners.setdefault(attribute["id"], kind["name"]) != kind["name"]:
+                errors.add(f"attribute {attribute['id']} belongs to {owners[attribute['id']]}",
+                           "attributeTypes", index, "attributes", position, "id")
+            for value in attribute.get("values") or []:
+                if value["key"] not in keys:
+                    errors.add(f"element {value['key']} is not one of the type's elements",
+                               "attributeTypes", index, "attributes", position, "values")
+    errors.check()
+    await upsert(conn, t.attribute_types, [
+        {"name": k["name"], "kind": k["kind"], "is_multi": bool(k.get("isMulti"))}
+        for k in types], ["name"])
+    type_ids = await _keys(conn, t.attribute_types, "name")
+    await upsert(conn, t.attribute_elements, [
+        {"attribute_type_id": type_ids[k["name"]], "key": e["key"], "kind": e["kind"]}
+        for k in types for e in k.get("elements") or []], ["attribute_type_id", "key"])
+    await upsert(conn, t.mapped_attributes, [
+        {"id": a["id"], "attribute_type_id": type_ids[k["name"]]}
+        for k in types for a in k.get("attributes") or []], ["id"])
+    await upsert(conn, t.mapped_attribute_values, [
+        {"mapped_attribute_id": a["id"], "element_key": v["key"], "value": v["value"]}
+        for k in types for a in k.get("attributes") or [] for v in a.get("values") or []],
+        ["mapped_attribute_id", "element_key"])
+    counts["attributeTypes"] = len(types)
+
+
+async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], errors: _Errors,
+                     counts: dict[str, int]) -> None:
+    market_ids = await _keys(conn, t.markets, "key")
+    pricelist_ids = await _keys(conn, t.pricelists, "key")
+    language_codes = set((await conn.execute(sa.select(t.languages.c.code))).scalars())
+    rows, states = [], []
+    for index, country in enumerate(countries):
+        code = country["code"].upper()
+        name = country.get("name") or country_name(code)
+        if name is None:
+            errors.add(f"country {code} is not an ISO 3166 code: give its name", "countries",
+                       index, "name")
+        for field, ids in (("market", market_ids), ("pricelist", pricelist_ids)):
+            if country.get(field) is not None and country[field] not in ids:
+                errors.add(f"{field} {country[field]} not found", "countries", index, field)
+        language = country.get("defaultLanguage")
+        if language is not None and language not in language_codes:
+            errors.add(f"language {language} not found", "countries", index,
+                       "defaultLanguage")
+        rows.append({"code": code, "name": name, "is_eu": code in EU_MEMBERS,
+                     "ship_to": country["shipTo"], "default_language_code": language,
+                     "market_id": market_ids.get(country.get("market") or ""),
+                     "pricelist_id": pricelist_ids.get(country.get("pricelist") or "")})
+        states += [{"country_code": code, "code": s["code"], "name": s["name"]}
+                   for s in country.get("states") or []]
+    errors.check()
+    await upsert(conn, t.countries, rows, ["code"])
+    await upsert(conn, t.country_states, states, ["country_code", "code"])
+    counts["countries"] = len(rows)
+
+
+async def _warehouses(conn: AsyncConnection, warehouses: list[dict[str, Any]],
+                      errors: _Errors, counts: dict[str, int]) -> None:
+    market_ids = await _keys(conn, t.markets, "key")
+    for index, warehouse in enumerate(warehouses):
+        for position, market in enumerate(warehouse["markets"]):
+            if market not in market_ids:
+                errors.add(f"market {market} not found", "warehouses", index, "markets",
+                           position)
+    errors.check()
+    await upsert(conn, t.warehouses, [{"key": w["key"], "name": w["name"]}
+                                      for w in warehouses], ["key"])
+    warehouse_ids = await _keys(conn, t.warehouses, "key")
+    for warehouse in warehouses:
+        await conn.execute(sa.delete(t.warehouse_markets).where(
+            t.warehouse_markets.c.warehouse_id == warehouse_ids[warehouse["key"]]))
+    await upsert(conn, t.warehouse_markets, [
+        {"warehouse_id": warehouse_ids[w["key"]], "market_id": market_ids[m]}
+        for w in warehouses for m in w["markets"]], ["warehouse_id", "market_id"])
+    counts["warehouses"] = len(warehouses)
+
+
+async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
+                         errors: _Errors, counts: dict[str, int]) -> None:
+    pricelists = {key: (pid, digits) for key, pid, digits in await conn.execute(
+        sa.select(t.pricelists.c.key, t.pricelists.c.id, t.currencies.c.decimal_digits)
+        .join(t.currencies, t.currencies.c.id == t.pricelists.c.currency_id))}
+    taken = dict((await conn.execute(sa.select(t.display_items.c.uri,
+                                               t.display_items.c.id))).all())
+    prices, items = [], []
+    for index, product in enumerate(products):
+        owner = taken.setdefault(product["uri"], product["id"])
+        if owner != product["id"]:
+            errors.add(f"uri {product['uri']} belongs to display item {owner}", "displayItems",
+                       index, "uri")
+        for position, price in enumerate(product.get("prices") or []):
+            found = pricelists.get(price["pricelist"])
+            if found is None:
+                errors.add(f"pricelist {price['pricelist']} not found", "displayItems", index,
+                           "prices", position, "pricelist")
+                continue
+            minor = Decimal(str(price["price"])) * 10 ** found[1]
+            if minor != minor.to_integral_value() or minor < 0:
+                errors.add("price must be a non-negative amount in the currency's decimals",
+                           "displayItems", index, "prices", position, "price")
+                continue
+            prices.append({"display_item_id": product["id"], "pricelist_id": found[0],
+                           "price_minor": int(minor)})
+        for position, item in enumerate(product.get("items") or []):
+            if not item["id"].startswith(f"{product['id']}-"):
+                errors.add(f"item id must be {product['id']}-<sizeId>", "displayItems", index,
+                           "items", position, "id")
+            items.append({"id": item["id"], "display_item_id": product["id"],
+                          "product_size_id": item["sizeId"], "name": item["name"],
+                          "sku": item["sku"], "gtin": item.get("gtin") or "",
+                          "preorder": bool(item.get("preorder"))})
+    errors.check()
+    await upsert(conn, t.display_items, [{"id": p["id"], "name": p["name"], "uri": p["uri"],
+                                          "product_number": p["productNumber"]}
+                                         for p in products], ["id"])
+    await upsert(conn, t.display_item_prices, prices, ["display_item_id", "pricelist_id"])
+    await upsert(conn, t.items, items, ["id"])
+    counts["displayItems"] = len(products)
+    counts["items"] = len(items)

@@ -1,0 +1,333 @@
+"""The shopper's selection (cart): lines, prices from the session's pricelist, stock checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.access import sessions as session_service
+from dtc_api.core.errors import UserError, invalid
+from dtc_api.core.money import monetary_value
+from dtc_api.shop import catalog
+from dtc_api.shop.geography import Geography
+from dtc_api.store import tables as t
+
+MAX_LINE_QUANTITY = 100_000
+
+
+@dataclass(frozen=True)
+class SelectionPolicy:
+    ttl: dt.timedelta
+
+
+async def active_id(
+    conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
+) -> int | None:
+    """The session's selection, unless it has expired from inactivity."""
+    return await alive(conn, session["selection_id"], policy, now)
+
+
+async def alive(
+    conn: AsyncConnection, selection_id: int | None, policy: SelectionPolicy, now: dt.datetime
+) -> int | None:
+    """``selection_id``, unless there is none or it has expired from inactivity."""
+    if selection_id is None:
+        return None
+    updated_at = (
+        await conn.execute(
+            sa.select(t.selections.c.updated_at).where(t.selections.c.id == selection_id)
+        )
+    ).scalar_one_or_none()
+    if updated_at is None or updated_at + policy.ttl <= now:
+        return None
+    return selection_id
+
+
+async def _ensure(
+    conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
+) -> int:
+    selection_id = await active_id(conn, session, policy, now)
+    if selection_id is None:
+        result = await conn.execute(
+            sa.insert(t.selections)
+            .values(public_id=secrets.token_hex(16), created_at=now, updated_at=now)
+            .returning(t.selections.c.id)
+        )
+        selection_id = result.scalar_one()
+        await session_service.update(conn, session, selection_id=selection_id)
+    return selection_id
+
+
+async def _touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
+    await conn.execute(
+        sa.update(t.selections).where(t.selections.c.id == selection_id).values(updated_at=now)
+    )
+
+
+def _unavailable(
+    message: str, path: tuple[str, ...], item: Any, wanted: int, available: int
+) -> UserError:
+    return UserError(
+        message,
+        path,
+        typename="UnavailableItem",
+        extra={
+            "originalQuantity": wanted,
+            "availableQuantity": available,
+            "unavailableQuantity": wanted - available,
+            "itemId": item["id"],
+            "displayItemId": item["display_item_id"],
+        },
+    )
+
+
+async def add_item(
+    conn: AsyncConnection,
+    session: dict[str, Any],
+    item_id: str,
+    quantity: int,
+    policy: SelectionPolicy,
+    now: dt.datetime,
+) -> tuple[str | None, list[UserError]]:
+    """Add units of an item; returns the line's public id and what stock could not cover."""
+    if quantity < 1 or quantity > MAX_LINE_QUANTITY:
+        raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity")
+    availability = await catalog.item_availability(
+        conn, [item_id], session["market_id"], session["pricelist_id"])
+    if item_id not in availability:
+        raise invalid(f"item {item_id} not found", "item")
+    item, available = availability[item_id]
+    selection_id = await _ensure(conn, session, policy, now)
+    lines = t.selection_lines
+    line = (
+        await conn.execute(
+            sa.select(lines.c.id, lines.c.public_id, lines.c.quantity).where(
+                lines.c.selection_id == selection_id, lines.c.item_id == item_id
+            )
+        )
+    ).mappings().first()
+    current = line["quantity"] if line else 0
+    wanted = min(current + quantity, MAX_LINE_QUANTITY)
+    granted = wanted if available is None else min(wanted, max(available, current))
+    errors = []
+    if granted < wanted:
+        errors.append(
+            _unavailable(f"item {item_id} is not available in the requested quantity",
+                         ("item",), item, wanted, granted)
+        )
+    if granted == current:
+        return (line["public_id"] if line else None), errors
+    if line:
+        await conn.execute(
+            sa.update(lines).where(lines.c.id == line["id"]).values(quantity=granted)
+        )
+        public_id = line["public_id"]
+    else:
+        public_id = secrets.token_hex(16)
+        await conn.execute(
+            sa.insert(lines).values(
+                public_id=public_id,
+                selection_id=selection_id,
+                item_id=item_id,
+                quantity=granted,
+                created_at=now,
+            )
+        )
+    await _touch(conn, selection_id, now)
+    return public_id, errors
+
+
+async def _line(
+    conn: AsyncConnection, selection_id: int | None, line_id: str
+) -> Any:
+    if selection_id is None:
+        return None
+    lines = t.selection_lines
+    return (
+        await conn.execute(
+            sa.select(lines).where(
+                lines.c.selection_id == selection_id, lines.c.public_id == line_id
+            )
+        )
+    ).mappings().first()
+
+
+async def update_line(
+    conn: AsyncConnection,
+    session: dict[str, Any],
+    line_id: str,
+    quantity: int,
+    policy: SelectionPolicy,
+    now: dt.datetime,
+) -> list[UserError]:
+    if quantity < 0 or quantity > MAX_LINE_QUANTITY:
+        raise invalid(f"quantity must be between 0 and {MAX_LINE_QUANTITY}", "quantity")
+    selection_id = await active_id(conn, session, policy, now)
+    line = await _line(conn, selection_id, line_id)
+    if line is None:
+        raise invalid(f"line {line_id} not found", "lineId")
+    errors: list[UserError] = []
+    if quantity > 0:
+        availability = await catalog.item_availability(
+            conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
+        )
+        item, available = availability[line["item_id"]]
+        if available is not None and quantity > available:
+            errors.append(
+                _unavailable(f"item {item['id']} is not available in the requested quantity",
+                             ("quantity",), item, quantity, available)
+            )
+            quantity = available
+    await _set_quantity(conn, line["id"], quantity)
+    await _touch(conn, line["selection_id"], now)
+    return errors
+
+
+async def delete_line(
+    conn: AsyncConnection,
+    session: dict[str, Any],
+    line_id: str,
+    policy: SelectionPolicy,
+    now: dt.datetime,
+) -> None:
+    selection_id = await active_id(conn, session, policy, now)
+    line = await _line(conn, selection_id, line_id)
+    if line is None:
+        raise invalid(f"line {line_id} not found", "lineId")
+    await _set_quantity(conn, line["id"], 0)
+    await _touch(conn, line["selection_id"], now)
+
+
+async def _set_quantity(conn: AsyncConnection, line_pk: int, quantity: int) -> None:
+    lines = t.selection_lines
+    if quantity == 0:
+        await conn.execute(sa.delete(lines).where(lines.c.id == line_pk))
+    else:
+        await conn.execute(sa.update(lines).where(lines.c.id == line_pk).values(quantity=quantity))
+
+
+async def fit_to_market(
+    conn: AsyncConnection,
+    session: dict[str, Any],
+    policy: SelectionPolicy,
+    now: dt.datetime,
+    path: tuple[str, ...],
+) -> list[UserError]:
+    """Reduce or remove lines that the session's (new) market cannot supply."""
+    selection_id = await active_id(conn, session, policy, now)
+    if selection_id is None:
+        return []
+    lines = t.selection_lines
+    rows = (
+        await conn.execute(sa.select(lines).where(lines.c.selection_id == selection_id))
+    ).mappings().all()
+    availability = await catalog.item_availability(
+        conn, [r["item_id"] for r in rows], session["market_id"], session["pricelist_id"]
+    )
+    errors = []
+    for row in rows:
+        item, available = availability[row["item_id"]]
+        if available is not None and row["quantity"] > available:
+            errors.append(
+                _unavailable(f"item {item['id']} is not available in this market and pricelist",
+                             path,
+                             item, row["quantity"], available)
+            )
+            await _set_quantity(conn, row["id"], available)
+    if errors:
+        await _touch(conn, selection_id, now)
+    return errors
+
+
+async def view(
+    conn: AsyncConnection,
+    geography: Geography,
+    session: dict[str, Any],
+    policy: SelectionPolicy,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """A GraphQL ``Selection`` priced in the session's pricelist; ``id`` is null when empty."""
+    currency = geography.currency_of(session["pricelist_id"])
+    selection = {
+        "id": None,
+        "lines": [],
+        "grandTotal": monetary_value(0, currency),
+        "language": geography.language(session["language_code"]),
+        "attributes": [],
+        "comment": None,
+    }
+    selection_id = await active_id(conn, session, policy, now)
+    if selection_id is None:
+        return selection
+    lines = t.selection_lines
+    rows = (
+        await conn.execute(
+            sa.select(lines, t.selections.c.public_id.label("selection_public_id"),
+                      t.items.c.display_item_id)
+            .join(t.selections, t.selections.c.id == lines.c.selection_id)
+            .join(t.items, t.items.c.id == lines.c.item_id)
+            .where(lines.c.selection_id == selection_id)
+            .order_by(lines.c.id)
+        )
+    ).mappings().all()
+    if not rows:
+        return selection
+    display_items = await catalog.display_items(
+        conn,
+        {r["display_item_id"] for r in rows},
+        market_id=session["market_id"],
+        pricelist_id=session["pricelist_id"],
+        currency=currency,
+    )
+    total = 0
+    for row in rows:
+        display_item = display_items[row["display_item_id"]]
+        item = next(i for i in display_item["items"] if i["id"] == row["item_id"])
+        line_minor = (display_item["priceMinor"] or 0) * row["quantity"]
+        total += line_minor
+        selection["lines"].append(
+            {
+                "__typename": "ProductLine",
+                "id": row["public_id"],
+                "name": display_item["name"],
+                "quantity": row["quantity"],
+                "item": item,
+                "displayItem": display_item,
+                "lineValue": monetary_value(line_minor, currency),
+            }
+        )
+    selection["id"] = rows[0]["selection_public_id"]
+    selection["grandTotal"] = monetary_value(total, currency)
+    return selection
+
+
+async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
+    """Move the lines of ``source`` into ``target`` (adding quantities of the same item),
+    then delete ``source``."""
+    lines = t.selection_lines
+    columns = (lines.c.id, lines.c.item_id, lines.c.quantity)
+    kept = {row.item_id: row for row in
+            await conn.execute(sa.select(*columns).where(lines.c.selection_id == target))}
+    for row in await conn.execute(sa.select(*columns).where(lines.c.selection_id == source)):
+        mine = kept.get(row.item_id)
+        if mine is None:
+            await conn.execute(sa.update(lines).where(lines.c.id == row.id)
+                               .values(selection_id=target))
+        else:
+            quantity = min(mine.quantity + row.quantity, MAX_LINE_QUANTITY)
+            await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
+                               .values(quantity=quantity))
+    await conn.execute(sa.delete(t.selections).where(t.selections.c.id == source))
+    await _touch(conn, target, now)
+
+
+async def purge_expired(conn: AsyncConnection, policy: SelectionPolicy, now: dt.datetime) -> int:
+    result = await conn.execute(
+        sa.delete(t.selections).where(t.selections.c.updated_at <= now - policy.ttl)
+    )
+    return result.rowcount or 0

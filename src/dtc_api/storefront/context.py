@@ -1,0 +1,50 @@
+"""What a resolver gets as ``info.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from dtc_api.access.sessions import Principal
+from dtc_api.core.errors import DomainError, UserError
+from dtc_api.runtime import Runtime
+from dtc_api.shop.geography import Geography
+
+
+@dataclass
+class RequestContext:
+    runtime: Runtime
+    principal: Principal
+    geography: Geography
+    trace_id: str
+    client_ip: str | None = None
+
+    @property
+    def session(self) -> dict[str, Any]:
+        if self.principal.session is None:
+            raise RuntimeError("operation without a session passed the scope check")
+        return self.principal.session
+
+    @property
+    def language_code(self) -> str | None:
+        session = self.principal.session
+        return session["language_code"] if session else None
+
+
+def context(info: GraphQLResolveInfo) -> RequestContext:
+    return info.context  # type: ignore[no-any-return]
+
+
+def user_errors(info: GraphQLResolveInfo, errors: list[UserError] | tuple[UserError, ...]
+                ) -> list[dict[str, Any]]:
+    """``userErrors`` entries: the path starts with the operation's field name."""
+    return [
+        {"__typename": e.typename, "message": e.message, "path": [info.field_name, *e.path],
+         **e.extra}
+        for e in errors
+    ]
+
+
+__all__ = ["DomainError", "RequestContext", "context", "user_errors"]
