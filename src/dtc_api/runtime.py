@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from dtc_api.access.sessions import SessionPolicy
 from dtc_api.accounts.password_reset_policy import ResetPolicy
 from dtc_api.accounts.passwords import Hasher, PasswordPolicy
+from dtc_api.accounts.throttle import LoginThrottle
 from dtc_api.clock import Clock
 from dtc_api.config import Settings
-from dtc_api.core.throttle import LoginThrottle
 from dtc_api.mail.senders import FileSender, Sender, SmtpSender
 from dtc_api.shop.geography import GeographyCache
 from dtc_api.shop.selections import SelectionPolicy

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.access.clients import ClientCredentials
+from dtc_api.accounts.throttle import ACCOUNT_WIDE, LoginThrottle
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
-from dtc_api.core import throttle
-from dtc_api.core.throttle import ACCOUNT_WIDE, LoginThrottle
+from dtc_api.core import limits
 from dtc_api.store import tables as t
 from tests.support import Shopper
 
@@ -636,7 +636,7 @@ LONG = "a" * 1_000
 ])
 def test_bounded_keeps_short_values_and_hashes_long_ones(value: str, length: int,
                                                           kept: bool) -> None:
-    stored = throttle.bounded(value, length)
+    stored = limits.bounded(value, length)
     if kept:
         assert stored == value
     else:
@@ -648,15 +648,15 @@ def test_bounded_keeps_short_values_and_hashes_long_ones(value: str, length: int
 
 def test_bounded_values_stay_distinct() -> None:
     values = [LONG, LONG + "b", "b" + LONG, LONG[:-1] + "\N{SNOWMAN}", "\ud800" + LONG]
-    assert len({throttle.bounded(v, 200) for v in values}) == len(values)
+    assert len({limits.bounded(v, 200) for v in values}) == len(values)
 
 
 async def test_a_key_of_any_length_is_counted(runtime: Any, clock: SteppableClock) -> None:
     window = dt.timedelta(minutes=1)
     async with runtime.db.write() as conn:
-        counts = [await throttle.hit(conn, f"login:ip:{LONG}", window, clock.now())
+        counts = [await limits.hit(conn, f"login:ip:{LONG}", window, clock.now())
                   for _ in range(3)]
-        other = await throttle.hit(conn, f"login:ip:{LONG}b", window, clock.now())
+        other = await limits.hit(conn, f"login:ip:{LONG}b", window, clock.now())
     assert (counts, other) == ([1, 2, 3], 1)
     async with runtime.db.read() as conn:
         keys = (await conn.execute(sa.select(t.rate_limit_hits.c.key))).scalars().all()

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import tokens
 from dtc_api.clock import Clock
-from dtc_api.core import throttle
+from dtc_api.core import limits
 from dtc_api.core.errors import invalid
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
@@ -156,11 +156,11 @@ async def _client_token(
     token = tokens.new_token()
     async with db.write() as conn:
         if client_ip is not None:
-            hits = await throttle.hit(conn, f"session:ip:{client_ip}", dt.timedelta(minutes=1),
-                                      now)
-            ceiling = (client["rate_limits"] or {}).get("newSessionsPerIpPerMinute",
-                                                        policy.new_per_ip_per_minute)
-            if hits > ceiling:
+            ceiling = limits.overridden(client, "newSessionsPerIpPerMinute",
+                                        policy.new_per_ip_per_minute)
+            counted = await limits.count(conn, "newSessionsPerIpPerMinute", ceiling, client_ip,
+                                         now)
+            if counted.over:
                 raise TooManySessions(client_ip)
         session = await create(conn, geography, client, tokens.token_hash(token), now)
     return Principal(client=client, session=session, token=token)

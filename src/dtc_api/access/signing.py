@@ -13,10 +13,10 @@ import hmac
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.store import tables as t
+from dtc_api.store.upsert import insert
 
 # Signed values are e-mail keys (at most 320 characters); a signature is 20 bytes in base64.
 MAX_VALUE = 320
@@ -50,8 +50,7 @@ async def _load_or_create(conn: AsyncConnection, now: dt.datetime) -> tuple[str,
     found = await conn.scalar(first)
     if found is not None:
         return found, True
-    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
-    inserted = await conn.scalar(insert.values(
+    inserted = await conn.scalar(insert(conn, table).values(
         id=_KEY_ID, key=secrets.token_hex(32), created_at=now,
     ).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.key))
     found = await conn.scalar(first)

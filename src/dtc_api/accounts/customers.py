@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.accounts import profile
 from dtc_api.accounts.passwords import PasswordPolicy
-from dtc_api.core import throttle
+from dtc_api.core import limits
 from dtc_api.core.errors import DomainError, UserError
 from dtc_api.marketing import newsletter
 from dtc_api.shop.geography import Geography
@@ -22,7 +22,6 @@ from dtc_api.store import tables as t
 
 GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
 EMAIL_TAKEN = "an account with this e-mail address exists already"
-REGISTRATION_WINDOW = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,9 @@ async def claim_registration(conn: AsyncConnection, client_ip: str | None, allow
     Counted before anything else: each registration costs a password hash, and its answer
     tells whether an e-mail address has an account.
     """
-    hits = await throttle.hit(conn, f"register:ip:{client_ip or 'unknown'}",
-                              REGISTRATION_WINDOW, now)
-    if hits > allowed:
-        end = throttle.window_start(REGISTRATION_WINDOW, now) + REGISTRATION_WINDOW
-        minutes = math.ceil((end - now).total_seconds() / 60)
+    counted = await limits.count(conn, "registrationsPerIpPerHour", allowed, client_ip, now)
+    if counted.over:
+        minutes = math.ceil((counted.window_end - now).total_seconds() / 60)
         unit = "minute" if minutes == 1 else "minutes"
         raise DomainError(UserError(
             f"too many registrations from this address: try again in {minutes} {unit}", ()))

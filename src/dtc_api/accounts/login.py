@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
 from dtc_api.access.sessions import Principal
-from dtc_api.accounts import customers, profile
+from dtc_api.accounts import customers, profile, throttle
 from dtc_api.accounts.passwords import Hasher
-from dtc_api.core import throttle
 from dtc_api.core.errors import DomainError, UserError
-from dtc_api.core.limits import limit
+from dtc_api.core.limits import count, limit
 from dtc_api.runtime import Runtime
 from dtc_api.shop import selections
 from dtc_api.shop.selections import SelectionPolicy
@@ -38,9 +37,8 @@ async def login(runtime: Runtime, principal: Principal, email: str, password: st
     # Limits are checked before the password hash is computed: a throttled guess costs
     # almost nothing and learns nothing.
     async with runtime.db.write() as conn:
-        hits = await throttle.hit(conn, f"login:ip:{client_ip or 'unknown'}",
-                                  dt.timedelta(minutes=1), now)
-        if hits > limit(runtime.settings, principal.client, "loginPerIpPerMinute"):
+        ceiling = limit(runtime.settings, principal.client, "loginPerIpPerMinute")
+        if (await count(conn, "loginPerIpPerMinute", ceiling, client_ip, now)).over:
             raise _refused("too many login attempts from this address: try again in a minute")
         wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
                                                   key, client_ip)

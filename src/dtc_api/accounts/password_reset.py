@@ -20,9 +20,8 @@ from dtc_api.access.sessions import Principal
 from dtc_api.accounts import customers, profile
 from dtc_api.accounts import login as auth
 from dtc_api.accounts.password_reset_policy import ResetPolicy
-from dtc_api.core import throttle
 from dtc_api.core.errors import DomainError, UserError, invalid
-from dtc_api.core.limits import limit
+from dtc_api.core.limits import count, limit
 from dtc_api.mail import outbox
 from dtc_api.mail.render import duration, render
 from dtc_api.runtime import Runtime
@@ -68,13 +67,15 @@ async def request(runtime: Runtime, client: dict, email: str, url: str,
     key = profile.login_key(email[:320])[:320]
     ip = client_ip or "unknown"
     async with runtime.db.write() as conn:
-        per_account = await throttle.hit(conn, f"reset:account:{key}", dt.timedelta(hours=1),
-                                         now)
-        per_ip = await throttle.hit(conn, f"reset:ip:{ip}", dt.timedelta(hours=1), now)
+        per_account = await count(
+            conn, "passwordResetsPerAccountPerHour",
+            limit(runtime.settings, client, "passwordResetsPerAccountPerHour"), key, now)
+        per_ip = await count(conn, "passwordResetsPerIpPerHour",
+                             limit(runtime.settings, client, "passwordResetsPerIpPerHour"), ip,
+                             now)
         # Over a limit, nothing is recorded: the limits do not depend on whether the account
         # exists, so skipping the insert tells nothing, and a flood cannot fill the queue.
-        if (per_account <= limit(runtime.settings, client, "passwordResetsPerAccountPerHour")
-                and per_ip <= limit(runtime.settings, client, "passwordResetsPerIpPerHour")):
+        if not per_account.over and not per_ip.over:
             await conn.execute(sa.insert(t.password_reset_requests).values(
                 email_key=key, url=url, client_id=client["id"], created_at=now, allowed=True))
 

@@ -20,7 +20,7 @@ from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 from dtc_api.access import clients
 from dtc_api.accounts import admin as customer_admin
 from dtc_api.accounts import view as customer_view
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.core.errors import DomainError, UserError, formatted
 from dtc_api.marketing import admin as subscription_admin
 from dtc_api.marketing import back_in_stock
 from dtc_api.orders import orders
@@ -39,7 +39,7 @@ _SETTINGS = {"frontendUrl": "frontend_url", "retainSessionAfterLogout":
 
 
 def _errors(info: GraphQLResolveInfo, errors: tuple[UserError, ...]) -> list[dict[str, Any]]:
-    return [{"message": e.message, "path": [info.field_name, *e.path]} for e in errors]
+    return formatted(info.field_name, errors)
 
 
 async def _stock(conn: Any, item: str) -> dict[str, Any] | None:

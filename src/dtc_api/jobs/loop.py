@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from dtc_api.access import sessions
-from dtc_api.accounts import password_reset
-from dtc_api.core import throttle
+from dtc_api.accounts import password_reset, throttle
+from dtc_api.core import limits
 from dtc_api.mail import outbox
 from dtc_api.runtime import Runtime
 from dtc_api.shop import selections
@@ -37,7 +37,9 @@ async def purge_selections(runtime: Runtime) -> int:
 
 async def purge_throttle_counters(runtime: Runtime) -> int:
     async with runtime.db.write() as conn:
-        return await throttle.purge(conn, runtime.login_throttle, runtime.clock.now())
+        now = runtime.clock.now()
+        return (await limits.purge(conn, now)
+                + await throttle.purge(conn, runtime.login_throttle, now))
 
 
 async def purge_reset_links(runtime: Runtime) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import signing
 from dtc_api.accounts import profile
-from dtc_api.core import throttle
+from dtc_api.core import limits
 from dtc_api.core.errors import DomainError, UserError
 from dtc_api.mail import outbox
 from dtc_api.mail.render import render
@@ -102,9 +102,7 @@ async def record_bot(conn: AsyncConnection, client: dict[str, Any], now: dt.date
 
 async def within_limit(conn: AsyncConnection, ip: str | None, limit: int,
                        now: dt.datetime) -> bool:
-    hits = await throttle.hit(conn, f"newsletter:ip:{ip or 'unknown'}",
-                              dt.timedelta(hours=1), now)
-    return hits <= limit
+    return not (await limits.count(conn, "newsletterPerIpPerHour", limit, ip, now)).over
 
 
 async def unsubscribe_token(conn: AsyncConnection, email: str, now: dt.datetime) -> str:

@@ -10,6 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT of the connection's dialect, which has ``on_conflict_do_…``."""
+    return (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
+
+
 async def upsert(
     conn: AsyncConnection,
     table: sa.Table,
@@ -22,11 +27,11 @@ async def upsert(
     (or, with ``update=False``, leave it as it is)."""
     if not rows:
         return
-    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
-    changed = {name: insert.excluded[name] for name in rows[0] if name not in keys and update}
+    statement = insert(conn, table)
+    changed = {name: statement.excluded[name] for name in rows[0] if name not in keys and update}
     statement = (
-        insert.on_conflict_do_update(index_elements=list(keys), set_=changed)
+        statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
         if changed
-        else insert.on_conflict_do_nothing(index_elements=list(keys))
+        else statement.on_conflict_do_nothing(index_elements=list(keys))
     )
     await conn.execute(statement, list(rows))

@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from dtc_api.access.sessions import Principal
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.core.errors import DomainError, UserError, formatted
 from dtc_api.runtime import Runtime
 from dtc_api.shop.geography import Geography
 
@@ -40,11 +40,7 @@ def context(info: GraphQLResolveInfo) -> RequestContext:
 def user_errors(info: GraphQLResolveInfo, errors: list[UserError] | tuple[UserError, ...]
                 ) -> list[dict[str, Any]]:
     """``userErrors`` entries: the path starts with the operation's field name."""
-    return [
-        {"__typename": e.typename, "message": e.message, "path": [info.field_name, *e.path],
-         **e.extra}
-        for e in errors
-    ]
+    return formatted(info.field_name, errors)
 
 
 __all__ = ["DomainError", "RequestContext", "context", "user_errors"]

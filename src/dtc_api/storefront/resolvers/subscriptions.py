@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
 from dtc_api.accounts import customers
-from dtc_api.core import throttle
 from dtc_api.core.errors import DomainError, UserError
-from dtc_api.core.limits import limit
+from dtc_api.core.limits import count, limit
 from dtc_api.marketing import back_in_stock, newsletter
 from dtc_api.storefront.context import context, user_errors
 
@@ -76,9 +74,8 @@ async def resolve_back_in_stock(_: Any, info: GraphQLResolveInfo, input: dict[st
     customer_id = ctx.session["customer_id"]
     try:
         async with runtime.db.write() as conn:
-            hits = await throttle.hit(conn, f"back-in-stock:ip:{ctx.client_ip or 'unknown'}",
-                                      dt.timedelta(hours=1), now)
-            if hits > limit(runtime.settings, ctx.principal.client, "backInStockPerIpPerHour"):
+            ceiling = limit(runtime.settings, ctx.principal.client, "backInStockPerIpPerHour")
+            if (await count(conn, "backInStockPerIpPerHour", ceiling, ctx.client_ip, now)).over:
                 raise DomainError(UserError(
                     "too many subscriptions from this address: try again later", ()))
             customer = await customers.get_or_none(conn, customer_id)

@@ -1,41 +1,26 @@
-"""Abuse limits, with their counters in the database so every server process shares them:
-counts per key in fixed windows, and the login backoff."""
+"""The login backoff: failures counted per account and client address, and per account from
+every address, in the database so every server process shares them."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.clock import Clock
+from dtc_api.core.limits import bounded
 from dtc_api.store import tables as t
+from dtc_api.store.upsert import insert
 
 # The client of the account-wide login failure count (a client address is never empty).
 ACCOUNT_WIDE = ""
-# Lengths above which the variable part of a stored key is replaced by its digest; the
-# columns hold one more character.
-KEY_LENGTH = 200  # rate_limit_hits.key
+# Lengths above which the variable part of a stored key is replaced by its digest (see
+# core.limits.bounded); the columns hold one more character.
 EMAIL_KEY_LENGTH = 254  # login_failures.email_key (the longest e-mail address)
 CLIENT_LENGTH = 64  # login_failures.client
-
-
-def bounded(value: str, length: int) -> str:
-    """``value`` as stored in a key column: unchanged up to ``length`` characters, else its
-    start and the SHA-256 of all of it, ``length + 1`` characters in all.
-
-    Keys are made of what clients send (e-mail addresses, forwarded addresses), so any input
-    must fit the column; two values never share a stored key, since a digested one is longer
-    than any kept as it is.
-    """
-    if len(value) <= length:
-        return value
-    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{value[:length - len(digest)]}#{digest}"
 
 
 @dataclass(frozen=True)
@@ -63,29 +48,6 @@ def _backoff(failures: int, free: int, cap: int) -> int:
     if failures < free:
         return 0
     return min(2 ** min(failures - free, 32), cap)
-
-
-def _insert(conn: AsyncConnection, table: sa.Table):  # type: ignore[no-untyped-def]
-    return (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(table)
-
-
-def window_start(window: dt.timedelta, now: dt.datetime) -> dt.datetime:
-    """The start of the fixed window ``now`` is in; windows start at multiples of their
-    length."""
-    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-    return epoch + (now - epoch) // window * window
-
-
-async def hit(conn: AsyncConnection, key: str, window: dt.timedelta, now: dt.datetime) -> int:
-    """Count one request against ``key`` in the current fixed window; returns the count."""
-    start = window_start(window, now)
-    table = t.rate_limit_hits
-    insert = _insert(conn, table).values(key=bounded(key, KEY_LENGTH), window_start=start,
-                                         hits=1)
-    statement = insert.on_conflict_do_update(
-        index_elements=["key", "window_start"], set_={"hits": table.c.hits + 1}
-    ).returning(table.c.hits)
-    return int((await conn.execute(statement)).scalar_one())
 
 
 async def claim_login_attempt(
@@ -134,7 +96,7 @@ async def _locked_failures(conn: AsyncConnection, key: tuple[str, str], now: dt.
     until the transaction ends (a missing row could not be locked)."""
     table = t.login_failures
     email, client = key
-    statement = _insert(conn, table).values(
+    statement = insert(conn, table).values(
         email_key=email, client=client, failures=0, last_failure_at=now,
     ).on_conflict_do_update(
         index_elements=["email_key", "client"], set_={"failures": table.c.failures},
@@ -163,13 +125,8 @@ async def clear_login_failures(conn: AsyncConnection, email_key: str, client: st
 
 
 async def purge(conn: AsyncConnection, throttle: LoginThrottle, now: dt.datetime) -> int:
-    hits = await conn.execute(
-        sa.delete(t.rate_limit_hits).where(
-            t.rate_limit_hits.c.window_start < now - dt.timedelta(hours=1)
-        )
-    )
     horizon = dt.timedelta(seconds=throttle.max_backoff) + dt.timedelta(days=1)
     failures = await conn.execute(
         sa.delete(t.login_failures).where(t.login_failures.c.last_failure_at < now - horizon)
     )
-    return (hits.rowcount or 0) + (failures.rowcount or 0)
+    return failures.rowcount or 0
