@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
+
+
+def to_minor(value: float | str | Decimal, digits: int) -> int | None:
+    """An amount in minor units, or None when it has more decimals than the currency has."""
+    exact = Decimal(str(value)) * 10**digits
+    return int(exact) if exact == exact.to_integral_value() else None
+
+
+def to_major(amount_minor: int, digits: int) -> float:
+    """The amount as a number of whole units (the ``value`` of a ``MonetaryValue``)."""
+    return amount_minor / 10**digits
 
 
 def format_minor(amount_minor: int, currency: Mapping[str, Any]) -> str:
@@ -18,7 +30,7 @@ def format_minor(amount_minor: int, currency: Mapping[str, Any]) -> str:
 def monetary_value(amount_minor: int, currency: Mapping[str, Any]) -> dict[str, Any]:
     """A GraphQL ``MonetaryValue``."""
     return {
-        "value": amount_minor / 10 ** currency["decimalDigits"],
+        "value": to_major(amount_minor, currency["decimalDigits"]),
         "formattedValue": format_minor(amount_minor, currency),
         "currency": currency,
     }
