@@ -14,7 +14,6 @@ import itertools
 import os
 import queue
 import shutil
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
+from tests import support
 from tests.support import Shopper
 
 POSTGRES_URL = os.environ.get("DTC_TEST_POSTGRES_URL")
@@ -182,9 +182,7 @@ def clock() -> SteppableClock:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    # Cheap argon2 parameters: the cost is not what the tests are about.
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1)
+    return support.settings_for(db_url)
 
 
 @pytest.fixture
@@ -242,7 +240,7 @@ class SmtpServer:
     to make it refuse every RCPT TO or DATA with it."""
 
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = support.free_port()
         self.messages: list[Any] = []
         self.refuse_recipients: str | None = None
         self.refuse_data: str | None = None
@@ -276,12 +274,6 @@ class SmtpServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

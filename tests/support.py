@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
 
 from dtc_api.access.clients import ClientCredentials
+from dtc_api.config import Secret, Settings
+from tests import documents
 
 GRAPHQL = "/graphql"
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+PASSWORD = "correct horse battery staple"
+UNAUTHORIZED = {"errors": [{"message": "Unauthorized"}]}
+IP_LIMITED = "too many login attempts from this address: try again in a minute"
+
+
+def free_port() -> int:
+    """A local TCP port that nothing listens on (until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_for(db_url: str, **changes: Any) -> Settings:
+    # Cheap argon2 parameters: the cost is not what the tests are about.
+    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
+                    argon2_time_cost=1, **changes)
+
+
+def mail_settings(db_url: str, smtp_url: str, **changes: Any) -> Settings:
+    """Settings that send mail to the test SMTP server."""
+    return settings_for(db_url, smtp_url=Secret(smtp_url), smtp_timeout=5, **changes)
 
 
 class Shopper:
@@ -53,3 +79,22 @@ async def post_as(http: httpx.AsyncClient, token: str | None, body: Any,
     if token is not None:
         sent["authorization"] = f"Bearer {token}"
     return await http.post(GRAPHQL, json=body, headers=sent)
+
+
+def registration(email: str = "daniel@example.com", *, first_name: str = "Daniel",
+                 last_name: str = "Ford", password: str = PASSWORD, login: bool = False,
+                 address: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A ``CustomerRegisterInput``; ``address`` adds to or replaces billing address fields."""
+    billing = {"email": email, "firstName": first_name, "lastName": last_name, "country": "SE",
+               **(address or {})}
+    return {"password": password, "billingAddress": billing, "loginOnSuccess": login, **fields}
+
+
+async def register(shopper: Shopper, email: str = "daniel@example.com", *,
+                   first_name: str = "Daniel", last_name: str = "Ford", login: bool = False
+                   ) -> dict[str, Any] | None:
+    """Register a customer that must be accepted; returns ``loggedIn`` (None without login)."""
+    payload = (await shopper.gql(documents.REGISTER, {"input": registration(
+        email, first_name=first_name, last_name=last_name, login=login)}))["registerCustomer"]
+    assert payload["userErrors"] == []
+    return payload["loggedIn"]  # type: ignore[no-any-return]

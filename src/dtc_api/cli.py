@@ -44,16 +44,15 @@ def _run(coro: Any) -> Any:
                                    else str(error)) from None
 
 
-def _with_db(ctx: click.Context, work: Any) -> Any:
-    """Run ``work(conn)`` in one write transaction on the migrated database."""
+def _with_db(ctx: click.Context, use_case: Any) -> Any:
+    """Run ``use_case(db)`` (one use case) on the migrated database."""
     settings = _settings(ctx)
 
     async def run() -> Any:
         db = Database(settings.database_url, pool_size=2)
         try:
             await upgrade(db)
-            async with db.write() as conn:
-                return await work(conn)
+            return await use_case(db)
         finally:
             await db.dispose()
 
@@ -261,14 +260,14 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
                    retain_session_after_logout: bool, default_country: str | None,
                    default_language: str | None, as_json: bool) -> None:
     """Create an API client and print its tokens (shown only this once)."""
-    from dtc_api.access import clients as client_service
+    from dtc_api.access import usecases
 
-    credentials = _with_db(ctx, lambda conn: client_service.create(
-        conn, name, SystemClock().now(), frontend_url=frontend_url,
+    credentials = _with_db(ctx, lambda db: usecases.create_client(
+        db, name, SystemClock().now(), frontend_url=frontend_url,
         retain_session_after_logout=retain_session_after_logout,
         default_country_code=default_country.upper() if default_country else None,
         default_language_code=default_language,
-    ))
+    )).credentials
     if as_json:
         click.echo(orjson.dumps(credentials.as_json()).decode())
     else:
@@ -289,10 +288,10 @@ def integration_keys_group() -> None:
 @click.pass_context
 def integration_keys_create(ctx: click.Context, name: str, scope: str, as_json: bool) -> None:
     """Create a key and print it (shown only this once; only its hash is kept)."""
-    from dtc_api.access import integration_keys
+    from dtc_api.access import usecases
 
-    key = _with_db(ctx, lambda conn: integration_keys.create(conn, name, scope,
-                                                             SystemClock().now()))
+    key = _with_db(ctx, lambda db: usecases.create_integration_key(db, name, scope,
+                                                                   SystemClock().now()))
     if as_json:
         click.echo(orjson.dumps({"name": name, "key": key}).decode())
     else:
@@ -303,9 +302,9 @@ def integration_keys_create(ctx: click.Context, name: str, scope: str, as_json: 
 @click.pass_context
 def integration_keys_list(ctx: click.Context) -> None:
     """List the keys (names, scopes, dates; never the keys)."""
-    from dtc_api.access import integration_keys
+    from dtc_api.access import usecases
 
-    for key in _with_db(ctx, integration_keys.listing):
+    for key in _with_db(ctx, usecases.list_integration_keys):
         state = f"revoked {key['revoked_at']:%Y-%m-%d}" if key["revoked_at"] else "active"
         click.echo(f"{key['name']}\t{key['scope']}\tcreated {key['created_at']:%Y-%m-%d}"
                    f"\t{state}")
@@ -316,9 +315,9 @@ def integration_keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def integration_keys_revoke(ctx: click.Context, name: str) -> None:
     """Revoke a key: it answers Unauthorized from now on."""
-    from dtc_api.access import integration_keys
+    from dtc_api.access import usecases
 
-    _with_db(ctx, lambda conn: integration_keys.revoke(conn, name, SystemClock().now()))
+    _with_db(ctx, lambda db: usecases.revoke_integration_key(db, name, SystemClock().now()))
     click.echo(f"{name} revoked")
 
 
@@ -334,15 +333,10 @@ def stock() -> None:
 @click.pass_context
 def stock_set(ctx: click.Context, item: str, quantity: int, warehouse: str) -> None:
     """Set ITEM's stock in a warehouse to QUANTITY; back-in-stock e-mails follow."""
-    from dtc_api.marketing import back_in_stock
-    from dtc_api.shop import geography
+    from dtc_api.shop import usecases
 
-    async def work(conn: Any) -> int:
-        places = await geography.load_from(conn)
-        return await back_in_stock.set_stock(conn, places, item, warehouse, quantity,
-                                             SystemClock().now())
-
-    queued = _with_db(ctx, work)
+    queued = _with_db(ctx, lambda db: usecases.set_stock(
+        db, None, item, warehouse, quantity, SystemClock().now())).notifications_queued
     click.echo(f"{item} in {warehouse}: {quantity}; {queued} back-in-stock e-mails queued")
 
 
@@ -358,7 +352,7 @@ def import_file(ctx: click.Context, file: Path) -> None:
     Sections: currencies, languages, markets, pricelists, countries, warehouses,
     displayItems, stock, orders — records as in the back-office API's inputs.
     """
-    from dtc_api.shop import imports
+    from dtc_api.shop import usecases
 
     size = file.stat().st_size
     if size > IMPORT_LIMIT:
@@ -371,7 +365,8 @@ def import_file(ctx: click.Context, file: Path) -> None:
     except orjson.JSONDecodeError as error:
         raise click.ClickException(f"{file} is not valid JSON: {error}") from None
 
-    counts = _with_db(ctx, lambda conn: imports.apply(conn, document, SystemClock().now()))
+    counts = _with_db(ctx, lambda db: usecases.import_document(db, document,
+                                                               SystemClock().now()))
     click.echo(", ".join(f"{section}: {count}" for section, count in counts.items()))
 
 
@@ -387,18 +382,10 @@ def newsletter_group() -> None:
 @click.pass_context
 def unsubscribe_link(ctx: click.Context, email: str, client_name: str) -> None:
     """Print the signed unsubscribe link of EMAIL, for the shop's mailer."""
-    import sqlalchemy as sa
+    from dtc_api.marketing import usecases
 
-    from dtc_api.marketing import newsletter
-    from dtc_api.store import tables as t
-
-    async def work(conn: Any) -> str:
-        base = await conn.scalar(sa.select(t.api_clients.c.frontend_url)
-                                 .where(t.api_clients.c.name == client_name))
-        token = await newsletter.unsubscribe_token(conn, email, SystemClock().now())
-        return newsletter.unsubscribe_link(base or "", token)
-
-    click.echo(_with_db(ctx, work))
+    click.echo(_with_db(ctx, lambda db: usecases.newsletter_unsubscribe_link(
+        db, email, client_name, SystemClock().now())))
 
 
 if __name__ == "__main__":

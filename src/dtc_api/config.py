@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -224,7 +223,4 @@ class Settings:
         if self.mail_lease <= self.smtp_timeout:
             raise ConfigError("DTC_MAIL_LEASE must be longer than DTC_SMTP_TIMEOUT: a message's "
                               "lease must outlast the SMTP exchange that sends it")
-
-    def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
 

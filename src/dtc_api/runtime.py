@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dtc_api.access.sessions import SessionPolicy
-from dtc_api.accounts.password_reset_policy import ResetPolicy
+from dtc_api.accounts.password_reset import ResetPolicy
 from dtc_api.accounts.passwords import Hasher, PasswordPolicy
 from dtc_api.accounts.throttle import LoginThrottle
 from dtc_api.clock import Clock
@@ -51,8 +51,7 @@ class Runtime:
                                            settings.password_max_length,
                                            settings.password_reject_common),
             login_throttle=LoginThrottle(
-                ip_limit=settings.login_ip_limit, free_failures=settings.login_free_failures,
-                max_backoff=settings.login_max_backoff,
+                free_failures=settings.login_free_failures, max_backoff=settings.login_max_backoff,
                 account_free_failures=settings.login_account_free_failures),
             reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl)),
             mail_sender=SmtpSender(settings.smtp_url.value, settings.smtp_timeout)

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,10 +18,13 @@ from pathlib import Path
 
 import httpx
 
+from tests import support
+from tests.support import PASSWORD as PASSWORD  # re-exported for the fault tests
+from tests.support import free_port as free_port
+
 # Abuse limits off: these tests send many requests from one address on purpose.
 LIMITS_OFF = {"DTC_REGISTER_IP_LIMIT": "100000", "DTC_LOGIN_IP_LIMIT": "100000",
               "DTC_SESSION_IP_LIMIT": "100000"}
-PASSWORD = "correct horse battery staple"
 REGISTER = """mutation($input: CustomerRegisterInput!) {
   registerCustomer(input: $input) { loggedIn { id } userErrors { message } } }"""
 LOGIN = """mutation($email: String!, $password: String!) {
@@ -31,15 +33,7 @@ LOGIN = """mutation($email: String!, $password: String!) {
 
 def registration(email: str, first_name: str = "Shopper") -> dict[str, object]:
     """The variables of REGISTER for a new account with PASSWORD."""
-    return {"input": {"billingAddress": {"email": email, "firstName": first_name,
-                                         "lastName": "Test", "country": "SE"},
-                      "password": PASSWORD, "loginOnSuccess": False}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return {"input": support.registration(email, first_name=first_name, last_name="Test")}
 
 
 @dataclass

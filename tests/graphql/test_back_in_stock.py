@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from dtc_api.cli import main
-from dtc_api.config import Secret, Settings
+from dtc_api.config import Settings
 from dtc_api.jobs import loop
-from dtc_api.marketing import back_in_stock
+from dtc_api.shop import stock
 from dtc_api.store import tables as t
+from tests import documents, support
 from tests.conftest import SmtpServer
 from tests.support import Shopper
 
@@ -45,8 +46,7 @@ mutation($input: BackInStockSubscribeInput!) {
 
 @pytest.fixture
 def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+    return support.mail_settings(db_url, smtp_server.url)
 
 
 async def stock_set(db_url: str, item: str, quantity: int, warehouse: str = "main") -> str:
@@ -105,10 +105,8 @@ async def test_bad_input(shopper: Shopper, runtime: Any, input: dict[str, Any],
 
 
 async def test_logged_in_shopper_may_omit_the_email(shopper: Shopper, runtime: Any) -> None:
-    await shopper.gql('mutation { registerCustomer(input: {password: "correct horse battery '
-                      'staple", loginOnSuccess: true, billingAddress: {email: "m@example.com", '
-                      'firstName: "M", lastName: "N", country: "SE"}}) { userErrors { message } '
-                      '} }')
+    await shopper.gql(documents.REGISTER_ERRORS, {"input": support.registration(
+        "m@example.com", first_name="M", last_name="N", login=True)})
     assert (await subscribe(shopper, email=None))["userErrors"] == []
     async with runtime.db.read() as conn:
         email = await conn.scalar(sa.select(t.back_in_stock_subscriptions.c.email))
@@ -164,7 +162,7 @@ async def test_concurrent_restocks_notify_once(shopper: Shopper, runtime: Any,
 
     async def restock(quantity: int) -> int:
         async with runtime.db.write() as conn:
-            return await back_in_stock.set_stock(conn, geography, "10-1", "main", quantity,
+            return await stock.set_stock(conn, geography, "10-1", "main", quantity,
                                                  runtime.clock.now())
 
     queued = await asyncio.gather(*[restock(q) for q in range(1, 7)])
@@ -209,7 +207,7 @@ async def test_two_workers_restocking_at_once_send_one_email(
         async def restock_and_deliver(worker: Runtime, quantity: int) -> None:
             geography = await worker.geography.get()
             async with worker.db.write() as conn:
-                await back_in_stock.set_stock(conn, geography, "10-1", "main", quantity,
+                await stock.set_stock(conn, geography, "10-1", "main", quantity,
                                               clock.now())
             await loop.deliver_mail_once(worker)
 

@@ -19,9 +19,9 @@ from dtc_api.config import Settings
 from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
 from dtc_api.store import tables as t
-from tests.support import Shopper, post_as
+from tests import support
+from tests.support import PASSWORD, Shopper, post_as
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "brand new passphrase here"
 WRONG_CREDENTIALS = [{"message": "wrong e-mail or password", "path": ["login"]}]
 OLD_PASSWORD_ALONE = {"message": "oldPassword is only accepted with a new password",
@@ -97,9 +97,7 @@ mutation($country: String!) {
 
 def register_input(email: str = "daniel@example.com", *, login: bool = True,
                    **extra: Any) -> dict[str, Any]:
-    address = {"email": email, "firstName": "Daniel", "lastName": "Ford", "country": "SE",
-               **extra.pop("address", {})}
-    return {"password": PASSWORD, "billingAddress": address, "loginOnSuccess": login, **extra}
+    return support.registration(email, login=login, **extra)
 
 
 async def register_payload(shopper: Shopper, email: str = "daniel@example.com", *,
@@ -609,8 +607,7 @@ async def test_mapped_attribute_replaces_the_earlier_one_of_its_type(
 class TestRegistrationLimit:
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                        argon2_time_cost=1, register_ip_limit=3)
+        return support.settings_for(db_url, register_ip_limit=3)
 
     async def test_registrations_per_client_address_are_limited(
         self, app: Any, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any,

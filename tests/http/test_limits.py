@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from dtc_api.config import Settings
+from tests import support
 from tests.support import post_as
 
 
@@ -35,8 +36,7 @@ async def test_an_overlong_query_is_refused(http: httpx.AsyncClient, credentials
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, session_ip_limit=3,
-                    argon2_memory_kib=1024, argon2_time_cost=1)
+    return support.settings_for(db_url, session_ip_limit=3)
 
 
 async def test_new_sessions_per_ip_are_limited(

@@ -16,12 +16,10 @@ from dtc_api.access.clients import ClientCredentials
 from dtc_api.access.sessions import Principal, rotate_token
 from dtc_api.jobs.loop import run_once
 from dtc_api.store import tables as t
-from tests.support import GRAPHQL, Shopper, post_as
+from tests.support import GRAPHQL, GRAPHQL_RESPONSE, UNAUTHORIZED, Shopper, post_as
 
-UNAUTHORIZED = {"errors": [{"message": "Unauthorized"}]}
 URL_SAFE_TOKEN = re.compile(r"[A-Za-z0-9_-]{43,}")
 TRACE_ID = re.compile(r"[0-9a-f]{32}")
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 SESSION_QUERY = "{ session { country { code } } }"
 SESSION_DETAILS = "{ session { country { code } market { name } pricelist { currency { code } } } }"

@@ -17,10 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.access.clients import ClientCredentials
-from tests.support import GRAPHQL, Shopper, post_as
+from tests.support import GRAPHQL, GRAPHQL_RESPONSE, JSON, Shopper, post_as
 
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 MAX_BODY = 1024 * 1024
 TYPENAME = "{ __typename }"
 

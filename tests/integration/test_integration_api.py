@@ -10,14 +10,14 @@ import sqlalchemy as sa
 
 from dtc_api.access import integration_keys
 from dtc_api.access.clients import ClientCredentials
-from dtc_api.config import Secret, Settings
+from dtc_api.config import Settings
 from dtc_api.jobs import loop
 from dtc_api.store import tables as t
+from tests import documents, support
 from tests.conftest import SmtpServer
-from tests.support import Shopper
+from tests.support import UNAUTHORIZED, Shopper
 
 URL = "/integration/graphql"
-UNAUTHORIZED = {"errors": [{"message": "Unauthorized"}]}
 ORDER = """
 mutation($input: OrderInput!) {
   createOrder(input: $input) {
@@ -30,8 +30,7 @@ mutation($input: OrderInput!) {
 
 @pytest.fixture
 def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, smtp_url=Secret(smtp_server.url), smtp_timeout=5)
+    return support.mail_settings(db_url, smtp_server.url)
 
 
 async def make_key(runtime: Any, clock: Any, scope: str = "write", name: str = "erp") -> str:
@@ -350,10 +349,9 @@ async def test_a_client_may_override_the_registration_limit(
         "registrationsPerIpPerHour": 2, "loginPerIpPerMinute": None}}, "userErrors": []}
     await register(Shopper(http, credentials), "first@example.com")
     await register(Shopper(http, credentials), "second@example.com")
-    third = await Shopper(http, credentials).gql(
-        'mutation { registerCustomer(input: {password: "correct horse battery staple", '
-        'loginOnSuccess: true, billingAddress: {email: "third@example.com", firstName: "A", '
-        'lastName: "B", country: "SE"}}) { loggedIn { id } userErrors { message path } } }')
+    third = await Shopper(http, credentials).gql(documents.REGISTER, {
+        "input": support.registration("third@example.com", first_name="A", last_name="B",
+                                      login=True)})
     assert third["registerCustomer"] == {"loggedIn": None, "userErrors": [{
         "message": "too many registrations from this address: try again in 60 minutes",
         "path": ["registerCustomer"]}]}

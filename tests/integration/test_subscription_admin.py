@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from dtc_api.jobs import loop
 from dtc_api.store import tables as t
+from tests import documents, support
 from tests.conftest import SmtpServer
 from tests.integration.test_integration_api import call, data
 from tests.integration.test_integration_api import key as key
@@ -30,6 +31,14 @@ query($since: String) {
 async def subscribe(shopper: Shopper, email: str) -> None:
     await shopper.gql('mutation($e: String!) { subscribeToNewsletter(email: $e, additionalInfo:'
                       ' {countryCode: "SE"}) { subscribed } }', {"e": email})
+
+
+async def request_a_reset_link(shopper: Shopper) -> None:
+    """A customer r@example.com asks for a reset link: one password_reset e-mail queued."""
+    await shopper.gql(documents.REGISTER_ERRORS, {"input": support.registration(
+        "r@example.com", first_name="R", last_name="S")})
+    await shopper.gql('mutation { resetPasswordEmail(email: "r@example.com", url: "reset") '
+                      "{ userErrors { message } } }")
 
 
 async def test_newsletter_changes_page_with_a_cursor(http: httpx.AsyncClient, key: str,
@@ -81,12 +90,7 @@ async def test_outbox_listing_and_retry(http: httpx.AsyncClient, key: str, shopp
                                         smtp_server: Any) -> None:
     from dtc_api.jobs import loop
 
-    await shopper.gql('mutation { registerCustomer(input: {password: "correct horse battery '
-                      'staple", loginOnSuccess: false, billingAddress: {email: "r@example.com", '
-                      'firstName: "R", lastName: "S", country: "SE"}}) { userErrors { message } '
-                      "} }")
-    await shopper.gql('mutation { resetPasswordEmail(email: "r@example.com", url: "reset") '
-                      "{ userErrors { message } } }")
+    await request_a_reset_link(shopper)
     smtp_server.stop()
     await loop.deliver_mail_once(runtime)
     waiting = (await data(http, key, '{ outboxMessages(status: "pending") '
@@ -159,12 +163,7 @@ async def test_failed_messages_are_listed_and_may_be_sent_again(
                       'item: "10-1", shipTo: {countryCode: "SE"}}) { subscribed } }')
     await data(http, key, 'mutation { setStock(item: "10-1", warehouse: "main", quantity: 5) '
                           "{ notificationsQueued } }")
-    await shopper.gql('mutation { registerCustomer(input: {password: "correct horse battery '
-                      'staple", loginOnSuccess: false, billingAddress: {email: "r@example.com", '
-                      'firstName: "R", lastName: "S", country: "SE"}}) { userErrors { message } '
-                      "} }")
-    await shopper.gql('mutation { resetPasswordEmail(email: "r@example.com", url: "reset") '
-                      "{ userErrors { message } } }")
+    await request_a_reset_link(shopper)
     smtp_server.refuse_recipients = "550 5.1.1 No such user"
     assert await loop.deliver_mail_once(runtime) == (0, 2)
     # then: the operator sees them

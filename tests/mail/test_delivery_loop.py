@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -14,18 +13,13 @@ from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
 from dtc_api.jobs import loop
 from dtc_api.runtime import Runtime
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests import support
 
 
 @pytest.fixture
 def unreachable() -> Iterator[Runtime]:
     """A runtime whose PostgreSQL refuses every connection (nothing listens on its port)."""
-    settings = Settings(database_url=f"postgresql://dtc@127.0.0.1:{_closed_port()}/dtc",
+    settings = Settings(database_url=f"postgresql://dtc@127.0.0.1:{support.free_port()}/dtc",
                         mail_poll_interval=0.01, job_interval=0.01)
     yield Runtime.build(settings, SteppableClock())
 

@@ -26,6 +26,7 @@ from dtc_api.mail.render import render
 from dtc_api.mail.senders import FileSender
 from dtc_api.runtime import Runtime
 from dtc_api.store import tables as t
+from tests import support
 from tests.conftest import SmtpServer
 
 LEASE = dt.timedelta(seconds=60)
@@ -107,8 +108,7 @@ async def test_sent_messages_are_purged_after_the_retention(
 
 @pytest.fixture
 def settings(db_url: str, smtp_server: SmtpServer) -> Settings:
-    return Settings(database_url=db_url, db_pool_size=5, smtp_url=Secret(smtp_server.url),
-                    argon2_memory_kib=1024, argon2_time_cost=1, mail_max_attempts=3)
+    return support.settings_for(db_url, smtp_url=Secret(smtp_server.url), mail_max_attempts=3)
 
 
 def test_default_attempts_outlast_a_day_long_outage() -> None:

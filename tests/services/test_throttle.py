@@ -22,14 +22,13 @@ from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
 from dtc_api.core import limits
 from dtc_api.store import tables as t
-from tests.support import Shopper
+from tests import support
+from tests.support import IP_LIMITED, PASSWORD, Shopper
 
 PEER = "203.0.113.7"  # the conftest client's address
 EMAIL = "throttled@centra.com"
-PASSWORD = "correct horse battery staple"
 WRONG = "correct horse battery stable"
 WRONG_CREDENTIALS = "wrong e-mail or password"
-IP_LIMITED = "too many login attempts from this address: try again in a minute"
 BACKOFF = re.compile(r"too many failed login attempts: try again in (\d+) seconds?")
 
 LOGIN = """
@@ -38,11 +37,6 @@ mutation Login($email: String!, $password: String!) {
     loggedIn { id email }
     userErrors { path message }
   }
-}
-"""
-REGISTER = """
-mutation Register($input: CustomerRegisterInput!) {
-  registerCustomer(input: $input) { loggedIn { id } userErrors { message path } }
 }
 """
 
@@ -64,7 +58,7 @@ mutation Register($input: CustomerRegisterInput!) {
     (50, 900),
 ])
 def test_backoff_schedule(failures: int, seconds: int) -> None:
-    limits = LoginThrottle(ip_limit=10, free_failures=5, max_backoff=900,
+    limits = LoginThrottle(free_failures=5, max_backoff=900,
                            account_free_failures=100)
     assert limits.backoff(failures) == seconds
 
@@ -80,13 +74,13 @@ def test_backoff_schedule(failures: int, seconds: int) -> None:
     (1000, 900),
 ])
 def test_account_wide_backoff_schedule(failures: int, seconds: int) -> None:
-    limits = LoginThrottle(ip_limit=10, free_failures=5, max_backoff=900,
+    limits = LoginThrottle(free_failures=5, max_backoff=900,
                            account_free_failures=100)
     assert limits.account_backoff(failures) == seconds
 
 
 def test_without_free_failures_the_backoff_starts_after_the_first_failure() -> None:
-    limits = LoginThrottle(ip_limit=10, free_failures=0, max_backoff=900,
+    limits = LoginThrottle(free_failures=0, max_backoff=900,
                            account_free_failures=1)
     assert [limits.backoff(n) for n in range(4)] == [0, 1, 2, 4]
 
@@ -99,7 +93,7 @@ def test_default_settings_are_centras_limits() -> None:
 
 
 def test_runtime_uses_the_settings(runtime: Any) -> None:
-    assert runtime.login_throttle == LoginThrottle(ip_limit=10, free_failures=5,
+    assert runtime.login_throttle == LoginThrottle(free_failures=5,
                                                    max_backoff=900, account_free_failures=100)
 
 
@@ -149,11 +143,8 @@ def attempts(http: httpx.AsyncClient, credentials: ClientCredentials) -> Attempt
 
 async def register(http: httpx.AsyncClient, credentials: ClientCredentials,
                    email: str = EMAIL) -> None:
-    shopper = Shopper(http, credentials)
-    data = {"password": PASSWORD, "loginOnSuccess": False, "billingAddress": {
-        "email": email, "firstName": "Tess", "lastName": "Throttle", "country": "SE"}}
-    payload = (await shopper.gql(REGISTER, {"input": data}))["registerCustomer"]
-    assert payload["userErrors"] == []
+    await support.register(Shopper(http, credentials), email, first_name="Tess",
+                           last_name="Throttle")
 
 
 @pytest.fixture
@@ -341,8 +332,7 @@ class TestGuessesFromManyAddresses:
 
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                        argon2_time_cost=1, login_account_free_failures=5)
+        return support.settings_for(db_url, login_account_free_failures=5)
 
     async def test_fifty_failed_logins_on_one_account(
         self, app: Any, credentials: ClientCredentials, account: str, clock: SteppableClock
@@ -456,9 +446,8 @@ async def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(
 class TestBehindATrustedProxy:
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                        argon2_time_cost=1,
-                        trusted_proxies=(ipaddress.ip_network("203.0.113.0/24"),))
+        return support.settings_for(
+            db_url, trusted_proxies=(ipaddress.ip_network("203.0.113.0/24"),))
 
     async def test_each_forwarded_address_has_its_own_limit(
         self, attempts: Attempts, account: str, runtime: Any

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import tokens
-from dtc_api.core.errors import invalid
+from dtc_api.core.errors import Code, invalid
 from dtc_api.store import tables as t
 
 SCOPES = ("read", "write")
@@ -18,12 +18,13 @@ SCOPES = ("read", "write")
 async def create(conn: AsyncConnection, name: str, scope: str, now: dt.datetime) -> str:
     name = name.strip()
     if not name:
-        raise invalid("name must not be empty", "name")
+        raise invalid("name must not be empty", "name", code=Code.REQUIRED)
     if scope not in SCOPES:
-        raise invalid("scope must be read or write", "scope")
+        raise invalid("scope must be read or write", "scope", code=Code.INVALID_INPUT)
     if await conn.scalar(sa.select(t.integration_keys.c.id)
                          .where(t.integration_keys.c.name == name)) is not None:
-        raise invalid(f"an integration key named {name!r} exists already", "name")
+        raise invalid(f"an integration key named {name!r} exists already", "name",
+                      code=Code.ALREADY_EXISTS)
     key = tokens.new_token()
     await conn.execute(sa.insert(t.integration_keys).values(
         name=name, key_hash=tokens.token_hash(key), scope=scope, created_at=now))
@@ -42,7 +43,8 @@ async def revoke(conn: AsyncConnection, name: str, now: dt.datetime) -> None:
         t.integration_keys.c.name == name, t.integration_keys.c.revoked_at.is_(None),
     ).values(revoked_at=now))
     if result.rowcount != 1:
-        raise invalid(f"no active integration key named {name!r}", "name")
+        raise invalid(f"no active integration key named {name!r}", "name",
+                      code=Code.NOT_FOUND)
 
 
 async def scope_of(conn: AsyncConnection, key: str) -> str | None:

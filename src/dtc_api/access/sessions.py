@@ -8,7 +8,7 @@ reads). Only SHA-256 hashes of tokens are stored, so a leaked database holds no 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import tokens
 from dtc_api.clock import Clock
-from dtc_api.core import limits
-from dtc_api.core.errors import invalid
+from dtc_api.core import limits, validate
+from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
@@ -64,7 +64,6 @@ class Principal:
     session: dict[str, Any] | None = None
     # The shopper's current token, echoed in extensions.token; rotation replaces it.
     token: str | None = None
-    shared_secret_ok: bool = False
     modes: set[str] = field(default_factory=set)
 
     @property
@@ -100,7 +99,6 @@ async def authenticate(
         if shared_secret is not None and tokens.matches(
             shared_secret, principal.client["shared_secret_hash"]
         ):
-            principal.shared_secret_ok = True
             principal.modes.add("SHARED_SECRET")
     else:
         principal.modes.add("NO_SESSION")
@@ -272,30 +270,42 @@ async def set_country_state(
     state_code: str | None,
 ) -> None:
     country_code = country_code.strip().upper()
-    if country_code not in geography.countries:
-        raise invalid(f"country {country_code} not found", "countryCode")
-    states = geography.states.get(country_code)
-    if state_code:
-        if geography.state(country_code, state_code) is None:
-            raise invalid(f"state {state_code} not found in {country_code}", "stateCode")
-    elif states:
-        raise invalid(f"country {country_code} requires a state", "stateCode")
+    state_code = state_code or None
+    refused = (validate.country_error(geography, country_code, "countryCode")
+               or _state_error(geography, country_code, state_code))
+    if refused is not None:
+        raise DomainError(refused)
     market_id, pricelist_id = geography.market_and_pricelist(country_code)
     await update(
         conn,
         session,
         country_code=country_code,
-        state_code=state_code or None,
+        state_code=state_code,
         market_id=market_id,
         pricelist_id=pricelist_id,
     )
 
 
+def _state_error(geography: Geography, country_code: str, state_code: str | None
+                 ) -> UserError | None:
+    """The shared state check, with two differences that clients rely on: a missing state
+    reads "country XX requires a state", and a state given for a country without states is
+    refused rather than ignored."""
+    if state_code is not None and not geography.states.get(country_code):
+        return UserError(f"state {state_code} not found in {country_code}", ("stateCode",),
+                         code=Code.UNKNOWN_STATE)
+    refused = validate.state_error(geography, country_code, state_code, "stateCode")
+    if refused is not None and refused.code == Code.STATE_REQUIRED:
+        return replace(refused, message=f"country {country_code} requires a state")
+    return refused
+
+
 async def set_language(
     conn: AsyncConnection, geography: Geography, session: dict[str, Any], code: str
 ) -> None:
-    if geography.language(code) is None:
-        raise invalid(f"language {code} not found", "code")
+    refused = validate.language_error(geography, code, "code")
+    if refused is not None:
+        raise DomainError(refused)
     await update(conn, session, language_code=code)
 
 
@@ -303,7 +313,7 @@ async def set_market(
     conn: AsyncConnection, geography: Geography, session: dict[str, Any], market_id: int
 ) -> None:
     if market_id not in geography.markets:
-        raise invalid(f"market {market_id} not found", "id")
+        raise invalid(f"market {market_id} not found", "id", code=Code.NOT_FOUND)
     await update(conn, session, market_id=market_id)
 
 
@@ -311,7 +321,7 @@ async def set_pricelist(
     conn: AsyncConnection, geography: Geography, session: dict[str, Any], pricelist_id: int
 ) -> None:
     if pricelist_id not in geography.pricelists:
-        raise invalid(f"pricelist {pricelist_id} not found", "id")
+        raise invalid(f"pricelist {pricelist_id} not found", "id", code=Code.NOT_FOUND)
     await update(conn, session, pricelist_id=pricelist_id)
 
 
@@ -338,4 +348,18 @@ async def purge_expired(conn: AsyncConnection, policy: SessionPolicy, now: dt.da
             )
         )
     )
+    return result.rowcount or 0
+
+
+async def end_customer_sessions(conn: AsyncConnection, customer_id: int,
+                                keep_session_id: int | None = None) -> int:
+    """End every session logged in as the customer, but ``keep_session_id``; returns how many.
+
+    A new password (changed or reset), a blocked login and an erased account must not leave
+    a session behind that whoever knew the old password still holds.
+    """
+    where = t.sessions.c.customer_id == customer_id
+    if keep_session_id is not None:
+        where = sa.and_(where, t.sessions.c.id != keep_session_id)
+    result = await conn.execute(sa.delete(t.sessions).where(where))
     return result.rowcount or 0

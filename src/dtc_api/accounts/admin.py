@@ -8,10 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.core.errors import invalid
+from dtc_api.access.sessions import end_customer_sessions
+from dtc_api.core import validate
+from dtc_api.core.errors import Code, DomainError, invalid
 from dtc_api.store import tables as t
 
 MAX_LIMIT = 100
+
+
+def _not_found(customer_id: int) -> DomainError:
+    return invalid(f"customer {customer_id} not found", "id", code=Code.NOT_FOUND)
 
 
 def _summary(row: Any, orders: int) -> dict[str, Any]:
@@ -24,10 +30,7 @@ def _summary(row: Any, orders: int) -> dict[str, Any]:
 async def search(conn: AsyncConnection, text: str | None, page: int, limit: int
                  ) -> dict[str, Any]:
     """Customers whose e-mail or name contains ``text`` (case-insensitive), newest first."""
-    if limit < 1 or limit > MAX_LIMIT:
-        raise invalid(f"limit must be between 1 and {MAX_LIMIT}", "limit")
-    if page < 1:
-        raise invalid("page must be 1 or more", "page")
+    offset = validate.page(page, limit, MAX_LIMIT)
     customers = t.customers
     where = sa.true()
     if text:
@@ -40,7 +43,7 @@ async def search(conn: AsyncConnection, text: str | None, page: int, limit: int
               .where(t.orders.c.customer_id == customers.c.id).scalar_subquery())
     rows = (await conn.execute(
         sa.select(customers, orders.label("orders")).where(where)
-        .order_by(customers.c.id.desc()).limit(limit).offset((page - 1) * limit)
+        .order_by(customers.c.id.desc()).limit(limit).offset(offset)
     )).mappings().all()
     return {"customers": [_summary(row, row["orders"]) for row in rows], "total": total,
             "page": page, "limit": limit}
@@ -61,9 +64,9 @@ async def set_login_blocked(conn: AsyncConnection, customer_id: int, blocked: bo
     result = await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
                                 .values(login_blocked=blocked))
     if result.rowcount != 1:
-        raise invalid(f"customer {customer_id} not found", "id")
+        raise _not_found(customer_id)
     if blocked:
-        await conn.execute(sa.delete(t.sessions).where(t.sessions.c.customer_id == customer_id))
+        await end_customer_sessions(conn, customer_id)
 
 
 async def erase(conn: AsyncConnection, customer_id: int, now: dt.datetime) -> None:
@@ -72,7 +75,7 @@ async def erase(conn: AsyncConnection, customer_id: int, now: dt.datetime) -> No
     row = (await conn.execute(sa.select(t.customers.c.email_key)
                               .where(t.customers.c.id == customer_id))).first()
     if row is None:
-        raise invalid(f"customer {customer_id} not found", "id")
+        raise _not_found(customer_id)
     key = row.email_key
     await conn.execute(sa.update(t.orders).where(t.orders.c.customer_id == customer_id)
                        .values(customer_id=None, billing_address=None, shipping_address=None))
@@ -84,5 +87,6 @@ async def erase(conn: AsyncConnection, customer_id: int, now: dt.datetime) -> No
                        .where(t.password_reset_requests.c.email_key == key))
     await conn.execute(sa.delete(t.outbox).where(
         sa.func.lower(t.outbox.c.recipient) == key, t.outbox.c.status != "sent"))
-    # Sessions, consents, attributes, wishlists, contracts and reset links go with the row.
+    await end_customer_sessions(conn, customer_id)
+    # Consents, attributes, wishlists, contracts and reset links go with the row.
     await conn.execute(sa.delete(t.customers).where(t.customers.c.id == customer_id))

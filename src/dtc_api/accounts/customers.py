@@ -12,16 +12,21 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api.access.sessions import end_customer_sessions
 from dtc_api.accounts import profile
 from dtc_api.accounts.passwords import PasswordPolicy
 from dtc_api.core import limits
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.marketing import newsletter
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 
 GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
 EMAIL_TAKEN = "an account with this e-mail address exists already"
+
+
+def _email_taken() -> UserError:
+    return UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"), code=Code.ALREADY_EXISTS)
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,8 @@ async def claim_registration(conn: AsyncConnection, client_ip: str | None, allow
         minutes = math.ceil((counted.window_end - now).total_seconds() / 60)
         unit = "minute" if minutes == 1 else "minutes"
         raise DomainError(UserError(
-            f"too many registrations from this address: try again in {minutes} {unit}", ()))
+            f"too many registrations from this address: try again in {minutes} {unit}", (),
+            code=Code.RATE_LIMITED))
 
 
 async def validate_registration(
@@ -69,7 +75,7 @@ async def validate_registration(
     consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
     errors += attributes.errors + consent_errors
     if not errors and await registered_id(conn, address.columns["email_key"]) is not None:
-        errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+        errors.append(_email_taken())
     if errors:
         raise DomainError(*errors)
     columns = {**address.columns, "gender": data.get("gender"), "language_code": language_code}
@@ -89,7 +95,7 @@ async def register(
                 ).returning(t.customers.c.id)
             )).scalar_one()
     except IntegrityError:
-        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+        raise DomainError(_email_taken()) from None
     await profile.save_attributes(conn, customer_id, registration.attributes)
     await profile.save_consents(conn, customer_id, registration.consents,
                                 registration.columns["language_code"], now)
@@ -113,12 +119,14 @@ async def get_or_none(conn: AsyncConnection, customer_id: int | None) -> dict[st
 
 
 async def change_password(conn: AsyncConnection, customer_id: int, password_hash: str,
-                          now: dt.datetime) -> None:
-    """A new password: any reset link still out there stops working."""
+                          now: dt.datetime, keep_session_id: int) -> None:
+    """A new password: any reset link still out there stops working, and every session of the
+    customer but ``keep_session_id`` (the one that changed it) ends."""
     await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id).values(
         password_hash=password_hash, password_changed_at=now, updated_at=now))
     await conn.execute(sa.delete(t.password_reset_tokens)
                        .where(t.password_reset_tokens.c.customer_id == customer_id))
+    await end_customer_sessions(conn, customer_id, keep_session_id)
 
 
 async def get(conn: AsyncConnection, customer_id: int) -> dict[str, Any]:
@@ -155,22 +163,13 @@ async def validate_update(
         if key and key != customer["email_key"]:
             other = await registered_id(conn, key)
             if other is not None and other != customer["id"]:
-                errors.append(UserError(EMAIL_TAKEN, (*path, "billingAddress", "email")))
+                errors.append(_email_taken())
     if "gender" in data:
         columns["gender"] = data["gender"]
     new_password = data.get("password")
-    old = data.get("oldPassword")
-    if new_password is not None:
-        email = columns.get("email", customer["email"])
-        errors += policy.problems(new_password, email, (*path, "password"))
-        if old is None and require_old_password:
-            errors.append(UserError("oldPassword is required to change the password",
-                                    (*path, "oldPassword")))
-        elif old is not None and not old_password_correct:
-            errors.append(UserError("oldPassword is wrong", (*path, "oldPassword")))
-    elif old is not None:
-        errors.append(UserError("oldPassword is only accepted with a new password",
-                                (*path, "oldPassword")))
+    errors += _password_errors(policy, new_password, data.get("oldPassword"),
+                               columns.get("email", customer["email"]), require_old_password,
+                               old_password_correct)
     attributes = await profile.attributes(conn, data.get("customAttributes"),
                                           (*path, "customAttributes"))
     consents, consent_errors = profile.consents(data.get("consents"), (*path, "consents"))
@@ -180,20 +179,38 @@ async def validate_update(
     return Update(columns, attributes, consents, new_password)
 
 
+def _password_errors(policy: PasswordPolicy, new: str | None, old: str | None, email: str,
+                     require_old: bool, old_correct: bool | None) -> list[UserError]:
+    """What is wrong with a password change: the new password, and the old one that
+    confirms it (required by some API clients; only accepted with a new one)."""
+    at = ("input", "oldPassword")
+    if new is None:
+        return [] if old is None else [UserError(
+            "oldPassword is only accepted with a new password", at, code=Code.INVALID_INPUT)]
+    errors = policy.problems(new, email, ("input", "password"))
+    if old is None and require_old:
+        errors.append(UserError("oldPassword is required to change the password", at,
+                                code=Code.REQUIRED))
+    elif old is not None and not old_correct:
+        errors.append(UserError("oldPassword is wrong", at, code=Code.WRONG_PASSWORD))
+    return errors
+
+
 async def apply_update(
     conn: AsyncConnection, customer: dict[str, Any], update: Update,
-    password_hash: str | None, now: dt.datetime,
+    password_hash: str | None, session_id: int, now: dt.datetime,
 ) -> None:
+    """Store a validated update made from the session ``session_id``."""
     columns = {**update.columns, "updated_at": now}
     if password_hash is not None:
-        await change_password(conn, customer["id"], password_hash, now)
+        await change_password(conn, customer["id"], password_hash, now, session_id)
     try:
         async with conn.begin_nested():
             await conn.execute(
                 sa.update(t.customers).where(t.customers.c.id == customer["id"]).values(**columns)
             )
     except IntegrityError:
-        raise DomainError(UserError(EMAIL_TAKEN, ("input", "billingAddress", "email"))) from None
+        raise DomainError(_email_taken()) from None
     await profile.save_attributes(conn, customer["id"], update.attributes)
     await profile.save_consents(conn, customer["id"], update.consents,
                                 customer["language_code"], now)

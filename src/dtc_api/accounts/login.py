@@ -1,4 +1,8 @@
-"""Login and logout: throttling, password checks, session rotation, selection hand-over."""
+"""Login and logout rules: the limits on guessing, the answers to a refused login, logging a
+session in and out, and the selection a customer leaves and finds again.
+
+The workflows that put them together are ``accounts.usecases.log_in`` and ``log_out``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
 from dtc_api.access.sessions import Principal
-from dtc_api.accounts import customers, profile, throttle
-from dtc_api.accounts.passwords import Hasher
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.config import Settings
+from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.limits import count, limit
-from dtc_api.runtime import Runtime
 from dtc_api.shop import selections
 from dtc_api.shop.selections import SelectionPolicy
 from dtc_api.store import tables as t
@@ -22,78 +24,54 @@ from dtc_api.store import tables as t
 # One message for an unknown e-mail and a wrong password, so the answer does not tell
 # whether an account exists.
 WRONG_CREDENTIALS = "wrong e-mail or password"
-MAX_EMAIL_INPUT = 320
 
 
-def _refused(message: str) -> DomainError:
-    return DomainError(UserError(message, ()))
+def wrong_credentials() -> DomainError:
+    return DomainError(UserError(WRONG_CREDENTIALS, (), code=Code.WRONG_CREDENTIALS))
 
 
-async def login(runtime: Runtime, principal: Principal, email: str, password: str,
-                client_ip: str | None, hasher: Hasher) -> int:
-    """Log the session in; returns the customer id. The session token is rotated."""
-    now = runtime.clock.now()
-    key = profile.login_key(email[:MAX_EMAIL_INPUT])
-    # Limits are checked before the password hash is computed: a throttled guess costs
-    # almost nothing and learns nothing.
-    async with runtime.db.write() as conn:
-        ceiling = limit(runtime.settings, principal.client, "loginPerIpPerMinute")
-        if (await count(conn, "loginPerIpPerMinute", ceiling, client_ip, now)).over:
-            raise _refused("too many login attempts from this address: try again in a minute")
-        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
-                                                  key, client_ip)
-    if wait:
-        raise _refused(f"too many failed login attempts: try again in {_seconds(wait)}")
-    async with runtime.db.read() as conn:
-        customer = await customers.find_registered(conn, key)
-    stored = customer["password_hash"] if customer else None
-    if not await hasher.verify(stored, password) or customer is None:
-        raise _refused(WRONG_CREDENTIALS)
-    if customer["login_blocked"]:
-        # Said only to whoever knows the password: it reveals nothing to a guesser.
-        raise _refused("this account cannot log in: please contact the shop")
-    rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
-    async with runtime.db.write() as conn:
-        # The password may have changed (reset, update) while it was being checked.
-        current = await conn.scalar(sa.select(t.customers.c.password_hash).where(
-            t.customers.c.id == customer["id"]).with_for_update())
-        if current != stored:
-            raise _refused(WRONG_CREDENTIALS)
-        await throttle.clear_login_failures(conn, key, client_ip)
-        if rehash is not None:
-            await customers.set_password_hash(conn, customer["id"], rehash)
-        session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
-        principal.session = session
-        await _take_saved_selection(conn, session, customer["id"], runtime.selection_policy,
-                                    now)
-        await sessions.update(conn, session, customer_id=customer["id"])
-        await sessions.rotate_token(conn, principal)
-    return int(customer["id"])
+def blocked() -> DomainError:
+    # Said only to whoever knows the password: it reveals nothing to a guesser.
+    return DomainError(UserError("this account cannot log in: please contact the shop", (),
+                                 code=Code.LOGIN_BLOCKED))
 
 
-async def check_password(runtime: Runtime, customer: dict[str, Any], password: str,
-                         client_ip: str | None, path: tuple[str, ...]) -> bool:
-    """Whether ``password`` is the customer's (a logged-in session confirming it).
+def held_back(wait: int, what: str = "login", path: tuple[str, ...] = ()) -> DomainError:
+    """The answer while the backoff after failed password checks lasts ``wait`` seconds."""
+    seconds = f"{wait} second" if wait == 1 else f"{wait} seconds"
+    return DomainError(UserError(f"too many failed {what} attempts: try again in {seconds}",
+                                 path, code=Code.RATE_LIMITED))
 
-    Each check counts against the same backoff as a login from this address, so a stolen
-    session guesses no faster than a login form; it is refused while the backoff lasts.
-    Only a password verified correct clears the failures.
-    """
-    async with runtime.db.write() as conn:
-        wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
-                                                  customer["email_key"], client_ip)
-    if wait:
+
+async def count_login(conn: AsyncConnection, settings: Settings, client: dict[str, Any],
+                      client_ip: str | None, now: dt.datetime) -> None:
+    """Count a login against its client address; refused beyond the per-minute limit."""
+    ceiling = limit(settings, client, "loginPerIpPerMinute")
+    if (await count(conn, "loginPerIpPerMinute", ceiling, client_ip, now)).over:
         raise DomainError(UserError(
-            f"too many failed password attempts: try again in {_seconds(wait)}", path))
-    if not await runtime.hasher.verify(customer["password_hash"], password):
-        return False
-    async with runtime.db.write() as conn:
-        await throttle.clear_login_failures(conn, customer["email_key"], client_ip)
-    return True
+            "too many login attempts from this address: try again in a minute", (),
+            code=Code.RATE_LIMITED))
 
 
-def _seconds(wait: int) -> str:
-    return f"{wait} second" if wait == 1 else f"{wait} seconds"
+async def password_unchanged(conn: AsyncConnection, customer_id: int, checked_hash: str | None
+                             ) -> bool:
+    """Whether the stored hash is still the one a password was checked against: it may have
+    changed (reset, update) while the check ran. Locks the customer until the end of the
+    transaction."""
+    current = await conn.scalar(sa.select(t.customers.c.password_hash).where(
+        t.customers.c.id == customer_id).with_for_update())
+    return bool(current == checked_hash)
+
+
+async def log_session_in(conn: AsyncConnection, principal: Principal, customer_id: int,
+                         policy: SelectionPolicy, now: dt.datetime) -> None:
+    """Log the shopper's session in as the customer, with a new token (a change of
+    privilege), bringing back the selection the customer left at their last logout."""
+    session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
+    principal.session = session
+    await _take_saved_selection(conn, session, customer_id, policy, now)
+    await sessions.update(conn, session, customer_id=customer_id)
+    await sessions.rotate_token(conn, principal)
 
 
 async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
@@ -143,10 +121,3 @@ async def logout(conn: AsyncConnection, principal: Principal, policy: SelectionP
         await sessions.update(conn, session, selection_id=None)
     await sessions.update(conn, session, customer_id=None)
     await sessions.rotate_token(conn, principal)
-
-
-async def revoke_other_sessions(conn: AsyncConnection, customer_id: int, keep_session_id: int
-                                ) -> int:
-    result = await conn.execute(sa.delete(t.sessions).where(
-        t.sessions.c.customer_id == customer_id, t.sessions.c.id != keep_session_id))
-    return result.rowcount or 0

@@ -10,25 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.access import sessions, tokens
-from dtc_api.access.sessions import Principal
-from dtc_api.accounts import customers, profile
-from dtc_api.accounts import login as auth
-from dtc_api.accounts.password_reset_policy import ResetPolicy
-from dtc_api.core.errors import DomainError, UserError, invalid
+from dtc_api.access import tokens
+from dtc_api.accounts import profile
+from dtc_api.accounts.passwords import PasswordPolicy
+from dtc_api.config import Settings
+from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.core.limits import count, limit
 from dtc_api.mail import outbox
 from dtc_api.mail.render import duration, render
-from dtc_api.runtime import Runtime
 from dtc_api.store import tables as t
+
+if TYPE_CHECKING:  # the runtime is built with this module's ResetPolicy
+    from dtc_api.runtime import Runtime
 
 INVALID_LINK = "the reset link is invalid or has expired"
 MAX_URL = 2000
+MAX_KEY = 320  # password_reset_requests.email_key
+
+
+@dataclass(frozen=True)
+class ResetPolicy:
+    ttl: dt.timedelta  # how long a reset link works (its limits: core.limits)
 
 
 _PATH = re.compile(r"[A-Za-z0-9._~%/-]+")
@@ -42,14 +51,26 @@ def check_url(url: str) -> None:
                       "(letters, digits and . _ ~ % / - only)", "url")
 
 
+def check_request(client: dict[str, Any], url: str) -> None:
+    """What a reset request must have, whoever it is for: a page of the shop to link to."""
+    check_url(url)
+    if not client["frontend_url"]:
+        raise invalid("this API client has no frontend URL: set one (dtc-api clients, "
+                      "frontendUrl) so reset links can point to the shop", "url",
+                      code=Code.NOT_CONFIGURED)
+    if len(url) > MAX_URL:
+        raise invalid(f"url must be at most {MAX_URL} characters", "url")
+
+
 def reset_link(frontend_url: str, url: str, customer_id: int, hash_: str) -> str:
     base = f"{frontend_url.rstrip('/')}/{url.lstrip('/')}"
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}{urlencode({'id': customer_id, 'i': hash_})}"
 
 
-async def request(runtime: Runtime, client: dict, email: str, url: str,
-                  client_ip: str | None) -> None:
+async def record_request(conn: AsyncConnection, settings: Settings, client: dict[str, Any],
+                         email: str, url: str, client_ip: str | None, now: dt.datetime
+                         ) -> None:
     """Record a reset request; the delivery worker sends the link if the e-mail has a
     registered account (`process_requests`).
 
@@ -57,27 +78,18 @@ async def request(runtime: Runtime, client: dict, email: str, url: str,
     registered (the seed: "auto-registered customers cannot initiate a password reset") and
     requests over a limit included — so neither the answer nor its timing tells them apart.
     """
-    check_url(url)
-    if not client["frontend_url"]:
-        raise invalid("this API client has no frontend URL: set one (dtc-api clients, "
-                      "frontendUrl) so reset links can point to the shop", "url")
-    if len(url) > MAX_URL:
-        raise invalid(f"url must be at most {MAX_URL} characters", "url")
-    now = runtime.clock.now()
-    key = profile.login_key(email[:320])[:320]
-    ip = client_ip or "unknown"
-    async with runtime.db.write() as conn:
-        per_account = await count(
-            conn, "passwordResetsPerAccountPerHour",
-            limit(runtime.settings, client, "passwordResetsPerAccountPerHour"), key, now)
-        per_ip = await count(conn, "passwordResetsPerIpPerHour",
-                             limit(runtime.settings, client, "passwordResetsPerIpPerHour"), ip,
-                             now)
-        # Over a limit, nothing is recorded: the limits do not depend on whether the account
-        # exists, so skipping the insert tells nothing, and a flood cannot fill the queue.
-        if not per_account.over and not per_ip.over:
-            await conn.execute(sa.insert(t.password_reset_requests).values(
-                email_key=key, url=url, client_id=client["id"], created_at=now, allowed=True))
+    key = profile.login_key(email)[:MAX_KEY]
+    per_account = await count(
+        conn, "passwordResetsPerAccountPerHour",
+        limit(settings, client, "passwordResetsPerAccountPerHour"), key, now)
+    per_ip = await count(conn, "passwordResetsPerIpPerHour",
+                         limit(settings, client, "passwordResetsPerIpPerHour"),
+                         client_ip or "unknown", now)
+    # Over a limit, nothing is recorded: the limits do not depend on whether the account
+    # exists, so skipping the insert tells nothing, and a flood cannot fill the queue.
+    if not per_account.over and not per_ip.over:
+        await conn.execute(sa.insert(t.password_reset_requests).values(
+            email_key=key, url=url, client_id=client["id"], created_at=now, allowed=True))
 
 
 async def process_requests(runtime: Runtime, batch: int = 100) -> int:
@@ -126,7 +138,7 @@ async def _process_batch(runtime: Runtime, limit: int) -> tuple[int, int]:
 
 async def _send_link(conn: AsyncConnection, runtime: Runtime, customer: dict,
                      frontend_url: str, url: str, now: dt.datetime) -> None:
-    policy: ResetPolicy = runtime.reset_policy
+    policy = runtime.reset_policy
     hash_ = secrets.token_hex(16)  # 128 bits
     await conn.execute(sa.delete(t.password_reset_tokens)
                        .where(t.password_reset_tokens.c.customer_id == customer["id"]))
@@ -142,12 +154,14 @@ async def _send_link(conn: AsyncConnection, runtime: Runtime, customer: dict,
     await outbox.enqueue(conn, "password_reset", customer["email"], message, now)
 
 
-def _customer_id(raw: str) -> int | None:
+def customer_id(raw: str) -> int | None:
+    """The customer id of a link (``id``), or None when it cannot be one."""
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
 
 
-async def _valid_token(conn: AsyncConnection, customer_id: int | None, hash_: str,
-                       now: dt.datetime) -> int | None:
+async def valid_link(conn: AsyncConnection, customer_id: int | None, hash_: str,
+                     now: dt.datetime) -> int | None:
+    """The id of the unused, unexpired link of the customer with this hash, or None."""
     if customer_id is None or len(hash_) > tokens.MAX_TOKEN_LENGTH:
         return None
     table = t.password_reset_tokens
@@ -156,54 +170,46 @@ async def _valid_token(conn: AsyncConnection, customer_id: int | None, hash_: st
         table.c.used_at.is_(None), table.c.expires_at > now))
 
 
-async def verify(runtime: Runtime, hash_: str, customer_id: str) -> bool:
-    """Whether a link is valid; it stays valid (this does not use it up)."""
-    async with runtime.db.read() as conn:
-        found = await _valid_token(conn, _customer_id(customer_id), hash_, runtime.clock.now())
-    return found is not None
+def invalid_link() -> UserError:
+    return UserError(INVALID_LINK, ("i",), code=Code.INVALID_LINK)
 
 
-async def reset(runtime: Runtime, principal: Principal, hash_: str, customer_id: str,
-                password: str, confirm: str | None, login: bool) -> None:
-    """Set a new password with a reset link: the link is used up (exactly once, even when two
-    requests race), every session of the customer ends, and a notice is e-mailed."""
-    now = runtime.clock.now()
-    cid = _customer_id(customer_id)
-    async with runtime.db.read() as conn:
-        valid = await _valid_token(conn, cid, hash_, now)
-        customer = await customers.get_or_none(conn, cid) if valid else None
+def check_new_password(policy: PasswordPolicy, customer: dict[str, Any] | None,
+                       password: str, confirm: str | None) -> dict[str, Any]:
+    """The customer of the link, or a refusal with every reason at once: no customer (the
+    link is invalid), a confirmation that differs, a password the policy refuses."""
     errors = []
     if customer is None:
-        errors.append(UserError(INVALID_LINK, ("i",)))
+        errors.append(invalid_link())
     if confirm is not None and confirm != password:
-        errors.append(UserError("confirmPassword does not match password", ("confirmPassword",)))
+        errors.append(UserError("confirmPassword does not match password",
+                                ("confirmPassword",), code=Code.PASSWORD_MISMATCH))
     if customer is not None:
-        errors += runtime.password_policy.problems(password, customer["email"], ("password",))
-    if errors:
+        errors += policy.problems(password, customer["email"], ("password",))
+    if errors or customer is None:
         raise DomainError(*errors)
-    new_hash = await runtime.hasher.hash(password)
+    return customer
+
+
+async def use_link(conn: AsyncConnection, link_id: int | None, customer_id: int | None,
+                   hash_: str, now: dt.datetime) -> None:
+    """Use the link up, exactly once even when two requests race: the loser is refused."""
     table = t.password_reset_tokens
-    async with runtime.db.write() as conn:
-        used = await conn.execute(sa.update(table).where(
-            table.c.id == valid, table.c.customer_id == cid,
-            table.c.token_hash == tokens.token_hash(hash_), table.c.used_at.is_(None),
-            table.c.expires_at > now,
-        ).values(used_at=now))
-        if used.rowcount != 1:  # another request used it first
-            raise DomainError(UserError(INVALID_LINK, ("i",)))
-        await customers.change_password(conn, cid, new_hash, now)
-        current = principal.session
-        await auth.revoke_other_sessions(conn, cid, current["id"])  # type: ignore[index]
-        session = await sessions.lock(conn, current["id"])  # type: ignore[index]
-        principal.session = session
-        if login and not customer["login_blocked"]:
-            await sessions.update(conn, session, customer_id=cid)
-        elif session["customer_id"] == cid:
-            await sessions.update(conn, session, customer_id=None)
-        await sessions.rotate_token(conn, principal)
-        message = render("password_changed", customer["language_code"],
-                         {"name": customer["first_name"] or customer["email"]})
-        await outbox.enqueue(conn, "password_changed", customer["email"], message, now)
+    used = await conn.execute(sa.update(table).where(
+        table.c.id == link_id, table.c.customer_id == customer_id,
+        table.c.token_hash == tokens.token_hash(hash_), table.c.used_at.is_(None),
+        table.c.expires_at > now,
+    ).values(used_at=now))
+    if used.rowcount != 1:  # another request used it first
+        raise DomainError(invalid_link())
+
+
+async def notify_changed(conn: AsyncConnection, customer: dict[str, Any], now: dt.datetime
+                         ) -> None:
+    """Queue the notice that the password was changed."""
+    message = render("password_changed", customer["language_code"],
+                     {"name": customer["first_name"] or customer["email"]})
+    await outbox.enqueue(conn, "password_changed", customer["email"], message, now)
 
 
 async def purge_expired(conn: AsyncConnection, now: dt.datetime) -> int:

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from dtc_api.core.errors import UserError
+from dtc_api.core.errors import Code, UserError
 
 
 @cache
@@ -28,14 +28,16 @@ class PasswordPolicy:
     def problems(self, password: str, email: str | None, path: tuple[str, ...]) -> list[UserError]:
         """What is wrong with a new password; no composition rules (NIST SP 800-63B)."""
         if len(password) < self.min_length:
-            return [UserError(f"password must be at least {self.min_length} characters", path)]
-        if len(password) > self.max_length:
-            return [UserError(f"password must be at most {self.max_length} characters", path)]
-        if email and password.casefold() == email.casefold():
-            return [UserError("password must not be the e-mail address", path)]
-        if self.reject_common and password.casefold() in _common_passwords():
-            return [UserError("password is too common: choose a less guessable one", path)]
-        return []
+            problem = f"password must be at least {self.min_length} characters"
+        elif len(password) > self.max_length:
+            problem = f"password must be at most {self.max_length} characters"
+        elif email and password.casefold() == email.casefold():
+            problem = "password must not be the e-mail address"
+        elif self.reject_common and password.casefold() in _common_passwords():
+            problem = "password is too common: choose a less guessable one"
+        else:
+            return []
+        return [UserError(problem, path, code=Code.WEAK_PASSWORD)]
 
 
 class Hasher:

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.core.errors import UserError
+from dtc_api.core import validate
+from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 
 # input field -> (column, maximum length)
 ADDRESS_FIELDS: dict[str, tuple[str, int]] = {
-    "email": ("email", 254),
+    "email": ("email", validate.MAX_EMAIL),
     "firstName": ("first_name", 200),
     "lastName": ("last_name", 200),
     "address1": ("address1", 300),
@@ -36,28 +36,19 @@ ADDRESS_FIELDS: dict[str, tuple[str, int]] = {
 REQUIRED_ON_REGISTER = ("email", "firstName", "lastName", "country")
 MAX_ATTRIBUTE_VALUE = 10_000
 MAX_CONSENT_DATA = 10_000
-
-
-def normalise_email(raw: str) -> str:
-    """The address as email-validator normalises it; raises ValueError when invalid."""
-    try:
-        return validate_email(raw, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(str(error)) from None
-
-
-def email_key(email: str) -> str:
-    return email.casefold()
+# The most of an e-mail address as typed (at login, in a reset request) that is looked at:
+# longer input finds nothing either way, and costs no more to look up.
+MAX_TYPED_EMAIL = 320
 
 
 def login_key(typed: str) -> str:
     """The lookup key of an e-mail as typed at login: normalised like at registration when it
     is a valid address (Unicode NFC, IDNA), else just folded, so it still finds nothing."""
-    typed = typed.strip()
+    typed = typed[:MAX_TYPED_EMAIL].strip()
     try:
-        return email_key(normalise_email(typed))
+        return validate.email_key(validate.normalise_email(typed))
     except ValueError:
-        return email_key(typed)
+        return validate.email_key(typed)
 
 
 @dataclass
@@ -79,41 +70,56 @@ def address(
     for name, (column, limit) in ADDRESS_FIELDS.items():
         if name not in data:
             if register and name in REQUIRED_ON_REGISTER:
-                changes.errors.append(UserError(f"{name} is required", (*path, name)))
+                changes.errors.append(UserError(f"{name} is required", (*path, name),
+                                                code=Code.REQUIRED))
             continue
         value = data[name]
         value = value.strip() if isinstance(value, str) else value
         if not value:
             if name in REQUIRED_ON_REGISTER:
-                changes.errors.append(UserError(f"{name} must not be empty", (*path, name)))
+                changes.errors.append(UserError(f"{name} must not be empty", (*path, name),
+                                                code=Code.REQUIRED))
             else:
                 changes.columns[column] = None
             continue
-        if len(value) > limit:
-            changes.errors.append(
-                UserError(f"{name} must be at most {limit} characters", (*path, name))
-            )
-            continue
-        if name == "email":
-            try:
-                value = normalise_email(value)
-            except ValueError as error:
-                changes.errors.append(UserError(f"invalid e-mail address: {error}", (*path, name)))
-                continue
-            changes.columns["email_key"] = email_key(value)
-        elif name == "country":
-            value = value.upper()
-            if value not in geography.countries:
-                changes.errors.append(UserError(f"country {value} not found", (*path, name)))
-                continue
-        changes.columns[column] = value
+        try:
+            changes.columns.update(_field(geography, name, column, limit, value, path))
+        except DomainError as refused:
+            changes.errors += refused.errors
+    _check_state(geography, changes, path, current_country)
+    return changes
+
+
+def _field(geography: Geography, name: str, column: str, limit: int, value: str,
+           path: tuple[str, ...]) -> dict[str, Any]:
+    """The column(s) of one non-empty address field, or a DomainError."""
+    if len(value) > limit:
+        raise DomainError(UserError(f"{name} must be at most {limit} characters", (*path, name),
+                                    code=Code.INVALID_EMAIL if name == "email"
+                                    else Code.INVALID_INPUT))
+    if name == "email":
+        value = validate.email(value, *path, name)
+        return {column: value, "email_key": validate.email_key(value)}
+    if name == "country":
+        value = value.upper()
+        refused = validate.country_error(geography, value, *path, name)
+        if refused is not None:
+            raise DomainError(refused)
+    return {column: value}
+
+
+def _check_state(geography: Geography, changes: Changes, path: tuple[str, ...],
+                 current_country: str | None) -> None:
+    """A state given must be one of the country's. Unlike the session's country (see
+    ``core.validate.state_error``) a billing address may leave the state out, and a state given
+    for a country without states is refused."""
     country = changes.columns.get("country_code", current_country)
     state = changes.columns.get("state_code")
     if state and country and geography.state(country, state) is None:
-        changes.errors.append(UserError(f"state {state} not found in {country}", (*path, "state")))
+        changes.errors.append(UserError(f"state {state} not found in {country}", (*path, "state"),
+                                        code=Code.UNKNOWN_STATE))
     elif "country_code" in changes.columns and "state_code" not in changes.columns:
         changes.columns["state_code"] = None  # a state of the old country no longer applies
-    return changes
 
 
 @dataclass
@@ -146,45 +152,57 @@ async def attributes(
             .where(t.attribute_elements.c.attribute_type_id.in_([r["id"] for r in types.values()]))
         )).mappings()
     } if types else set()
-    for index, attribute in enumerate(dynamic):
-        at = (*path, "dynamicAttributes", str(index))
-        kind = types.get(attribute["attributeTypeName"])
-        if kind is None or kind["kind"] != "dynamic":
-            changes.errors.append(UserError(
-                f"dynamic attribute type {attribute['attributeTypeName']} not found",
-                (*at, "attributeTypeName")))
-        elif (kind["id"], attribute["attributeElementKey"]) not in elements:
-            changes.errors.append(UserError(
-                f"attribute element {attribute['attributeElementKey']} not found in "
-                f"{kind['name']}", (*at, "attributeElementKey")))
-        elif len(attribute["attributeElementValue"]) > MAX_ATTRIBUTE_VALUE:
-            changes.errors.append(UserError(
-                f"attribute value must be at most {MAX_ATTRIBUTE_VALUE} characters",
-                (*at, "attributeElementValue")))
-        else:
-            changes.dynamic.append({"attribute_type_id": kind["id"],
-                                    "element_key": attribute["attributeElementKey"],
-                                    "value": attribute["attributeElementValue"]})
+    _dynamic(changes, dynamic, types, elements, (*path, "dynamicAttributes"))
     ids = [a["attributeId"] for a in mapped]
     owners = dict((await conn.execute(
         sa.select(t.mapped_attributes.c.id, t.mapped_attributes.c.attribute_type_id)
         .where(t.mapped_attributes.c.id.in_(ids))
     )).all()) if ids else {}
+    _mapped(changes, mapped, types, owners, (*path, "mappedAttributes"))
+    return changes
+
+
+def _dynamic(changes: AttributeChanges, dynamic: Sequence[Mapping[str, Any]],
+             types: Mapping[str, Any], elements: set[tuple[int, str]], path: tuple[str, ...]
+             ) -> None:
+    for index, attribute in enumerate(dynamic):
+        at = (*path, str(index))
+        kind = types.get(attribute["attributeTypeName"])
+        if kind is None or kind["kind"] != "dynamic":
+            changes.errors.append(UserError(
+                f"dynamic attribute type {attribute['attributeTypeName']} not found",
+                (*at, "attributeTypeName"), code=Code.NOT_FOUND))
+        elif (kind["id"], attribute["attributeElementKey"]) not in elements:
+            changes.errors.append(UserError(
+                f"attribute element {attribute['attributeElementKey']} not found in "
+                f"{kind['name']}", (*at, "attributeElementKey"), code=Code.NOT_FOUND))
+        elif len(attribute["attributeElementValue"]) > MAX_ATTRIBUTE_VALUE:
+            changes.errors.append(UserError(
+                f"attribute value must be at most {MAX_ATTRIBUTE_VALUE} characters",
+                (*at, "attributeElementValue"), code=Code.INVALID_INPUT))
+        else:
+            changes.dynamic.append({"attribute_type_id": kind["id"],
+                                    "element_key": attribute["attributeElementKey"],
+                                    "value": attribute["attributeElementValue"]})
+
+
+def _mapped(changes: AttributeChanges, mapped: Sequence[Mapping[str, Any]],
+            types: Mapping[str, Any], owners: Mapping[int, int], path: tuple[str, ...]
+            ) -> None:
     for index, attribute in enumerate(mapped):
-        at = (*path, "mappedAttributes", str(index))
+        at = (*path, str(index))
         kind = types.get(attribute["attributeTypeName"])
         if kind is None or kind["kind"] != "mapped":
             changes.errors.append(UserError(
                 f"mapped attribute type {attribute['attributeTypeName']} not found",
-                (*at, "attributeTypeName")))
+                (*at, "attributeTypeName"), code=Code.NOT_FOUND))
         elif owners.get(attribute["attributeId"]) != kind["id"]:
             changes.errors.append(UserError(
                 f"attribute {attribute['attributeId']} not found in {kind['name']}",
-                (*at, "attributeId")))
+                (*at, "attributeId"), code=Code.NOT_FOUND))
         else:
             changes.mapped.append({"attribute_type_id": kind["id"],
                                    "mapped_attribute_id": attribute["attributeId"]})
-    return changes
 
 
 async def save_attributes(conn: AsyncConnection, customer_id: int, changes: AttributeChanges
@@ -212,7 +230,8 @@ def consents(data: Sequence[Mapping[str, Any]] | None, path: tuple[str, ...]
                     if len(consent.get(name) or "") > limit]
         if too_long:
             name, limit = too_long[0]
-            errors.append(UserError(f"{name} must be at most {limit} characters", (*at, name)))
+            errors.append(UserError(f"{name} must be at most {limit} characters", (*at, name),
+                                    code=Code.INVALID_INPUT))
             continue
         rows.append({"key": consent["key"], "name": consent["name"],
                      "version": consent["version"], "data": consent["data"],

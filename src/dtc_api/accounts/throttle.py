@@ -25,7 +25,6 @@ CLIENT_LENGTH = 64  # login_failures.client
 
 @dataclass(frozen=True)
 class LoginThrottle:
-    ip_limit: int  # the default of attempts per client IP per minute (Centra: 10)
     free_failures: int  # consecutive failures per account and address before the backoff
     max_backoff: int  # seconds
     # Consecutive failures per account from every address before the backoff holds back

@@ -236,3 +236,22 @@ def _order_line(line: Mapping[str, Any], display: Mapping[int, dict[str, Any]],
     return {"__typename": "ProductLine", "id": str(line["id"]), "name": line["name"],
             "quantity": line["quantity"], "item": item, "displayItem": display_item,
             "lineValue": monetary_value(line["line_value_minor"], currency)}
+
+
+# The parts of a customer the operator sees, besides the storefront's own fields.
+PROFILE_FIELDS = ("attributes", "newsletterSubscriptions", "wishlists",
+                  "subscriptionContracts", "totalOrders")
+
+
+async def profile(conn: AsyncConnection, geography: Geography, customer_id: int
+                  ) -> dict[str, Any] | None:
+    """The customer as the storefront would show them, with every part and their latest 100
+    orders, priced in the market and pricelist of their country."""
+    country = await conn.scalar(sa.select(t.customers.c.country_code)
+                                .where(t.customers.c.id == customer_id))
+    market, pricelist = geography.market_and_pricelist(country or "")
+    where = {"market_id": market, "pricelist_id": pricelist}
+    customer = await view(conn, geography, customer_id, where, PROFILE_FIELDS)
+    if customer is not None:
+        customer["orders"] = await orders(conn, geography, customer_id, where, 100, 1)
+    return customer

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from dtc_api.access import integration_keys
+from dtc_api.access import usecases as access
 from dtc_api.runtime import Runtime
 from dtc_api.shop.geography import Geography
 
@@ -32,8 +32,7 @@ class IntegrationGate:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
-        async with self.runtime.db.read() as conn:
-            scope = await integration_keys.scope_of(conn, key.strip())
+        scope = await access.integration_key_scope(self.runtime.db, key.strip())
         return Operator(scope) if scope else None
 
     def extensions(self, principal: Operator, trace_id: str) -> dict[str, Any]:

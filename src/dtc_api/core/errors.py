@@ -26,7 +26,11 @@ class Code:
     WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (a code, not a password)
     WRONG_PASSWORD = "WRONG_PASSWORD"  # noqa: S105
     INVALID_LINK = "INVALID_LINK"
+    PASSWORD_MISMATCH = "PASSWORD_MISMATCH"  # noqa: S105 (a confirmation that differs)
+    NOT_CONFIGURED = "NOT_CONFIGURED"  # the API client lacks a setting the operation needs
     UNAVAILABLE = "UNAVAILABLE"  # an item that stock or prices cannot cover
+    INVALID_AMOUNT = "INVALID_AMOUNT"  # negative, or more decimals than the currency has
+    NOT_RETRYABLE = "NOT_RETRYABLE"  # an outgoing message that cannot be sent again
 
 
 @dataclass(frozen=True)

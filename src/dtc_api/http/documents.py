@@ -52,9 +52,6 @@ class Prepared:
     # The errors as the client sees them: plain data, never the exceptions (a parse error's
     # traceback holds the parser and every token of the document).
     errors: tuple[dict[str, Any], ...] = ()
-    # Errors found by the parser (as opposed to validation); GraphQL over HTTP answers both
-    # the same way, but they are kept apart for logs and metrics.
-    syntax_error: bool = False
     # A string literal holds U+0000 (written as an escape), which no backend stores alike.
     has_nul: bool = False
     operations: dict[str | None, Operation] = field(default_factory=dict)
@@ -136,11 +133,11 @@ def prepare(schema: GraphQLSchema, query: str, limits: Limits) -> Prepared:
     key_size = 2 * len(query) + 100
     if len(query) > limits.max_length:
         return _failed(key_size, [GraphQLError(
-            f"The query is longer than {limits.max_length} characters.")], syntax_error=True)
+            f"The query is longer than {limits.max_length} characters.")])
     try:
         document = parse(query, no_location=False, max_tokens=limits.max_tokens)
     except GraphQLError as error:
-        return _failed(key_size, [error], syntax_error=True)
+        return _failed(key_size, [error])
     if "\\u" in query and _has_nul(document):
         return _failed(key_size, [GraphQLError(NUL_MESSAGE)], has_nul=True)
     errors = check_limits(document, limits)

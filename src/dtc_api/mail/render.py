@@ -31,11 +31,6 @@ def _template(language: str, name: str, part: str) -> Template | None:
     return Template(path.read_text("utf-8")) if path.is_file() else None
 
 
-def languages() -> list[str]:
-    root = resources.files(__package__).joinpath("templates")
-    return sorted(entry.name for entry in root.iterdir() if entry.is_dir())
-
-
 def duration(seconds: int, language: str) -> str:
     (hour, hours), (minute, minutes) = _DURATION.get(language, _DURATION[FALLBACK])
     if seconds % 3600 == 0:

@@ -9,17 +9,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.accounts import profile
-from dtc_api.core.errors import invalid
+from dtc_api.core import validate as valid
+from dtc_api.core.errors import Code, invalid
 from dtc_api.store import tables as t
 
 MAX_LIMIT = 500
 MAX_ROW_ID = 2**31 - 1  # an INTEGER primary key
-
-
-def _check_limit(limit: int) -> None:
-    if limit < 1 or limit > MAX_LIMIT:
-        raise invalid(f"limit must be between 1 and {MAX_LIMIT}", "limit")
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -40,13 +35,14 @@ def _parse_cursor(cursor: str) -> tuple[dt.datetime, int]:
             raise ValueError("not a cursor")
         return at.astimezone(dt.UTC), position
     except (ValueError, UnicodeDecodeError, OverflowError):
-        raise invalid("since is not a cursor from an earlier page", "since") from None
+        raise invalid("since is not a cursor from an earlier page", "since",
+                      code=Code.INVALID_INPUT) from None
 
 
 async def newsletter_changes(conn: AsyncConnection, since: str | None, limit: int
                              ) -> dict[str, Any]:
     """Subscriptions changed after the cursor, oldest change first (for syncing a mailer)."""
-    _check_limit(limit)
+    valid.page(1, limit, MAX_LIMIT)
     table, clients = t.newsletter_subscriptions, t.api_clients
     changed = sa.func.coalesce(table.c.updated_at, table.c.created_at)
     query = (sa.select(table, clients.c.name.label("client_name"), changed.label("changed"))
@@ -69,17 +65,17 @@ async def newsletter_changes(conn: AsyncConnection, since: str | None, limit: in
 
 
 async def unsubscribe(conn: AsyncConnection, email: str, now: dt.datetime) -> None:
-    key = profile.email_key(email.strip())
+    key = valid.email_key(email.strip())
     result = await conn.execute(sa.update(t.newsletter_subscriptions).where(
         t.newsletter_subscriptions.c.email_key == key,
     ).values(is_active=False, unsubscribed_at=now, updated_at=now))
     if result.rowcount != 1:
-        raise invalid(f"no newsletter subscription for {email}", "email")
+        raise invalid(f"no newsletter subscription for {email}", "email", code=Code.NOT_FOUND)
 
 
 async def back_in_stock(conn: AsyncConnection, item: str | None, waiting: bool | None,
                         page: int, limit: int) -> list[dict[str, Any]]:
-    _check_limit(limit)
+    offset = valid.page(page, limit, MAX_LIMIT)
     table = t.back_in_stock_subscriptions
     query = sa.select(table)
     if item is not None:
@@ -87,8 +83,8 @@ async def back_in_stock(conn: AsyncConnection, item: str | None, waiting: bool |
     if waiting is not None:
         query = query.where(table.c.notified_at.is_(None) if waiting
                             else table.c.notified_at.is_not(None))
-    rows = (await conn.execute(query.order_by(table.c.id).limit(limit)
-                               .offset((max(page, 1) - 1) * limit))).mappings().all()
+    rows = (await conn.execute(query.order_by(table.c.id).limit(limit).offset(offset))
+            ).mappings().all()
     return [{"id": r["id"], "email": r["email"], "item": r["item_id"],
              "country": r["country_code"], "state": r["state_code"] or None,
              "language": r["language_code"], "customerId": r["customer_id"],
@@ -106,12 +102,12 @@ def _message(r: Any) -> dict[str, Any]:
 
 async def outbox(conn: AsyncConnection, status: str | None, page: int, limit: int
                  ) -> list[dict[str, Any]]:
-    _check_limit(limit)
+    offset = valid.page(page, limit, MAX_LIMIT)
     query = sa.select(t.outbox)
     if status is not None:
         query = query.where(t.outbox.c.status == status)
     rows = (await conn.execute(query.order_by(t.outbox.c.id.desc()).limit(limit)
-                               .offset((max(page, 1) - 1) * limit))).mappings().all()
+                               .offset(offset))).mappings().all()
     return [_message(r) for r in rows]
 
 
@@ -122,10 +118,10 @@ async def retry(conn: AsyncConnection, message_id: int, now: dt.datetime) -> dic
     row = (await conn.execute(sa.select(table).where(table.c.id == message_id)
                               .with_for_update())).mappings().first()
     if row is None or row["status"] not in {"pending", "failed"}:
-        raise invalid(f"no waiting or failed message {message_id}", "id")
+        raise invalid(f"no waiting or failed message {message_id}", "id", code=Code.NOT_FOUND)
     if row["text_body"] is None:
         raise invalid(f"message {message_id} held a one-time link, erased when it failed: "
-                      "the customer must ask for a new one", "id")
+                      "the customer must ask for a new one", "id", code=Code.NOT_RETRYABLE)
     again = ({"status": "pending", "attempts": 0, "failed_at": None}
              if row["status"] == "failed" else {})
     await conn.execute(sa.update(table).where(table.c.id == message_id)

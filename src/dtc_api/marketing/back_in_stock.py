@@ -13,49 +13,69 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.accounts import profile
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.core import validate as valid
+from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.mail import outbox
 from dtc_api.mail.render import render
+from dtc_api.marketing.wording import worded
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 
 
 async def validate(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
                    logged_in_email: str | None) -> dict[str, Any]:
-    errors = []
+    """The subscription's columns, or a DomainError with every refusal at its input path."""
+    errors: list[UserError | None] = []
     email = data.get("email")
     if email is None or not email.strip():
         email = logged_in_email
         if email is None:
             errors.append(UserError("email is required unless the shopper is logged in",
-                                    ("input", "email")))
-    elif len(email) > 254:
-        errors.append(UserError("invalid e-mail address: too long", ("input", "email")))
+                                    ("input", "email"), code=Code.REQUIRED))
     else:
         try:
-            email = profile.normalise_email(email.strip())
-        except ValueError as error:
-            errors.append(UserError(f"invalid e-mail address: {error}", ("input", "email")))
+            email = valid.email(email, "input", "email")
+        except DomainError as refused:
+            errors.extend(refused.errors)
     item = data["item"]
-    exists = await conn.scalar(sa.select(t.items.c.id).where(t.items.c.id == item)) \
-        if len(item) <= 64 else None
-    if exists is None:
-        errors.append(UserError(f"item {item} not found", ("input", "item")))
-    ship_to = data["shipTo"]
+    if not await _item_exists(conn, item):
+        errors.append(UserError(f"item {item} not found", ("input", "item"),
+                                code=Code.NOT_FOUND))
+    country, state = _ship_to(geography, data["shipTo"], errors)
+    language = data.get("languageCode")
+    if language is not None:
+        errors.append(worded(valid.language_error(geography, language, "input",
+                                                  "languageCode"), "language not found"))
+    refusals = [error for error in errors if error is not None]
+    if refusals:
+        raise DomainError(*refusals)
+    return {"email": email, "email_key": valid.email_key(email), "item_id": item,
+            "country_code": country, "state_code": state, "language_code": language}
+
+
+def _ship_to(geography: Geography, ship_to: dict[str, Any],
+             errors: list[UserError | None]) -> tuple[str, str]:
+    """(country, state or ""); a state is checked only when given."""
     country = ship_to["countryCode"].strip().upper()
     state = (ship_to.get("stateCode") or "").strip()
-    if country not in geography.countries:
-        errors.append(UserError("country not found", ("input", "shipTo", "countryCode")))
-    elif state and geography.state(country, state) is None:
-        errors.append(UserError("state not found", ("input", "shipTo", "stateCode")))
-    language = data.get("languageCode")
-    if language is not None and geography.language(language) is None:
-        errors.append(UserError("language not found", ("input", "languageCode")))
-    if errors:
-        raise DomainError(*errors)
-    return {"email": email, "email_key": profile.email_key(email), "item_id": item,
-            "country_code": country, "state_code": state, "language_code": language}
+    unknown = valid.country_error(geography, country, "input", "shipTo", "countryCode")
+    if unknown is not None:
+        errors.append(worded(unknown, "country not found"))
+    elif state:
+        path = ("input", "shipTo", "stateCode")
+        # The shared check ignores a state of a country without states; this one refuses it.
+        refused = (valid.state_error(geography, country, state, *path)
+                   if geography.states.get(country)
+                   else UserError("", path, code=Code.UNKNOWN_STATE))
+        errors.append(worded(refused, "state not found"))
+    return country, state
+
+
+async def _item_exists(conn: AsyncConnection, item_id: str) -> bool:
+    if len(item_id) > 64:  # items.id: no such item, and no query
+        return False
+    return await conn.scalar(sa.select(t.items.c.id).where(t.items.c.id == item_id)) \
+        is not None
 
 
 async def subscribe(conn: AsyncConnection, values: dict[str, Any], customer_id: int | None,
@@ -112,26 +132,3 @@ async def _markets_with_stock(conn: AsyncConnection, item_id: str) -> set[int]:
         .join(t.stock, t.stock.c.warehouse_id == t.warehouse_markets.c.warehouse_id)
         .where(t.stock.c.item_id == item_id, t.stock.c.quantity > 0).distinct())
     return {row.market_id for row in rows}
-
-
-async def set_stock(conn: AsyncConnection, geography: Geography, item_id: str,
-                    warehouse_key: str, quantity: int, now: dt.datetime) -> int:
-    """Set an item's stock in a warehouse; returns the notifications it queued."""
-    errors = []
-    if quantity < 0:
-        errors.append(UserError("quantity must not be negative", ("quantity",)))
-    warehouse = await conn.scalar(
-        sa.select(t.warehouses.c.id).where(t.warehouses.c.key == warehouse_key))
-    if warehouse is None:
-        errors.append(UserError(f"warehouse {warehouse_key} not found", ("warehouse",)))
-    if await conn.scalar(sa.select(t.items.c.id).where(t.items.c.id == item_id)) is None:
-        errors.append(UserError(f"item {item_id} not found", ("item",)))
-    if errors:
-        raise DomainError(*errors)
-    from dtc_api.store.upsert import upsert
-
-    await upsert(conn, t.stock, [{"item_id": item_id, "warehouse_id": warehouse,
-                                  "quantity": quantity}], ["item_id", "warehouse_id"])
-    return await notify_available(conn, geography, item_id, now) if quantity > 0 else 0
-
-

@@ -1,5 +1,5 @@
-"""Newsletter subscriptions: honeypot, idempotent re-subscription, optional double opt-in,
-and signed unsubscribe links."""
+"""Newsletter subscriptions: idempotent re-subscription, optional double opt-in, and signed
+unsubscribe and confirmation links."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import signing
-from dtc_api.accounts import profile
-from dtc_api.core import limits
+from dtc_api.core import validate as valid
 from dtc_api.core.errors import DomainError, UserError
 from dtc_api.mail import outbox
 from dtc_api.mail.render import render
+from dtc_api.marketing.wording import worded
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.upsert import upsert
@@ -27,23 +27,22 @@ CONFIRM = "newsletter-confirm"
 def validate(geography: Geography, email: str, info: dict[str, Any]
              ) -> tuple[str, str | None, str | None]:
     """(normalised e-mail, country, language) or a DomainError with the argument paths."""
-    errors = []
+    errors: list[UserError | None] = []
     try:
-        normalised = profile.normalise_email(email.strip()) if len(email) <= 254 else None
-        if normalised is None:
-            raise ValueError("too long")
-    except ValueError as error:
-        errors.append(UserError(f"invalid e-mail address: {error}", ("email",)))
+        normalised = valid.email(email, "email")
+    except DomainError as refused:
+        errors.extend(refused.errors)
         normalised = ""
     country = (info.get("countryCode") or "").strip().upper() or None
-    if country is not None and country not in geography.countries:
-        errors.append(UserError(f"country {country} not found",
-                                ("additionalInfo", "countryCode")))
+    if country is not None:
+        errors.append(valid.country_error(geography, country, "additionalInfo", "countryCode"))
     language = (info.get("languageCode") or "").strip() or None
-    if language is not None and geography.language(language) is None:
-        errors.append(UserError("language not found", ("additionalInfo", "languageCode")))
-    if errors:
-        raise DomainError(*errors)
+    if language is not None:
+        errors.append(worded(valid.language_error(
+            geography, language, "additionalInfo", "languageCode"), "language not found"))
+    refusals = [error for error in errors if error is not None]
+    if refusals:
+        raise DomainError(*refusals)
     return normalised, country, language
 
 
@@ -59,7 +58,7 @@ async def subscribe(conn: AsyncConnection, *, email: str, country: str | None,
     for the link e-mailed to the address). The caller answers all of these alike, so the
     answer tells nobody whether or by whom an address is subscribed.
     """
-    key = profile.email_key(email)
+    key = valid.email_key(email)
     owner = await conn.scalar(sa.select(t.customers.c.id).where(
         t.customers.c.email_key == key, t.customers.c.registered))
     table = t.newsletter_subscriptions
@@ -100,14 +99,9 @@ async def record_bot(conn: AsyncConnection, client: dict[str, Any], now: dt.date
         client_id=client["id"], created_at=now))
 
 
-async def within_limit(conn: AsyncConnection, ip: str | None, limit: int,
-                       now: dt.datetime) -> bool:
-    return not (await limits.count(conn, "newsletterPerIpPerHour", limit, ip, now)).over
-
-
 async def unsubscribe_token(conn: AsyncConnection, email: str, now: dt.datetime) -> str:
     """The token of a subscriber's unsubscribe link (for the shop's mailer)."""
-    return signing.sign(await signing.key(conn, now), UNSUBSCRIBE, profile.email_key(email))
+    return signing.sign(await signing.key(conn, now), UNSUBSCRIBE, valid.email_key(email))
 
 
 def unsubscribe_link(frontend_url: str, token: str) -> str:

@@ -1,18 +1,19 @@
-"""Orders as recorded for a customer (written by the back-office; read in `customer`)."""
+"""Orders and subscription contracts as recorded for a customer (written by the back-office
+and imports; read in `customer`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.accounts import profile
-from dtc_api.core.errors import DomainError, UserError, invalid
+from dtc_api.core import validate as valid
+from dtc_api.core.errors import Code, DomainError, UserError, invalid
+from dtc_api.core.money import to_major, to_minor
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 
@@ -46,24 +47,13 @@ async def create(
     now: dt.datetime,
 ) -> int:
     if status not in STATUSES:
-        raise invalid(f"status must be one of {', '.join(sorted(STATUSES))}", "status")
-    if not lines:
-        raise invalid("an order needs at least one line", "lines")
-    items = {
-        row.id: row for row in await conn.execute(
-            sa.select(t.items.c.id, t.items.c.display_item_id, t.display_items.c.name)
-            .join(t.display_items, t.display_items.c.id == t.items.c.display_item_id)
-            .where(t.items.c.id.in_([line.item_id for line in lines])))
-    }
-    for index, line in enumerate(lines):
-        if line.item_id not in items:
-            raise invalid(f"item {line.item_id} not found", "lines", str(index), "item")
-        if line.quantity < 1:
-            raise invalid("quantity must be positive", "lines", str(index), "quantity")
+        raise invalid(f"status must be one of {', '.join(sorted(STATUSES))}", "status",
+                      code=Code.INVALID_INPUT)
+    items = await _items_of(conn, lines)
     currency_id = await conn.scalar(
         sa.select(t.pricelists.c.currency_id).where(t.pricelists.c.id == pricelist_id))
     if currency_id is None:
-        raise invalid(f"pricelist {pricelist_id} not found", "pricelist")
+        raise invalid(f"pricelist {pricelist_id} not found", "pricelist", code=Code.NOT_FOUND)
     subtotal = sum(line.quantity * line.unit_price_minor for line in lines)
     totals = [{"type": "ITEMS_SUBTOTAL", "minor": subtotal},
               {"type": "SHIPPING", "minor": shipping_minor},
@@ -87,6 +77,27 @@ async def create(
     return int(order_id)
 
 
+async def _items_of(conn: AsyncConnection, lines: Sequence[OrderLine]) -> dict[str, Any]:
+    """The lines' items (id, display item, name) by id; refuses no lines, an unknown item or
+    a quantity below one."""
+    if not lines:
+        raise invalid("an order needs at least one line", "lines", code=Code.REQUIRED)
+    items = {
+        row.id: row for row in await conn.execute(
+            sa.select(t.items.c.id, t.items.c.display_item_id, t.display_items.c.name)
+            .join(t.display_items, t.display_items.c.id == t.items.c.display_item_id)
+            .where(t.items.c.id.in_([line.item_id for line in lines])))
+    }
+    for index, line in enumerate(lines):
+        if line.item_id not in items:
+            raise invalid(f"item {line.item_id} not found", "lines", str(index), "item",
+                          code=Code.NOT_FOUND)
+        if line.quantity < 1:
+            raise invalid("quantity must be positive", "lines", str(index), "quantity",
+                          code=Code.OUT_OF_RANGE)
+    return items
+
+
 async def create_subscription_contract(
     conn: AsyncConnection, *, customer_id: int, pricelist_id: int, market_id: int | None,
     shipping_address: Mapping[str, Any], now: dt.datetime,
@@ -97,95 +108,129 @@ async def create_subscription_contract(
     ).returning(t.subscription_contracts.c.id))).scalar_one())
 
 
-def _minor(value: float, digits: int) -> int | None:
-    """A price in minor units, or None when it has more decimals than the currency."""
-    exact = Decimal(str(value)) * 10**digits
-    return int(exact) if exact == exact.to_integral_value() else None
-
-
 async def record(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
                  now: dt.datetime) -> int:
-    """Record an order from the back-office; all references are checked, errors have paths."""
-    errors: list[UserError] = []
-
-    def error(message: str, *path: str) -> None:
-        errors.append(UserError(message, ("input", *path)))
-
-    if await conn.scalar(sa.select(t.orders.c.id).where(t.orders.c.number == data["number"])):
-        error(f"order {data['number']} exists already", "number")
+    """Record an order (an OrderInput of the back-office, or a record of an import); every
+    reference is checked and each refusal's path starts with ``input``."""
+    errors = await _reference_errors(conn, geography, data)
+    order_date = _order_date(data.get("orderDate"), now, errors)
     pricelist = data["pricelist"]
-    if pricelist not in geography.pricelists:
-        error(f"pricelist {pricelist} not found", "pricelist")
-    market = data.get("market")
-    if market is not None and market not in geography.markets:
-        error(f"market {market} not found", "market")
-    country = (data.get("country") or "").upper() or None
-    if country is not None and country not in geography.countries:
-        error(f"country {country} not found", "country")
-    language = data.get("language")
-    if language is not None and geography.language(language) is None:
-        error(f"language {language} not found", "language")
-    customer_id = data.get("customerId")
-    email = data.get("email")
-    if (customer_id is None) == (email is None):
-        error("give either customerId or email", "customerId")
-    elif customer_id is not None and await conn.scalar(
-            sa.select(t.customers.c.id).where(t.customers.c.id == customer_id)) is None:
-        error(f"customer {customer_id} not found", "customerId")
-    order_date = now
-    if data.get("orderDate"):
-        try:
-            order_date = dt.datetime.fromisoformat(data["orderDate"])
-            if order_date.tzinfo is None:
-                raise ValueError("no time zone")
-        except ValueError:
-            error("orderDate must be ISO 8601 with a time zone", "orderDate")
     digits = geography.currency_of(pricelist)["decimalDigits"] if pricelist in \
         geography.pricelists else 2
     lines = []
     for index, line in enumerate(data["lines"]):
-        price = _minor(line["unitPrice"], digits)
-        if price is None or price < 0:
-            error(f"unitPrice must be a non-negative amount with at most {digits} decimals",
-                  "lines", str(index), "unitPrice")
-        lines.append(OrderLine(line["item"], line["quantity"], price or 0))
-    shipping = _minor(data.get("shipping", 0), digits)
-    if shipping is None or shipping < 0:
-        error("shipping must be a non-negative amount", "shipping")
-    if errors:
-        raise DomainError(*errors)
-    if email is not None:
-        try:
-            customer_id = await guest_customer(conn, email, data.get("billingAddress") or {},
-                                               now)
-        except ValueError as invalid_email:
-            raise DomainError(UserError(f"invalid e-mail address: {invalid_email}",
-                                        ("input", "email"))) from None
+        price = _amount(line["unitPrice"], digits, errors, "lines", str(index), "unitPrice",
+                        also=f" with at most {digits} decimals")
+        lines.append(OrderLine(line["item"], line["quantity"], price))
+    shipping = _amount(data.get("shipping", 0), digits, errors, "shipping")
+    _refuse(errors)
+    customer_id = data.get("customerId")
+    if data.get("email") is not None:
+        customer_id = await guest_customer(conn, valid.email(data["email"], "input", "email"),
+                                           data.get("billingAddress") or {}, now)
     try:
         return await create(
             conn, number=data["number"], customer_id=customer_id, order_date=order_date,
-            status=data["status"], pricelist_id=pricelist, lines=lines, country_code=country,
-            state_code=data.get("state"), language_code=language, market_id=market,
-            billing_address=data.get("billingAddress"),
-            shipping_address=data.get("shippingAddress"), shipping_minor=shipping or 0,
+            status=data["status"], pricelist_id=pricelist, lines=lines,
+            country_code=(data.get("country") or "").upper() or None,
+            state_code=data.get("state"), language_code=data.get("language"),
+            market_id=data.get("market"), billing_address=data.get("billingAddress"),
+            shipping_address=data.get("shippingAddress"), shipping_minor=shipping,
             comment=data.get("comment"), now=now)
     except DomainError as refused:
-        raise DomainError(*(UserError(e.message, ("input", *e.path)) for e in refused.errors)
-                          ) from None
+        _refuse(refused.errors)
+        raise
+
+
+def _refuse(errors: Iterable[UserError | None]) -> None:
+    """Raise the refusals among ``errors``, with paths below the ``input`` argument."""
+    refusals = [replace(e, path=("input", *e.path)) for e in errors if e is not None]
+    if refusals:
+        raise DomainError(*refusals) from None
+
+
+async def _reference_errors(conn: AsyncConnection, geography: Geography, data: dict[str, Any]
+                            ) -> list[UserError | None]:
+    """Why the order's number, pricelist, market, country, language or customer is refused."""
+    errors: list[UserError | None] = []
+    if await conn.scalar(sa.select(t.orders.c.id).where(t.orders.c.number == data["number"])):
+        errors.append(UserError(f"order {data['number']} exists already", ("number",),
+                                code=Code.ALREADY_EXISTS))
+    errors.append(_pricelist_error(geography, data["pricelist"]))
+    errors.append(_market_error(geography, data.get("market")))
+    country = (data.get("country") or "").upper() or None
+    if country is not None:
+        errors.append(valid.country_error(geography, country, "country"))
+    if data.get("language") is not None:
+        errors.append(valid.language_error(geography, data["language"], "language"))
+    customer_id = data.get("customerId")
+    if (customer_id is None) == (data.get("email") is None):
+        errors.append(UserError("give either customerId or email", ("customerId",),
+                                code=Code.INVALID_INPUT))
+    elif customer_id is not None:
+        errors.append(await _customer_error(conn, customer_id))
+    return errors
+
+
+def _pricelist_error(geography: Geography, pricelist: int) -> UserError | None:
+    if pricelist in geography.pricelists:
+        return None
+    return UserError(f"pricelist {pricelist} not found", ("pricelist",), code=Code.NOT_FOUND)
+
+
+def _market_error(geography: Geography, market: int | None) -> UserError | None:
+    if market is None or market in geography.markets:
+        return None
+    return UserError(f"market {market} not found", ("market",), code=Code.NOT_FOUND)
+
+
+async def _customer_error(conn: AsyncConnection, customer_id: int) -> UserError | None:
+    if await conn.scalar(sa.select(t.customers.c.id)
+                         .where(t.customers.c.id == customer_id)) is not None:
+        return None
+    return UserError(f"customer {customer_id} not found", ("customerId",), code=Code.NOT_FOUND)
+
+
+def _order_date(raw: str | None, now: dt.datetime, errors: list[UserError | None]
+                ) -> dt.datetime:
+    """The order's date (ISO 8601 with a time zone), ``now`` when not given."""
+    if not raw:
+        return now
+    try:
+        order_date = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        order_date = None
+    if order_date is None or order_date.tzinfo is None:
+        errors.append(UserError("orderDate must be ISO 8601 with a time zone", ("orderDate",),
+                                code=Code.INVALID_INPUT))
+        return now
+    return order_date
+
+
+def _amount(value: float, digits: int, errors: list[UserError | None], *path: str,
+            also: str = "") -> int:
+    """A non-negative amount in minor units of a currency with ``digits`` decimals (0 after
+    a refusal)."""
+    minor = to_minor(value, digits)
+    if minor is not None and minor >= 0:
+        return minor
+    errors.append(UserError(f"{path[-1]} must be a non-negative amount{also}", path,
+                            code=Code.INVALID_AMOUNT))
+    return 0
 
 
 async def guest_customer(conn: AsyncConnection, email: str, address: dict[str, Any],
                          now: dt.datetime) -> int:
-    """The non-registered customer of a guest order's e-mail, created on first use (as in
-    Centra: a later registration with the same e-mail makes a separate, registered one)."""
-    normalised = profile.normalise_email(email.strip())
-    key = profile.email_key(normalised)
+    """The non-registered customer of a guest order's (normalised) e-mail, created on first
+    use (as in Centra: a later registration with the same e-mail makes a separate,
+    registered one)."""
+    key = valid.email_key(email)
     found = await conn.scalar(sa.select(t.customers.c.id).where(
         t.customers.c.email_key == key, t.customers.c.registered.is_(False)))
     if found is not None:
         return int(found)
     return int((await conn.execute(sa.insert(t.customers).values(
-        email=normalised, email_key=key, registered=False,
+        email=email, email_key=key, registered=False,
         first_name=address.get("firstName"), last_name=address.get("lastName"),
         created_at=now, updated_at=now).returning(t.customers.c.id))).scalar_one())
 
@@ -194,7 +239,7 @@ async def update_status(conn: AsyncConnection, number: int, status: str) -> None
     result = await conn.execute(sa.update(t.orders).where(t.orders.c.number == number)
                                 .values(status=status))
     if result.rowcount != 1:
-        raise invalid(f"order {number} not found", "number")
+        raise invalid(f"order {number} not found", "number", code=Code.NOT_FOUND)
 
 
 async def summary(conn: AsyncConnection, geography: Geography, number: int
@@ -207,32 +252,25 @@ async def summary(conn: AsyncConnection, geography: Geography, number: int
     total = next(r["minor"] for r in row["totals"] if r["type"] == "GRAND_TOTAL")
     return {"number": row["number"], "customerId": row["customer_id"], "status": row["status"],
             "orderDate": row["order_date"].isoformat(), "currency": currency["code"],
-            "grandTotal": total / 10 ** currency["decimalDigits"]}
+            "grandTotal": to_major(total, currency["decimalDigits"])}
 
 
-async def _check_contract(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
-                          errors: list[UserError]) -> None:
-    if "pricelist" in data and data["pricelist"] not in geography.pricelists:
-        errors.append(UserError(f"pricelist {data['pricelist']} not found",
-                                ("input", "pricelist")))
-    if data.get("market") is not None and data["market"] not in geography.markets:
-        errors.append(UserError(f"market {data['market']} not found", ("input", "market")))
+def _contract_errors(geography: Geography, data: dict[str, Any]) -> list[UserError | None]:
+    """Why a contract's pricelist, market or shipping country is refused."""
     country = (data.get("shippingAddress") or {}).get("country")
-    if country is not None and country.upper() not in geography.countries:
-        errors.append(UserError(f"country {country} not found",
-                                ("input", "shippingAddress", "country")))
+    return [
+        _pricelist_error(geography, data["pricelist"]) if "pricelist" in data else None,
+        _market_error(geography, data.get("market")),
+        valid.country_error(geography, country.upper(), "shippingAddress", "country")
+        if country is not None else None,
+    ]
 
 
 async def record_contract(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
                           now: dt.datetime) -> int:
-    errors: list[UserError] = []
-    if await conn.scalar(sa.select(t.customers.c.id).where(
-            t.customers.c.id == data["customerId"])) is None:
-        errors.append(UserError(f"customer {data['customerId']} not found",
-                                ("input", "customerId")))
-    await _check_contract(conn, geography, data, errors)
-    if errors:
-        raise DomainError(*errors)
+    """Record a subscription contract (a SubscriptionContractInput)."""
+    _refuse([await _customer_error(conn, data["customerId"]),
+             *_contract_errors(geography, data)])
     return await create_subscription_contract(
         conn, customer_id=data["customerId"], pricelist_id=data["pricelist"],
         market_id=data.get("market"), shipping_address=data["shippingAddress"], now=now)
@@ -240,10 +278,8 @@ async def record_contract(conn: AsyncConnection, geography: Geography, data: dic
 
 async def update_contract(conn: AsyncConnection, geography: Geography, contract_id: int,
                           data: dict[str, Any], now: dt.datetime) -> None:
-    errors: list[UserError] = []
-    await _check_contract(conn, geography, data, errors)
-    if errors:
-        raise DomainError(*errors)
+    """Change a contract's pricelist, market or shipping address (those given in ``data``)."""
+    _refuse(_contract_errors(geography, data))
     columns = {"updated_at": now}
     if data.get("pricelist") is not None:
         columns["pricelist_id"] = data["pricelist"]
@@ -255,7 +291,8 @@ async def update_contract(conn: AsyncConnection, geography: Geography, contract_
                                 .where(t.subscription_contracts.c.id == contract_id)
                                 .values(**columns))
     if result.rowcount != 1:
-        raise invalid(f"subscription contract {contract_id} not found", "id")
+        raise invalid(f"subscription contract {contract_id} not found", "id",
+                      code=Code.NOT_FOUND)
 
 
 async def contract_summary(conn: AsyncConnection, contract_id: int) -> dict[str, Any] | None:

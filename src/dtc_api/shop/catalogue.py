@@ -7,14 +7,16 @@ same document or one already stored. Any error names its record, and nothing is 
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.core.errors import DomainError, UserError
-from dtc_api.shop.geography import EU_MEMBERS, country_name, language_name
+from dtc_api.core import validate
+from dtc_api.core.errors import Code, DomainError, UserError
+from dtc_api.core.money import to_minor
+from dtc_api.shop.geography import EU_MEMBERS, country_name, language_name, load_from
 from dtc_api.store import tables as t
 from dtc_api.store.upsert import upsert
 
@@ -24,8 +26,13 @@ class _Errors:
         self.prefix = prefix
         self.found: list[UserError] = []
 
-    def add(self, message: str, *path: str | int) -> None:
-        self.found.append(UserError(message, (*self.prefix, *map(str, path))))
+    def add(self, code: str, message: str, *path: str | int) -> None:
+        self.found.append(UserError(message, (*self.prefix, *map(str, path)), code=code))
+
+    def refused(self, error: UserError | None) -> None:
+        """Keep a shared validator's error, under this document's prefix."""
+        if error is not None:
+            self.found.append(replace(error, path=(*self.prefix, *error.path)))
 
     def check(self) -> None:
         if self.found:
@@ -36,11 +43,68 @@ async def _keys(conn: AsyncConnection, table: sa.Table, key: str) -> dict[str, i
     return dict((await conn.execute(sa.select(table.c[key], table.c.id))).all())
 
 
+# What bounds each text field of a document: the column it is stored in (its length), or,
+# for a list of records, the bounds of their fields.
+_BOUNDS: dict[str, Any] = {
+    "currencies": {"code": t.currencies.c.code, "name": t.currencies.c.name,
+                   "isoNumber": t.currencies.c.iso_number, "prefix": t.currencies.c.prefix,
+                   "suffix": t.currencies.c.suffix, "decimalPoint": t.currencies.c.decimal_point,
+                   "thousandsSeparator": t.currencies.c.thousands_separator},
+    "languages": {"code": t.languages.c.code, "name": t.languages.c.name},
+    "markets": {"key": t.markets.c.key, "name": t.markets.c.name},
+    "pricelists": {"key": t.pricelists.c.key, "name": t.pricelists.c.name,
+                   "currency": t.currencies.c.code},
+    "countries": {"code": t.countries.c.code, "name": t.countries.c.name,
+                  "market": t.markets.c.key, "pricelist": t.pricelists.c.key,
+                  "defaultLanguage": t.languages.c.code,
+                  "states": {"code": t.country_states.c.code,
+                             "name": t.country_states.c.name}},
+    "warehouses": {"key": t.warehouses.c.key, "name": t.warehouses.c.name,
+                   "markets": t.markets.c.key},
+    "displayItems": {"name": t.display_items.c.name, "uri": t.display_items.c.uri,
+                     "productNumber": t.display_items.c.product_number,
+                     "prices": {"pricelist": t.pricelists.c.key},
+                     "items": {"id": t.items.c.id, "name": t.items.c.name,
+                               "sku": t.items.c.sku, "gtin": t.items.c.gtin}},
+    "attributeTypes": {"name": t.attribute_types.c.name,
+                       "elements": {"key": t.attribute_elements.c.key},
+                       "attributes": {"values": {
+                           "key": t.mapped_attribute_values.c.element_key}}},
+}
+# ISO 4217 currencies have 0 to 4 decimals; an amount is at most 10^15 minor units (exact in
+# a double, and far above any price).
+MAX_DECIMAL_DIGITS = 4
+MAX_MINOR = 10**15
+
+
+def _check_lengths(records: Any, bounds: dict[str, Any], errors: _Errors,
+                   *path: str | int) -> None:
+    for index, record in enumerate(records or []):
+        for field, bound in bounds.items():
+            value = record.get(field)
+            if isinstance(bound, dict):
+                _check_lengths(value, bound, errors, *path, index, field)
+                continue
+            limit = bound.type.length
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(text, str) and len(text) > limit for text in texts):
+                errors.add(Code.INVALID_INPUT, f"{field} has at most {limit} characters",
+                           *path, index, field)
+
+
 async def apply(conn: AsyncConnection, data: dict[str, Any],
                 prefix: tuple[str, ...] = ("input",)) -> dict[str, int]:
     """Upsert every section given; returns how many records each had."""
     errors = _Errors(prefix)
     counts: dict[str, int] = {}
+    for section, bounds in _BOUNDS.items():
+        _check_lengths(data.get(section), bounds, errors, section)
+    for index, currency in enumerate(data.get("currencies") or []):
+        if not 0 <= currency["decimalDigits"] <= MAX_DECIMAL_DIGITS:
+            errors.add(Code.OUT_OF_RANGE,
+                       f"decimalDigits must be between 0 and {MAX_DECIMAL_DIGITS}",
+                       "currencies", index, "decimalDigits")
+    errors.check()
 
     currencies = data.get("currencies") or []
     await upsert(conn, t.currencies, [{
@@ -57,7 +121,8 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     for index, language in enumerate(languages):
         name = language.get("name") or language_name(language["code"][:2])
         if name is None:
-            errors.add(f"language {language['code']} needs a name", "languages", index, "name")
+            errors.add(Code.REQUIRED, f"language {language['code']} needs a name",
+                       "languages", index, "name")
             continue
         rows.append({"code": language["code"], "name": name,
                      "is_default": bool(language.get("default")),
@@ -76,8 +141,8 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     pricelists = data.get("pricelists") or []
     for index, pricelist in enumerate(pricelists):
         if pricelist["currency"].upper() not in currency_ids:
-            errors.add(f"currency {pricelist['currency']} not found", "pricelists", index,
-                       "currency")
+            errors.add(Code.NOT_FOUND, f"currency {pricelist['currency']} not found",
+                       "pricelists", index, "currency")
     errors.check()
     await upsert(conn, t.pricelists, [{
         "key": p["key"], "name": p["name"], "comment": p.get("comment"),
@@ -104,22 +169,26 @@ async def _attribute_types(conn: AsyncConnection, types: list[dict[str, Any]],
     )).all())
     for index, kind in enumerate(types):
         if kind["kind"] not in {"dynamic", "mapped"}:
-            errors.add("kind must be dynamic or mapped", "attributeTypes", index, "kind")
+            errors.add(Code.INVALID_INPUT, "kind must be dynamic or mapped", "attributeTypes",
+                       index, "kind")
         for position, element in enumerate(kind.get("elements") or []):
             if element["kind"] not in ELEMENT_KINDS:
-                errors.add(f"element kind must be one of {', '.join(sorted(ELEMENT_KINDS))}",
+                errors.add(Code.INVALID_INPUT,
+                           f"element kind must be one of {', '.join(sorted(ELEMENT_KINDS))}",
                            "attributeTypes", index, "elements", position, "kind")
         keys = {e["key"] for e in kind.get("elements") or []}
         for position, attribute in enumerate(kind.get("attributes") or []):
             if kind["kind"] != "mapped":
-                errors.add("only mapped types have attributes", "attributeTypes", index,
-                           "attributes", position)
+                errors.add(Code.INVALID_INPUT, "only mapped types have attributes",
+                           "attributeTypes", index, "attributes", position)
             if owners.setdefault(attribute["id"], kind["name"]) != kind["name"]:
-                errors.add(f"attribute {attribute['id']} belongs to {owners[attribute['id']]}",
+                errors.add(Code.ALREADY_EXISTS,
+                           f"attribute {attribute['id']} belongs to {owners[attribute['id']]}",
                            "attributeTypes", index, "attributes", position, "id")
             for value in attribute.get("values") or []:
                 if value["key"] not in keys:
-                    errors.add(f"element {value['key']} is not one of the type's elements",
+                    errors.add(Code.NOT_FOUND,
+                               f"element {value['key']} is not one of the type's elements",
                                "attributeTypes", index, "attributes", position, "values")
     errors.check()
     await upsert(conn, t.attribute_types, [
@@ -143,21 +212,22 @@ async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], err
                      counts: dict[str, int]) -> None:
     market_ids = await _keys(conn, t.markets, "key")
     pricelist_ids = await _keys(conn, t.pricelists, "key")
-    language_codes = set((await conn.execute(sa.select(t.languages.c.code))).scalars())
+    places = await load_from(conn)
     rows, states = [], []
     for index, country in enumerate(countries):
         code = country["code"].upper()
         name = country.get("name") or country_name(code)
         if name is None:
-            errors.add(f"country {code} is not an ISO 3166 code: give its name", "countries",
-                       index, "name")
+            errors.add(Code.REQUIRED, f"country {code} is not an ISO 3166 code: give its name",
+                       "countries", index, "name")
         for field, ids in (("market", market_ids), ("pricelist", pricelist_ids)):
             if country.get(field) is not None and country[field] not in ids:
-                errors.add(f"{field} {country[field]} not found", "countries", index, field)
+                errors.add(Code.NOT_FOUND, f"{field} {country[field]} not found", "countries",
+                           index, field)
         language = country.get("defaultLanguage")
-        if language is not None and language not in language_codes:
-            errors.add(f"language {language} not found", "countries", index,
-                       "defaultLanguage")
+        if language is not None:
+            errors.refused(validate.language_error(places, language, "countries", str(index),
+                                                   "defaultLanguage"))
         rows.append({"code": code, "name": name, "is_eu": code in EU_MEMBERS,
                      "ship_to": country["shipTo"], "default_language_code": language,
                      "market_id": market_ids.get(country.get("market") or ""),
@@ -176,8 +246,8 @@ async def _warehouses(conn: AsyncConnection, warehouses: list[dict[str, Any]],
     for index, warehouse in enumerate(warehouses):
         for position, market in enumerate(warehouse["markets"]):
             if market not in market_ids:
-                errors.add(f"market {market} not found", "warehouses", index, "markets",
-                           position)
+                errors.add(Code.NOT_FOUND, f"market {market} not found", "warehouses", index,
+                           "markets", position)
     errors.check()
     await upsert(conn, t.warehouses, [{"key": w["key"], "name": w["name"]}
                                       for w in warehouses], ["key"])
@@ -202,25 +272,26 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
     for index, product in enumerate(products):
         owner = taken.setdefault(product["uri"], product["id"])
         if owner != product["id"]:
-            errors.add(f"uri {product['uri']} belongs to display item {owner}", "displayItems",
-                       index, "uri")
+            errors.add(Code.ALREADY_EXISTS, f"uri {product['uri']} belongs to display item {owner}",
+                       "displayItems", index, "uri")
         for position, price in enumerate(product.get("prices") or []):
             found = pricelists.get(price["pricelist"])
             if found is None:
-                errors.add(f"pricelist {price['pricelist']} not found", "displayItems", index,
-                           "prices", position, "pricelist")
+                errors.add(Code.NOT_FOUND, f"pricelist {price['pricelist']} not found",
+                           "displayItems", index, "prices", position, "pricelist")
                 continue
-            minor = Decimal(str(price["price"])) * 10 ** found[1]
-            if minor != minor.to_integral_value() or minor < 0:
-                errors.add("price must be a non-negative amount in the currency's decimals",
+            minor = to_minor(price["price"], found[1])
+            if minor is None or not 0 <= minor < MAX_MINOR:
+                errors.add(Code.INVALID_AMOUNT,
+                           "price must be a non-negative amount in the currency's decimals",
                            "displayItems", index, "prices", position, "price")
                 continue
             prices.append({"display_item_id": product["id"], "pricelist_id": found[0],
-                           "price_minor": int(minor)})
+                           "price_minor": minor})
         for position, item in enumerate(product.get("items") or []):
             if not item["id"].startswith(f"{product['id']}-"):
-                errors.add(f"item id must be {product['id']}-<sizeId>", "displayItems", index,
-                           "items", position, "id")
+                errors.add(Code.INVALID_INPUT, f"item id must be {product['id']}-<sizeId>",
+                           "displayItems", index, "items", position, "id")
             items.append({"id": item["id"], "display_item_id": product["id"],
                           "product_size_id": item["sizeId"], "name": item["name"],
                           "sku": item["sku"], "gtin": item.get("gtin") or "",

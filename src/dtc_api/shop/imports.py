@@ -4,15 +4,15 @@ same services as the back-office API. Any bad record is named and nothing is wri
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.core.errors import DomainError, UserError
-from dtc_api.marketing import back_in_stock
+from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.orders import orders
 from dtc_api.shop import catalogue as catalogue_admin
-from dtc_api.shop import geography
+from dtc_api.shop import geography, stock
 
 # section -> {field: types} for the fields every record of it must have
 REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
@@ -33,24 +33,28 @@ REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
 
 def check_shape(document: Any) -> None:
     if not isinstance(document, dict):
-        raise DomainError(UserError("the file must hold a JSON object", ()))
+        raise DomainError(UserError("the file must hold a JSON object", (),
+                                    code=Code.INVALID_INPUT))
     errors = []
     for section, value in document.items():
         if section not in REQUIRED:
-            errors.append(UserError(f"unknown section {section!r}", (section,)))
+            errors.append(UserError(f"unknown section {section!r}", (section,),
+                                    code=Code.INVALID_INPUT))
             continue
         if not isinstance(value, list):
-            errors.append(UserError("must be a list", (section,)))
+            errors.append(UserError("must be a list", (section,), code=Code.INVALID_INPUT))
             continue
         for index, record in enumerate(value):
             if not isinstance(record, dict):
-                errors.append(UserError("must be an object", (section, str(index))))
+                errors.append(UserError("must be an object", (section, str(index)),
+                                        code=Code.INVALID_INPUT))
                 continue
             for field, types in REQUIRED[section].items():
                 if not isinstance(record.get(field), types) or isinstance(record.get(field),
                                                                           bool) != (bool in types):
                     errors.append(UserError(f"{field} is missing or has the wrong type",
-                                            (section, str(index), field)))
+                                            (section, str(index), field),
+                                            code=Code.INVALID_INPUT))
     if errors:
         raise DomainError(*errors)
 
@@ -60,20 +64,14 @@ async def apply(conn: AsyncConnection, document: dict[str, Any], now: dt.datetim
     check_shape(document)
     counts = await catalogue_admin.apply(conn, document, prefix=())
     places = await geography.load_from(conn)
-    for index, row in enumerate(document.get("stock") or []):
-        try:
-            await back_in_stock.set_stock(conn, places, row["item"], row["warehouse"],
-                                          row["quantity"], now)
-        except DomainError as refused:
-            raise DomainError(*(UserError(e.message, ("stock", str(index), *e.path))
-                                for e in refused.errors)) from None
+    await stock.set_stocks(conn, places, document.get("stock") or [], now, ("stock",))
     counts["stock"] = len(document.get("stock") or [])
     for index, order in enumerate(document.get("orders") or []):
         data = {"status": "CONFIRMED", "shipping": 0, **order}
         try:
             await orders.record(conn, places, data, now)
         except DomainError as refused:
-            raise DomainError(*(UserError(e.message, ("orders", str(index), *e.path[1:]))
+            raise DomainError(*(replace(e, path=("orders", str(index), *e.path[1:]))
                                 for e in refused.errors)) from None
     counts["orders"] = len(document.get("orders") or [])
     return counts

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions as session_service
-from dtc_api.core.errors import UserError, invalid
+from dtc_api.core.errors import Code, UserError, invalid
 from dtc_api.core.money import monetary_value
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
@@ -76,6 +76,7 @@ def _unavailable(
         message,
         path,
         typename="UnavailableItem",
+        code=Code.UNAVAILABLE,
         extra={
             "originalQuantity": wanted,
             "availableQuantity": available,
@@ -96,11 +97,12 @@ async def add_item(
 ) -> tuple[str | None, list[UserError]]:
     """Add units of an item; returns the line's public id and what stock could not cover."""
     if quantity < 1 or quantity > MAX_LINE_QUANTITY:
-        raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity")
+        raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity",
+                      code=Code.OUT_OF_RANGE)
     availability = await catalog.item_availability(
         conn, [item_id], session["market_id"], session["pricelist_id"])
     if item_id not in availability:
-        raise invalid(f"item {item_id} not found", "item")
+        raise invalid(f"item {item_id} not found", "item", code=Code.NOT_FOUND)
     item, available = availability[item_id]
     selection_id = await _ensure(conn, session, policy, now)
     lines = t.selection_lines
@@ -166,11 +168,12 @@ async def update_line(
     now: dt.datetime,
 ) -> list[UserError]:
     if quantity < 0 or quantity > MAX_LINE_QUANTITY:
-        raise invalid(f"quantity must be between 0 and {MAX_LINE_QUANTITY}", "quantity")
+        raise invalid(f"quantity must be between 0 and {MAX_LINE_QUANTITY}", "quantity",
+                      code=Code.OUT_OF_RANGE)
     selection_id = await active_id(conn, session, policy, now)
     line = await _line(conn, selection_id, line_id)
     if line is None:
-        raise invalid(f"line {line_id} not found", "lineId")
+        raise invalid(f"line {line_id} not found", "lineId", code=Code.NOT_FOUND)
     errors: list[UserError] = []
     if quantity > 0:
         availability = await catalog.item_availability(
@@ -198,7 +201,7 @@ async def delete_line(
     selection_id = await active_id(conn, session, policy, now)
     line = await _line(conn, selection_id, line_id)
     if line is None:
-        raise invalid(f"line {line_id} not found", "lineId")
+        raise invalid(f"line {line_id} not found", "lineId", code=Code.NOT_FOUND)
     await _set_quantity(conn, line["id"], 0)
     await _touch(conn, line["selection_id"], now)
 

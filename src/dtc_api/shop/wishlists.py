@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.core.errors import invalid
+from dtc_api.core.errors import Code, invalid
 from dtc_api.store import tables as t
 from dtc_api.store.upsert import upsert
 
@@ -40,7 +40,8 @@ async def _check_display_item(conn: AsyncConnection, display_item_id: int) -> No
     exists = await conn.scalar(
         sa.select(t.display_items.c.id).where(t.display_items.c.id == display_item_id))
     if exists is None:
-        raise invalid(f"display item {display_item_id} not found", "displayItemId")
+        raise invalid(f"display item {display_item_id} not found", "displayItemId",
+                      code=Code.NOT_FOUND)
 
 
 async def add_item(conn: AsyncConnection, customer_id: int, display_item_id: int,
@@ -50,7 +51,7 @@ async def add_item(conn: AsyncConnection, customer_id: int, display_item_id: int
     if wishlist_id is None:
         wishlist_id = await _default(conn, customer_id, now)
     elif not await _owned(conn, customer_id, wishlist_id):
-        raise invalid(f"wishlist {wishlist_id} not found", "wishlistId")
+        raise invalid(f"wishlist {wishlist_id} not found", "wishlistId", code=Code.NOT_FOUND)
     await upsert(conn, t.wishlist_items, [{"wishlist_id": wishlist_id,
                                            "display_item_id": display_item_id,
                                            "created_at": now}],
@@ -62,7 +63,7 @@ async def remove_item(conn: AsyncConnection, customer_id: int, display_item_id: 
                       wishlist_id: int) -> int:
     await _check_display_item(conn, display_item_id)
     if not await _owned(conn, customer_id, wishlist_id):
-        raise invalid(f"wishlist {wishlist_id} not found", "wishlistId")
+        raise invalid(f"wishlist {wishlist_id} not found", "wishlistId", code=Code.NOT_FOUND)
     await conn.execute(sa.delete(t.wishlist_items).where(
         t.wishlist_items.c.wishlist_id == wishlist_id,
         t.wishlist_items.c.display_item_id == display_item_id))

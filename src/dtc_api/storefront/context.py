@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo
 
 from dtc_api.access.sessions import Principal
 from dtc_api.core.errors import DomainError, UserError, formatted
 from dtc_api.runtime import Runtime
 from dtc_api.shop.geography import Geography
+from dtc_api.storefront.scope import denial
 
 
 @dataclass
@@ -37,10 +38,21 @@ def context(info: GraphQLResolveInfo) -> RequestContext:
     return info.context  # type: ignore[no-any-return]
 
 
+def logged_in(info: GraphQLResolveInfo) -> RequestContext:
+    """The context of a LOGGED_IN operation. Modes are checked before execution, but an
+    earlier field of the same document (``logout``) may have ended the login since."""
+    ctx = context(info)
+    session = ctx.principal.session
+    if session is None or session["customer_id"] is None:
+        raise GraphQLError(denial(info.field_name, frozenset({"LOGGED_IN"})),
+                           extensions={"code": "FORBIDDEN"})
+    return ctx
+
+
 def user_errors(info: GraphQLResolveInfo, errors: list[UserError] | tuple[UserError, ...]
                 ) -> list[dict[str, Any]]:
     """``userErrors`` entries: the path starts with the operation's field name."""
     return formatted(info.field_name, errors)
 
 
-__all__ = ["DomainError", "RequestContext", "context", "user_errors"]
+__all__ = ["DomainError", "RequestContext", "context", "logged_in", "user_errors"]

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ariadne import MutationType
 from graphql import GraphQLResolveInfo
 
 from dtc_api.access import sessions
-from dtc_api.accounts import password_reset
-from dtc_api.core.errors import DomainError, UserError
+from dtc_api.accounts import usecases as accounts
+from dtc_api.core.errors import DomainError
 from dtc_api.storefront.context import context, user_errors
 
 mutation = MutationType()
@@ -19,11 +20,11 @@ async def _request(info: GraphQLResolveInfo, email: str, url: str, url_argument:
                    ) -> dict[str, Any]:
     ctx = context(info)
     try:
-        await password_reset.request(ctx.runtime, ctx.principal.client, email, url,
-                                     ctx.client_ip)
+        await accounts.request_password_reset(ctx.runtime, ctx.principal.client, email, url,
+                                              ctx.client_ip)
     except DomainError as refused:
-        # Both names of the mutation share the service; the path names this one's argument.
-        errors = [UserError(e.message, (url_argument,) if e.path == ("url",) else e.path)
+        # Both names of the mutation share the use case; the path names this one's argument.
+        errors = [replace(e, path=(url_argument,)) if e.path == ("url",) else e
                   for e in refused.errors]
         return {"userErrors": user_errors(info, errors)}
     return {"userErrors": []}
@@ -44,7 +45,7 @@ async def resolve_request_password_reset_email(
 
 @mutation.field("verifyResetPasswordHashes")
 async def resolve_verify(_: Any, info: GraphQLResolveInfo, i: str, id: str) -> dict[str, Any]:
-    return {"valid": await password_reset.verify(context(info).runtime, i, id),
+    return {"valid": await accounts.verify_reset_hashes(context(info).runtime, i, id),
             "userErrors": []}
 
 
@@ -55,8 +56,8 @@ async def resolve_reset_password(
 ) -> dict[str, Any]:
     ctx = context(info)
     try:
-        await password_reset.reset(ctx.runtime, ctx.principal, i, id, password,
-                                   confirmPassword, loginOnSuccess)
+        await accounts.reset_password(ctx.runtime, ctx.principal, i, id, password,
+                                      confirmPassword, loginOnSuccess)
     except DomainError as refused:
         return {"changed": False, "session": sessions.view(ctx.geography, ctx.session),
                 "userErrors": user_errors(info, refused.errors)}

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ariadne import MutationType, QueryType
 from graphql import GraphQLResolveInfo
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.access import sessions
-from dtc_api.shop import selections
+from dtc_api.access import sessions, usecases
+from dtc_api.shop.usecases import SelectionChange
 from dtc_api.storefront.context import context
-from dtc_api.storefront.resolvers.selection import selection_mutation
+from dtc_api.storefront.resolvers.selection import change_selection, selection_payload
 
 query = QueryType()
 mutation = MutationType()
-
-SessionChange = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
 
 
 @query.field("session")
@@ -26,10 +22,9 @@ def resolve_session(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     return sessions.view(ctx.geography, ctx.session)
 
 
-async def _session_payload(info: GraphQLResolveInfo, change: SessionChange) -> dict[str, Any]:
-    payload = await selection_mutation(info, change)
-    ctx = context(info)
-    payload["session"] = sessions.view(ctx.geography, ctx.session)
+def _session_payload(info: GraphQLResolveInfo, change: SelectionChange) -> dict[str, Any]:
+    payload = selection_payload(info, change)
+    payload["session"] = sessions.view(context(info).geography, change.session)
     return payload
 
 
@@ -37,52 +32,25 @@ async def _session_payload(info: GraphQLResolveInfo, change: SessionChange) -> d
 async def resolve_set_country_state(
     _: Any, info: GraphQLResolveInfo, countryCode: str, stateCode: str | None = None
 ) -> dict[str, Any]:
-    ctx = context(info)
-
-    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
-        await sessions.set_country_state(conn, ctx.geography, session, countryCode, stateCode)
-        return await selections.fit_to_market(
-            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(),
-            ("countryCode",),
-        )
-
-    payload = await selection_mutation(info, change)
+    change = await change_selection(info, usecases.set_country_state, countryCode, stateCode)
+    payload = selection_payload(info, change)
     payload["__typename"] = "GenericSelectionMutationPayload"
     return payload
 
 
 @mutation.field("setLanguage")
 async def resolve_set_language(_: Any, info: GraphQLResolveInfo, code: str) -> dict[str, Any]:
-    geography = context(info).geography
-    return await _session_payload(
-        info, lambda conn, session: sessions.set_language(conn, geography, session, code)
-    )
-
-
-Setter = Callable[[AsyncConnection, Any, dict[str, Any], int], Awaitable[None]]
-
-
-async def _reprice(info: GraphQLResolveInfo, setter: Setter, value: int) -> dict[str, Any]:
-    """Switch market or pricelist, then fit the selection to what is sold there."""
-    ctx = context(info)
-
-    async def change(conn: AsyncConnection, session: dict[str, Any]) -> Any:
-        await setter(conn, ctx.geography, session, value)
-        return await selections.fit_to_market(
-            conn, session, ctx.runtime.selection_policy, ctx.runtime.clock.now(), ("id",)
-        )
-
-    return await _session_payload(info, change)
+    return _session_payload(info, await change_selection(info, usecases.set_language, code))
 
 
 @mutation.field("setMarket")
 async def resolve_set_market(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
-    return await _reprice(info, sessions.set_market, id)
+    return _session_payload(info, await change_selection(info, usecases.set_market, id))
 
 
 @mutation.field("setPricelist")
 async def resolve_set_pricelist(_: Any, info: GraphQLResolveInfo, id: int) -> dict[str, Any]:
-    return await _reprice(info, sessions.set_pricelist, id)
+    return _session_payload(info, await change_selection(info, usecases.set_pricelist, id))
 
 
 bindables = [query, mutation]

@@ -1,0 +1,52 @@
+"""Order and subscription-contract workflows of the back-office, one function each.
+
+Each takes plain values, runs in its own transaction, and returns the record as the
+back-office shows it, or raises a ``DomainError`` (nothing was changed) whose paths start
+below the operation's arguments. An import records its orders with ``orders.record`` inside
+its own, single transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dtc_api.orders import orders
+from dtc_api.shop.geography import Geography
+from dtc_api.store.db import Database
+
+
+async def order_summary(db: Database, places: Geography, number: int) -> dict[str, Any] | None:
+    async with db.read() as conn:
+        return await orders.summary(conn, places, number)
+
+
+async def create_order(db: Database, places: Geography, data: dict[str, Any],
+                       now: dt.datetime) -> dict[str, Any] | None:
+    """Record an order (``data``: an OrderInput); returns its summary."""
+    async with db.write() as conn:
+        await orders.record(conn, places, data, now)
+        return await orders.summary(conn, places, data["number"])
+
+
+async def update_order_status(db: Database, places: Geography, number: int, status: str
+                              ) -> dict[str, Any] | None:
+    async with db.write() as conn:
+        await orders.update_status(conn, number, status)
+        return await orders.summary(conn, places, number)
+
+
+async def create_subscription_contract(db: Database, places: Geography, data: dict[str, Any],
+                                       now: dt.datetime) -> dict[str, Any] | None:
+    """Record a subscription contract (``data``: a SubscriptionContractInput)."""
+    async with db.write() as conn:
+        contract_id = await orders.record_contract(conn, places, data, now)
+        return await orders.contract_summary(conn, contract_id)
+
+
+async def update_subscription_contract(db: Database, places: Geography, contract_id: int,
+                                       data: dict[str, Any], now: dt.datetime
+                                       ) -> dict[str, Any] | None:
+    async with db.write() as conn:
+        await orders.update_contract(conn, places, contract_id, data, now)
+        return await orders.contract_summary(conn, contract_id)

@@ -1,0 +1,17 @@
+"""GraphQL documents that several test modules send, each written once.
+
+A document that selects other fields is another document and stays beside its tests.
+"""
+
+# The new customer's id, and every userError with its path.
+REGISTER = """
+mutation($input: CustomerRegisterInput!) {
+  registerCustomer(input: $input) { loggedIn { id } userErrors { message path } }
+}
+"""
+# Only the userErrors' messages: for tests that need a customer, not an answer.
+REGISTER_ERRORS = """
+mutation($input: CustomerRegisterInput!) {
+  registerCustomer(input: $input) { userErrors { message } }
+}
+"""
