@@ -579,3 +579,30 @@ async def test_nul_in_a_string_literal_of_the_document_is_refused(shopper: Shopp
     response = await shopper.post('mutation { addItem(item: "1-1\\u0000") { line { id } } }')
     assert response.status_code == 400
     assert {k: v for k, v in response.json().items() if k != "extensions"} == NUL_REFUSED
+
+
+# --- a logout earlier in the same document ends what the document may do ----------------------
+
+@pytest.mark.parametrize("mutation", [
+    'updateCustomer(input: {billingAddress: {firstName: "Eve"}}) { userErrors { message } }',
+    "addWishlistItem(displayItemId: 1) { userErrors { message } }",
+    "removeWishlistItem(displayItemId: 1, wishlistId: 1) { userErrors { message } }",
+])
+async def test_a_logged_in_mutation_after_logout_in_one_document_is_refused(
+    shopper: Shopper, runtime: Any, mutation: str
+) -> None:
+    await register(shopper, registration(login=True))
+    answer = await shopper.raw(f"mutation {{ logout {{ __typename }} {mutation} }}")
+    name = mutation.split("(")[0]
+    # The payload is non-null, so the refusal nulls the whole answer; the logout stands.
+    assert answer["data"] is None
+    assert answer["errors"] == [{
+        "message": f"{name} requires a logged-in customer's session (mode LOGGED_IN)",
+        "locations": answer["errors"][0]["locations"], "path": [name],
+        "extensions": {"code": "FORBIDDEN"}}]
+    async with runtime.db.read() as conn:
+        first_names = (await conn.execute(sa.select(t.customers.c.first_name))).scalars().all()
+        wishlists = (await conn.execute(sa.select(t.wishlists.c.id))).scalars().all()
+    assert "Eve" not in first_names
+    assert wishlists == []
+    assert (await shopper.gql(WHO))["session"]["loggedIn"] is None

@@ -138,3 +138,47 @@ async def test_attribute_types_are_upserted_and_usable(http: httpx.AsyncClient, 
     assert errors == [{"message": "attribute 3 belongs to registration_source",
                        "path": ["upsertCatalogue", "input", "attributeTypes", "0", "attributes",
                                 "0", "id"]}]
+
+
+# --- values the columns or the rules cannot hold are userErrors, on both backends -----------
+
+BOUNDED = """
+mutation($input: CatalogueInput!) {
+  upsertCatalogue(input: $input) { counts { section records } userErrors { code path } }
+}
+"""
+
+
+async def test_out_of_bounds_values_are_user_errors_and_write_nothing(
+    http: httpx.AsyncClient, key: str
+) -> None:
+    document = copy.deepcopy(CATALOGUE)
+    document["currencies"][0]["decimalDigits"] = 2_147_483_647
+    document["markets"][0]["name"] = "M" * 201
+    document["displayItems"][0]["items"][0]["id"] = "20-" + "x" * 62
+    document["displayItems"][0]["prices"][1]["price"] = 1e17
+    answer = (await data(http, key, BOUNDED, {"input": document}))["upsertCatalogue"]
+    assert answer == {"counts": [], "userErrors": [
+        {"code": "INVALID_INPUT", "path": ["upsertCatalogue", "input", "markets", "0", "name"]},
+        {"code": "INVALID_INPUT", "path": ["upsertCatalogue", "input", "displayItems", "0",
+                                           "items", "0", "id"]},
+        {"code": "OUT_OF_RANGE", "path": ["upsertCatalogue", "input", "currencies", "0",
+                                          "decimalDigits"]},
+    ]}
+    document = copy.deepcopy(CATALOGUE)
+    document["displayItems"][0]["prices"][1]["price"] = 1e17
+    answer = (await data(http, key, BOUNDED, {"input": document}))["upsertCatalogue"]
+    assert answer["userErrors"] == [{"code": "INVALID_AMOUNT", "path": [
+        "upsertCatalogue", "input", "displayItems", "0", "prices", "1", "price"]}]
+    stock = await data(http, key, '{ stock(item: "20-1") { item } }')
+    assert stock == {"stock": None}  # nothing was written
+
+
+async def test_a_switch_of_an_api_client_refuses_null(http: httpx.AsyncClient, key: str
+                                                      ) -> None:
+    for switch in ("requireOldPassword", "retainSessionAfterLogout", "newsletterDoubleOptIn"):
+        answer = await data(http, key, """mutation($input: ApiClientInput!) {
+            updateApiClient(input: $input) { client { name } userErrors { code path } } }""",
+                            {"input": {"name": "storefront", switch: None}})
+        assert answer["updateApiClient"] == {"client": None, "userErrors": [
+            {"code": "REQUIRED", "path": ["updateApiClient", "input", switch]}]}
