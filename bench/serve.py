@@ -44,11 +44,14 @@ def wait_healthy(base: str, timeout: float = 30) -> None:
 
 
 def start(database_url: str, port: int, log: Path, *, workers: int = 1,
-          cpus: str = "0", extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+          cpus: str | None = "0", extra_env: dict[str, str] | None = None
+          ) -> subprocess.Popen[bytes]:
+    """`dtc-api serve --demo --no-worker`, pinned to ``cpus`` (None: not pinned)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
     env.update(extra_env or {})
     env["DTC_DATABASE_URL"] = database_url
-    command = ["taskset", "-c", cpus, *DTC_API] if shutil.which("taskset") else DTC_API
+    pinned = cpus is not None and shutil.which("taskset")
+    command = ["taskset", "-c", cpus, *DTC_API] if pinned else DTC_API
     return subprocess.Popen(  # noqa: S603
         [*command, "serve", "--demo", "--port", str(port), "--no-worker",
          "--workers", str(workers)],
