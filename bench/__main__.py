@@ -1,5 +1,7 @@
-"""One run, every shape: req/s, p50 and p99 of each request shape of the storefront API,
-against a database of registered customers, next to the transport's ceiling.
+"""req/s, p50 and p99 of every request shape of the storefront API, in one run.
+
+Every shape runs against a database of registered customers, next to the transport's
+ceiling.
 
 Usage: python -m bench [--customers 10000] [--seconds 10] [--database-url postgresql://…]
                        [--workers 1] [--json bench-results.json]
