@@ -7,29 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 
 from tests.faults.support import CuttableProxy, serve
 
 SESSION = "{ session { country { code } } }"
 RATE = 20  # requests a second, as a storefront's trickle
-
-
-@pytest.fixture
-def proxy(backend: str) -> Iterator[CuttableProxy]:
-    if backend != "postgresql":
-        pytest.skip("an outage of an embedded database is a crash of the process")
-    from tests.conftest import POSTGRES_URL
-
-    url = make_url(POSTGRES_URL)
-    cuttable = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield cuttable
-    cuttable.close()
 
 
 async def _load(base: str, token: str, seconds: float) -> list[tuple[float, int, float, dict]]:

@@ -37,7 +37,7 @@ from dtc_api.runtime import Runtime
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 from tests.conftest import SmtpServer
-from tests.faults.support import CuttableProxy, free_port, serve
+from tests.faults.support import CuttableProxy, free_port, serve, stop
 
 LEASE = 3.0  # seconds: short, so that a lease running out shows within the test
 SMTP_DELAY = 0.4  # seconds the server takes to accept each message
@@ -124,13 +124,7 @@ def worker(name: str, environment: dict[str, str], work: Path
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def _logs(work: Path) -> str:
@@ -261,18 +255,6 @@ async def test_a_worker_killed_while_sending_loses_nothing_and_its_copy_keeps_th
     assert len(received) == 21
     # (the lease was renewed just before the first copy's SMTP exchange began)
     assert LEASE - 1 <= copies[1].at - copies[0].at <= LEASE + 15, copies
-
-
-@pytest.fixture
-def proxy(backend: str) -> Iterator[CuttableProxy]:
-    if backend != "postgresql":
-        pytest.skip("an outage of an embedded database is a crash of the process")
-    from tests.conftest import POSTGRES_URL
-
-    url = make_url(POSTGRES_URL)
-    cuttable = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
-    yield cuttable
-    cuttable.close()
 
 
 async def test_mail_waits_out_a_database_outage_told_in_a_few_lines(
