@@ -7,7 +7,7 @@ the parser stops after ``max_tokens``, then depth and alias counts are checked.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +43,16 @@ NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
 class Operation:
     type: str  # "query" | "mutation" | "subscription"
     root_fields: frozenset[str]
-    node: OperationDefinitionNode
+    # Elements of literal list arguments, and the uses of each variable in arguments.
+    list_literals: int = 0
+    variable_uses: dict[str, int] = field(default_factory=dict)
+
+    def list_items(self, variables: dict[str, Any] | None) -> int:
+        """The elements of list arguments this request passes, each use counted: a variable
+        holding 1,000 ids used by ten aliased fields passes 10,000."""
+        variables = variables or {}
+        return self.list_literals + sum(uses * json_list_items(variables.get(name))
+                                        for name, uses in self.variable_uses.items())
 
 
 @dataclass(frozen=True)
@@ -188,51 +197,44 @@ def _drop_tokens(document: DocumentNode) -> None:
                 stack.extend(item for item in value if isinstance(item, Node))
 
 
-def list_items(operation: OperationDefinitionNode, document: DocumentNode,
-               variables: dict[str, Any] | None) -> int:
-    """The elements of list arguments the operation passes, each use counted: a variable
-    holding 1,000 ids used by ten aliased fields passes 10,000."""
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    variables = variables or {}
-    counted: dict[str, int] = {}
+def _list_arguments(operation: OperationDefinitionNode,
+                    fragments: dict[str, FragmentDefinitionNode]) -> tuple[int, dict[str, int]]:
+    """The elements of the operation's literal list arguments, and how many times each
+    variable is used as (or inside) an argument, fragments expanded: a variable used by ten
+    aliased fields counts ten times. Known once the document is parsed; each fragment is
+    measured once, however often it is spread."""
+    per_fragment: dict[str, tuple[int, Counter[str]]] = {}
 
-    def in_variable(name: str) -> int:
-        if name not in counted:
-            counted[name] = json_list_items(variables.get(name))
-        return counted[name]
-
-    def in_value(node: ValueNode) -> int:
+    def in_value(node: ValueNode, uses: Counter[str]) -> int:
         if isinstance(node, ListValueNode):
-            return len(node.values) + sum(in_value(value) for value in node.values)
+            return len(node.values) + sum(in_value(value, uses) for value in node.values)
         if isinstance(node, ObjectValueNode):
-            return sum(in_value(f.value) for f in node.fields)
+            return sum(in_value(f.value, uses) for f in node.fields)
         if isinstance(node, VariableNode):
-            return in_variable(node.name.value)
+            uses[node.name.value] += 1
         return 0
 
-    per_fragment: dict[str, int] = {}
-
-    def in_selections(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
-        if selection_set is None:
-            return 0
-        total = 0
-        for selection in selection_set.selections:
+    def in_selections(selection_set: SelectionSetNode | None, seen: frozenset[str]
+                      ) -> tuple[int, Counter[str]]:
+        literals, uses = 0, Counter[str]()
+        for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                total += sum(in_value(a.value) for a in selection.arguments or ())
-                total += in_selections(selection.selection_set, seen)
+                literals += sum(in_value(a.value, uses) for a in selection.arguments or ())
+                inner = in_selections(selection.selection_set, seen)
             elif isinstance(selection, InlineFragmentNode):
-                total += in_selections(selection.selection_set, seen)
+                inner = in_selections(selection.selection_set, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 if name not in per_fragment and name not in seen and name in fragments:
                     per_fragment[name] = in_selections(fragments[name].selection_set,
                                                        seen | {name})
-                total += per_fragment.get(name, 0)
-        return total
+                inner = per_fragment.get(name, (0, Counter()))
+            literals += inner[0]
+            uses.update(inner[1])
+        return literals, uses
 
-    return in_selections(operation.selection_set, frozenset())
+    literals, uses = in_selections(operation.selection_set, frozenset())
+    return literals, dict(uses)
 
 
 def json_list_items(value: Any) -> int:
@@ -340,7 +342,7 @@ def _operations(document: DocumentNode) -> dict[str | None, Operation]:
             operations[name] = Operation(
                 definition.operation.value,
                 frozenset(_root_fields(definition.selection_set, fragments, set())),
-                definition,
+                *_list_arguments(definition, fragments),
             )
     return operations
 

@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 from dtc_api.access import sessions
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
-from dtc_api.http.documents import NUL_MESSAGE, DocumentCache, list_items
+from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
 from dtc_api.runtime import Runtime
 from dtc_api.store.availability import unreachable
@@ -194,8 +194,7 @@ class GraphQLEndpoint:
             )
         operation = prepared.operation(operation_name)
         if operation is not None:
-            items = list_items(operation.node, prepared.document,  # type: ignore[arg-type]
-                               variables)
+            items = operation.list_items(variables)
             if items > self.max_list_items:
                 return _respond(
                     {"errors": [{"message": f"The request passes {items} list elements in its "
