@@ -32,6 +32,7 @@ from dtc_api.access.clients import ClientCredentials
 from dtc_api.app import create_app
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
+from dtc_api.store import reads
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
 from tests import support
@@ -229,7 +230,9 @@ def statements(runtime: Any) -> Iterator[list[str]]:
 
     engine = runtime.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    stop_observing = reads.observe(sent.append)  # the read path (store/reads.py)
     yield sent
+    stop_observing()
     event.remove(engine, "before_cursor_execute", record)
 
 

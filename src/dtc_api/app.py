@@ -93,6 +93,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await jobs
             await runtime.db.dispose()
+            runtime.hasher.close()
 
     app = Starlette(
         routes=[

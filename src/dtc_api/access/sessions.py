@@ -22,22 +22,29 @@ from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
+from dtc_api.store.reads import Query
 
 # A session's last-seen time is written at most this often, so reads stay reads.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
-_CLIENT_COLUMNS = [
-    t.api_clients.c.id.label("api_client_id"),
-    t.api_clients.c.name.label("client_name"),
-    t.api_clients.c.shared_secret_hash,
-    t.api_clients.c.frontend_url,
-    t.api_clients.c.retain_session_after_logout,
-    t.api_clients.c.require_old_password,
-    t.api_clients.c.newsletter_double_opt_in,
-    t.api_clients.c.rate_limits,
-    t.api_clients.c.default_country_code,
-    t.api_clients.c.default_language_code,
-]
+_CLIENT_KINDS = {"retain_session_after_logout": "bool", "require_old_password": "bool",
+                 "newsletter_double_opt_in": "bool", "rate_limits": "json"}
+_SESSION_COLUMNS = tuple(c.name for c in t.sessions.c)
+
+# The per-request lookup: one indexed statement, no transaction around it.
+SESSION_BY_TOKEN = Query(
+    """SELECT s.*, c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
+    c.frontend_url, c.retain_session_after_logout, c.require_old_password,
+    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code
+    FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1""",
+    created_at="datetime", last_seen_at="datetime", **_CLIENT_KINDS)
+CLIENT_BY_TOKEN = Query(
+    """SELECT c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
+    c.frontend_url, c.retain_session_after_logout, c.require_old_password,
+    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code,
+    c.session_token_hash
+    FROM api_clients c WHERE c.session_token_hash = $1 OR c.no_session_token_hash = $1""",
+    **_CLIENT_KINDS)
 
 
 class TooManySessions(Exception):
@@ -108,17 +115,10 @@ async def authenticate(
 async def _existing_session(
     db: Database, digest: str, now: dt.datetime, policy: SessionPolicy
 ) -> Principal | None:
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(t.sessions, *_CLIENT_COLUMNS)
-                .join(t.api_clients, t.api_clients.c.id == t.sessions.c.client_id)
-                .where(t.sessions.c.token_hash == digest)
-            )
-        ).mappings().first()
+    row = await db.read_row(SESSION_BY_TOKEN, digest)
     if row is None or policy.expired(row, now):
         return None
-    session = {c.name: row[c.name] for c in t.sessions.c}
+    session = {name: row[name] for name in _SESSION_COLUMNS}
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await conn.execute(
@@ -134,18 +134,7 @@ async def _client_token(
     db: Database, geography: Geography, digest: str, now: dt.datetime,
     policy: SessionPolicy, client_ip: str | None,
 ) -> Principal | None:
-    clients = t.api_clients
-    async with db.read() as conn:
-        row = (
-            await conn.execute(
-                sa.select(*_CLIENT_COLUMNS, clients.c.session_token_hash).where(
-                    sa.or_(
-                        clients.c.session_token_hash == digest,
-                        clients.c.no_session_token_hash == digest,
-                    )
-                )
-            )
-        ).mappings().first()
+    row = await db.read_row(CLIENT_BY_TOKEN, digest)
     if row is None:
         return None
     client = _client(row)

@@ -21,6 +21,7 @@ from dtc_api.core.limits import limit
 from dtc_api.runtime import Runtime
 from dtc_api.shop import wishlists
 from dtc_api.shop.geography import Geography
+from dtc_api.store.reads import within
 
 
 def _session(principal: Principal) -> dict[str, Any]:
@@ -151,7 +152,7 @@ async def _change_wishlist(runtime: Runtime, geography: Geography, session: dict
     customer_id = session["customer_id"]
     async with runtime.db.write() as conn:
         wishlist_id = await change(conn, customer_id)
-        lists = await view.wishlists(conn, geography, customer_id, session)
+        lists = await view.wishlists(await within(conn), geography, customer_id, session)
     return next(w for w in lists if w["id"] == wishlist_id)
 
 
@@ -179,16 +180,14 @@ async def view_customer(runtime: Runtime, geography: Geography, customer_id: int
                         session: Mapping[str, Any], fields: Collection[str]
                         ) -> dict[str, Any] | None:
     """A GraphQL ``Customer``, loading only the parts in ``fields``."""
-    async with runtime.db.read() as conn:
-        return await view.view(conn, geography, customer_id, session, fields)
+    return await runtime.db.reads(view.view, geography, customer_id, session, fields)
 
 
 async def customer_orders(runtime: Runtime, geography: Geography, customer_id: int,
                           session: Mapping[str, Any], limit: int, page: int
                           ) -> list[dict[str, Any]]:
     """One page of the customer's orders, newest first (``Customer.orders``, ``order``)."""
-    async with runtime.db.read() as conn:
-        return await view.orders(conn, geography, customer_id, session, limit, page)
+    return await runtime.db.reads(view.orders, geography, customer_id, session, limit, page)
 
 
 # -- the forgotten password -------------------------------------------------------------------
@@ -260,8 +259,7 @@ async def get_customer(runtime: Runtime, customer_id: int) -> dict[str, Any] | N
 async def customer_profile(runtime: Runtime, geography: Geography, customer_id: int
                            ) -> dict[str, Any] | None:
     """The customer as the storefront would show them, with their latest orders."""
-    async with runtime.db.read() as conn:
-        return await view.profile(conn, geography, customer_id)
+    return await runtime.db.reads(view.profile, geography, customer_id)
 
 
 async def set_customer_login_blocked(runtime: Runtime, customer_id: int, blocked: bool

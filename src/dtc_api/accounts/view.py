@@ -10,13 +10,10 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dtc_api.core.money import monetary_value
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
-from dtc_api.store import tables as t
+from dtc_api.store.reads import Query, Reads
 
 _ELEMENT_TYPES = {"FILE": "AttributeFileElement", "IMAGE": "AttributeImageElement",
                   "SELECT": "AttributeChoiceElement", "BOOLEAN": "AttributeChoiceElement"}
@@ -46,10 +43,53 @@ def _billing_address(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def view(conn: AsyncConnection, geography: Geography, customer_id: int,
+_CUSTOMER = Query(
+    """SELECT id, email, first_name, last_name, cell_phone_number, phone_number, website_url,
+    birthdate, gender, language_code, address1, address2, attention, city, company_name,
+    fax_number, state_or_province, vat_number, zip_code, country_code, state_code
+    FROM customers WHERE id = $1""", birthdate="date")
+_DYNAMIC_ATTRIBUTES = Query(
+    """SELECT ty.id, ty.name, ty.is_multi, d.element_key, d.value, e.kind
+    FROM customer_dynamic_attributes d
+    JOIN attribute_types ty ON ty.id = d.attribute_type_id
+    JOIN attribute_elements e ON e.attribute_type_id = ty.id AND e.key = d.element_key
+    WHERE d.customer_id = $1 ORDER BY ty.name, d.element_key""", is_multi="bool")
+_MAPPED_ATTRIBUTES = Query(
+    """SELECT ty.name, ty.is_multi, m.mapped_attribute_id, v.element_key, v.value, e.kind
+    FROM customer_mapped_attributes m
+    JOIN attribute_types ty ON ty.id = m.attribute_type_id
+    LEFT JOIN mapped_attribute_values v ON v.mapped_attribute_id = m.mapped_attribute_id
+    LEFT JOIN attribute_elements e ON e.attribute_type_id = ty.id AND e.key = v.element_key
+    WHERE m.customer_id = $1 ORDER BY ty.name, v.element_key""", is_multi="bool")
+_NEWSLETTER = Query(
+    """SELECT is_active, created_at, country_code FROM newsletter_subscriptions
+    WHERE customer_id = $1 ORDER BY created_at""", is_active="bool", created_at="datetime")
+_WISHLISTS = Query(
+    """SELECT id, name, is_default FROM wishlists WHERE customer_id = $1
+    ORDER BY is_default DESC, id""", is_default="bool")
+_WISHLIST_ITEMS = Query(
+    """SELECT i.wishlist_id, i.display_item_id FROM wishlist_items i
+    JOIN wishlists w ON w.id = i.wishlist_id
+    WHERE w.customer_id = $1 ORDER BY i.created_at, i.display_item_id""")
+_CONTRACTS = Query(
+    """SELECT id, created_at, updated_at, market_id, pricelist_id, shipping_address
+    FROM subscription_contracts WHERE customer_id = $1 ORDER BY id""",
+    created_at="datetime", updated_at="datetime", shipping_address="json")
+_ORDER_COUNT = Query("SELECT count(*) FROM orders WHERE customer_id = $1")
+_ORDERS = Query(
+    """SELECT id, number, order_date, status, comment, totals, billing_address,
+    shipping_address, country_code, state_code, language_code, market_id, currency_id
+    FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC
+    LIMIT $2 OFFSET $3""",
+    order_date="datetime", totals="json", billing_address="json", shipping_address="json")
+_ORDER_LINES = Query(
+    """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
+    FROM order_lines WHERE order_id = ANY($1) ORDER BY id""")
+
+
+async def view(reads: Reads, geography: Geography, customer_id: int,
                session: Mapping[str, Any], fields: Collection[str]) -> dict[str, Any] | None:
-    row = (await conn.execute(sa.select(t.customers).where(t.customers.c.id == customer_id))
-           ).mappings().first()
+    row = await reads.one(_CUSTOMER, customer_id)
     if row is None:
         return None
     customer: dict[str, Any] = {
@@ -61,19 +101,17 @@ async def view(conn: AsyncConnection, geography: Geography, customer_id: int,
         "billingAddress": address_view(geography, _billing_address(row)),
     }
     if "attributes" in fields:
-        customer["attributes"] = await attributes(conn, customer_id)
+        customer["attributes"] = await attributes(reads, customer_id)
     if "newsletterSubscriptions" in fields:
         customer["newsletterSubscriptions"] = await newsletter_subscriptions(
-            conn, geography, customer_id)
+            reads, geography, customer_id)
     if "wishlists" in fields:
-        customer["wishlists"] = await wishlists(conn, geography, customer_id, session)
+        customer["wishlists"] = await wishlists(reads, geography, customer_id, session)
     if "subscriptionContracts" in fields:
         customer["subscriptionContracts"] = await subscription_contracts(
-            conn, geography, customer_id)
+            reads, geography, customer_id)
     if "totalOrders" in fields:
-        customer["totalOrders"] = await conn.scalar(
-            sa.select(sa.func.count()).select_from(t.orders)
-            .where(t.orders.c.customer_id == customer_id))
+        customer["totalOrders"] = await reads.scalar(_ORDER_COUNT, customer_id)
     return customer
 
 
@@ -90,112 +128,73 @@ def _element(kind: str, key: str, value: str) -> dict[str, Any]:
     return element
 
 
-async def attributes(conn: AsyncConnection, customer_id: int) -> list[dict[str, Any]]:
-    types, elements = t.attribute_types, t.attribute_elements
-    dynamic = t.customer_dynamic_attributes
-    rows = await conn.execute(
-        sa.select(types.c.id, types.c.name, types.c.is_multi, dynamic.c.element_key,
-                  dynamic.c.value, elements.c.kind)
-        .join(types, types.c.id == dynamic.c.attribute_type_id)
-        .join(elements, sa.and_(elements.c.attribute_type_id == types.c.id,
-                                elements.c.key == dynamic.c.element_key))
-        .where(dynamic.c.customer_id == customer_id)
-        .order_by(types.c.name, dynamic.c.element_key)
-    )
+async def attributes(reads: Reads, customer_id: int) -> list[dict[str, Any]]:
     result: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        attribute = result.setdefault(row.id, {
+    for row in await reads.all(_DYNAMIC_ATTRIBUTES, customer_id):
+        attribute = result.setdefault(row["id"], {
             "__typename": "DynamicAttribute",
-            "type": {"name": row.name, "isMulti": row.is_multi}, "elements": []})
-        attribute["elements"].append(_element(row.kind, row.element_key, row.value))
-    mapped, values = t.customer_mapped_attributes, t.mapped_attribute_values
-    rows = await conn.execute(
-        sa.select(types.c.name, types.c.is_multi, mapped.c.mapped_attribute_id,
-                  values.c.element_key, values.c.value, elements.c.kind)
-        .join(types, types.c.id == mapped.c.attribute_type_id)
-        .outerjoin(values, values.c.mapped_attribute_id == mapped.c.mapped_attribute_id)
-        .outerjoin(elements, sa.and_(elements.c.attribute_type_id == types.c.id,
-                                     elements.c.key == values.c.element_key))
-        .where(mapped.c.customer_id == customer_id)
-        .order_by(types.c.name, values.c.element_key)
-    )
+            "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
+        attribute["elements"].append(_element(row["kind"], row["element_key"], row["value"]))
     mapped_views: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        attribute = mapped_views.setdefault(row.mapped_attribute_id, {
-            "__typename": "MappedAttribute", "id": row.mapped_attribute_id,
-            "type": {"name": row.name, "isMulti": row.is_multi}, "elements": []})
-        if row.element_key is not None:
+    for row in await reads.all(_MAPPED_ATTRIBUTES, customer_id):
+        attribute = mapped_views.setdefault(row["mapped_attribute_id"], {
+            "__typename": "MappedAttribute", "id": row["mapped_attribute_id"],
+            "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
+        if row["element_key"] is not None:
             attribute["elements"].append(
-                _element(row.kind or "INPUT", row.element_key, row.value))
+                _element(row["kind"] or "INPUT", row["element_key"], row["value"]))
     return [*result.values(), *mapped_views.values()]
 
 
-async def newsletter_subscriptions(conn: AsyncConnection, geography: Geography,
+async def newsletter_subscriptions(reads: Reads, geography: Geography,
                                    customer_id: int) -> list[dict[str, Any]]:
-    table = t.newsletter_subscriptions
-    rows = await conn.execute(
-        sa.select(table).where(table.c.customer_id == customer_id).order_by(table.c.created_at))
-    return [{"isActive": row.is_active, "createdAt": row.created_at,
-             "country": geography.country(row.country_code) if row.country_code else None}
-            for row in rows]
+    return [{"isActive": row["is_active"], "createdAt": row["created_at"],
+             "country": geography.country(row["country_code"]) if row["country_code"] else None}
+            for row in await reads.all(_NEWSLETTER, customer_id)]
 
 
-async def _display_items(conn: AsyncConnection, geography: Geography, ids: Collection[int],
+async def _display_items(reads: Reads, geography: Geography, ids: Collection[int],
                          session: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
     return await catalog.display_items(
-        conn, ids, market_id=session["market_id"], pricelist_id=session["pricelist_id"],
+        reads, ids, market_id=session["market_id"], pricelist_id=session["pricelist_id"],
         currency=geography.currency_of(session["pricelist_id"]))
 
 
-async def wishlists(conn: AsyncConnection, geography: Geography, customer_id: int,
+async def wishlists(reads: Reads, geography: Geography, customer_id: int,
                     session: Mapping[str, Any]) -> list[dict[str, Any]]:
-    lists = (await conn.execute(
-        sa.select(t.wishlists).where(t.wishlists.c.customer_id == customer_id)
-        .order_by(t.wishlists.c.is_default.desc(), t.wishlists.c.id))).mappings().all()
+    lists = await reads.all(_WISHLISTS, customer_id)
     if not lists:
         return []
-    items = t.wishlist_items
-    members = (await conn.execute(
-        sa.select(items.c.wishlist_id, items.c.display_item_id)
-        .where(items.c.wishlist_id.in_([w["id"] for w in lists]))
-        .order_by(items.c.created_at, items.c.display_item_id))).all()
-    display = await _display_items(conn, geography, {m.display_item_id for m in members},
+    members = await reads.all(_WISHLIST_ITEMS, customer_id)
+    display = await _display_items(reads, geography, {m["display_item_id"] for m in members},
                                    session)
     by_list: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for member in members:
-        by_list[member.wishlist_id].append(display[member.display_item_id])
+        by_list[member["wishlist_id"]].append(display[member["display_item_id"]])
     return [{"id": w["id"], "name": w["name"], "isDefault": w["is_default"],
              "items": by_list[w["id"]]} for w in lists]
 
 
-async def subscription_contracts(conn: AsyncConnection, geography: Geography,
+async def subscription_contracts(reads: Reads, geography: Geography,
                                  customer_id: int) -> list[dict[str, Any]]:
-    table = t.subscription_contracts
-    rows = await conn.execute(
-        sa.select(table).where(table.c.customer_id == customer_id).order_by(table.c.id))
-    return [{"id": row.id, "createdAt": row.created_at, "updatedAt": row.updated_at,
-             "market": geography.market(row.market_id) if row.market_id else None,
-             "pricelist": geography.pricelist(row.pricelist_id),
-             "shippingAddress": address_view(geography, row.shipping_address)}
-            for row in rows]
+    return [{"id": row["id"], "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+             "market": geography.market(row["market_id"]) if row["market_id"] else None,
+             "pricelist": geography.pricelist(row["pricelist_id"]),
+             "shippingAddress": address_view(geography, row["shipping_address"])}
+            for row in await reads.all(_CONTRACTS, customer_id)]
 
 
-async def orders(conn: AsyncConnection, geography: Geography, customer_id: int,
+async def orders(reads: Reads, geography: Geography, customer_id: int,
                  session: Mapping[str, Any], limit: int, page: int) -> list[dict[str, Any]]:
     """One page of the customer's orders, newest first, in three or four statements."""
     limit = max(0, min(limit, 100))
     offset = max(0, page - 1) * limit
-    rows = (await conn.execute(
-        sa.select(t.orders).where(t.orders.c.customer_id == customer_id)
-        .order_by(t.orders.c.order_date.desc(), t.orders.c.id.desc())
-        .limit(limit).offset(offset))).mappings().all()
+    rows = await reads.all(_ORDERS, customer_id, limit, offset)
     if not rows:
         return []
-    lines = (await conn.execute(
-        sa.select(t.order_lines).where(t.order_lines.c.order_id.in_([r["id"] for r in rows]))
-        .order_by(t.order_lines.c.id))).mappings().all()
+    lines = await reads.all(_ORDER_LINES, [r["id"] for r in rows])
     display = await _display_items(
-        conn, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
+        reads, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
         session)
     by_order: dict[int, list[Any]] = defaultdict(list)
     for line in lines:
@@ -243,15 +242,17 @@ PROFILE_FIELDS = ("attributes", "newsletterSubscriptions", "wishlists",
                   "subscriptionContracts", "totalOrders")
 
 
-async def profile(conn: AsyncConnection, geography: Geography, customer_id: int
+_CUSTOMER_COUNTRY = Query("SELECT country_code FROM customers WHERE id = $1")
+
+
+async def profile(reads: Reads, geography: Geography, customer_id: int
                   ) -> dict[str, Any] | None:
     """The customer as the storefront would show them, with every part and their latest 100
     orders, priced in the market and pricelist of their country."""
-    country = await conn.scalar(sa.select(t.customers.c.country_code)
-                                .where(t.customers.c.id == customer_id))
+    country = await reads.scalar(_CUSTOMER_COUNTRY, customer_id)
     market, pricelist = geography.market_and_pricelist(country or "")
     where = {"market_id": market, "pricelist_id": pricelist}
-    customer = await view(conn, geography, customer_id, where, PROFILE_FIELDS)
+    customer = await view(reads, geography, customer_id, where, PROFILE_FIELDS)
     if customer is not None:
-        customer["orders"] = await orders(conn, geography, customer_id, where, 100, 1)
+        customer["orders"] = await orders(reads, geography, customer_id, where, 100, 1)
     return customer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 
@@ -19,12 +20,18 @@ def to_major(amount_minor: int, digits: int) -> float:
 
 
 def format_minor(amount_minor: int, currency: Mapping[str, Any]) -> str:
-    digits = currency["decimalDigits"]
+    return _formatted(amount_minor, currency["decimalDigits"], currency["thousandsSeparator"],
+                      currency["decimalPoint"], currency["prefix"], currency["suffix"])
+
+
+@lru_cache(maxsize=8192)  # a shop shows the same few hundred prices over and over
+def _formatted(amount_minor: int, digits: int, thousands: str, point: str,
+               prefix: str | None, suffix: str | None) -> str:
     sign = "-" if amount_minor < 0 else ""
     whole, fraction = divmod(abs(amount_minor), 10**digits)
-    grouped = f"{whole:,}".replace(",", currency["thousandsSeparator"])
-    number = grouped + (currency["decimalPoint"] + f"{fraction:0{digits}d}" if digits else "")
-    return f"{sign}{currency['prefix'] or ''}{number}{currency['suffix'] or ''}"
+    grouped = f"{whole:,}".replace(",", thousands)
+    number = grouped + (point + f"{fraction:0{digits}d}" if digits else "")
+    return f"{sign}{prefix or ''}{number}{suffix or ''}"
 
 
 def monetary_value(amount_minor: int, currency: Mapping[str, Any]) -> dict[str, Any]:

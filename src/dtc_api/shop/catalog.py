@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.core.money import monetary_value
 from dtc_api.store import tables as t
+from dtc_api.store.reads import Query, Reads
 
 
 def market_stock() -> sa.Subquery:
@@ -36,8 +37,23 @@ def item_view(row: Any) -> dict[str, Any]:
     }
 
 
+_DISPLAY_ITEMS = Query(
+    """SELECT d.id, d.name, d.uri, d.product_number, p.price_minor FROM display_items d
+    LEFT JOIN display_item_prices p ON p.display_item_id = d.id AND p.pricelist_id = $2
+    WHERE d.id = ANY($1)""")
+# Units per item in the warehouses that serve the market, item by item (the stock table's
+# key leads with the item).
+_ITEMS = Query(
+    """SELECT i.id, i.display_item_id, i.product_size_id, i.name, i.sku, i.gtin, i.preorder,
+    (SELECT sum(s.quantity) FROM stock s
+     JOIN warehouse_markets w ON w.warehouse_id = s.warehouse_id AND w.market_id = $2
+     WHERE s.item_id = i.id) AS quantity
+    FROM items i WHERE i.display_item_id = ANY($1)
+    ORDER BY i.display_item_id, i.product_size_id""", preorder="bool")
+
+
 async def display_items(
-    conn: AsyncConnection,
+    reads: Reads,
     ids: Collection[int],
     *,
     market_id: int,
@@ -47,20 +63,8 @@ async def display_items(
     """GraphQL ``DisplayItem``s by id, priced and stocked for one market and pricelist."""
     if not ids:
         return {}
-    price = t.display_item_prices
-    rows = await conn.execute(
-        sa.select(t.display_items, price.c.price_minor)
-        .outerjoin(
-            price,
-            sa.and_(
-                price.c.display_item_id == t.display_items.c.id,
-                price.c.pricelist_id == pricelist_id,
-            ),
-        )
-        .where(t.display_items.c.id.in_(list(ids)))
-    )
     views: dict[int, dict[str, Any]] = {}
-    for row in rows.mappings():
+    for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id):
         views[row["id"]] = {
             "id": row["id"],
             "name": row["name"],
@@ -72,15 +76,7 @@ async def display_items(
             else monetary_value(row["price_minor"], currency),
             "priceMinor": row["price_minor"],
         }
-    stocked = market_stock()
-    items = await conn.execute(
-        sa.select(t.items, stocked.c.quantity)
-        .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
-        .where(t.items.c.display_item_id.in_(list(views)))
-        .order_by(t.items.c.display_item_id, t.items.c.product_size_id),
-        {"market_id": market_id},
-    )
-    for row in items.mappings():
+    for row in await reads.all(_ITEMS, list(views), market_id):
         views[row["display_item_id"]]["items"].append(item_view(row))
     for view in views.values():
         view["available"] = any(i["stock"]["available"] for i in view["items"])

@@ -16,6 +16,7 @@ from dtc_api.core.money import monetary_value
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
+from dtc_api.store.reads import within
 
 MAX_LINE_QUANTITY = 100_000
 
@@ -281,7 +282,7 @@ async def view(
     if not rows:
         return selection
     display_items = await catalog.display_items(
-        conn,
+        await within(conn),
         {r["display_item_id"] for r in rows},
         market_id=session["market_id"],
         pricelist_id=session["pricelist_id"],

@@ -21,6 +21,7 @@ from dtc_api.shop import catalog, catalogue, imports, selections, stock
 from dtc_api.shop.geography import Geography, GeographyCache, load_from
 from dtc_api.shop.selections import SelectionPolicy
 from dtc_api.store.db import Database
+from dtc_api.store.reads import within
 
 # A change to the locked session or its selection. It returns the UserErrors that did not
 # stop it (UnavailableItem), or a tuple of (result, those errors); a refusal raises.
@@ -78,7 +79,8 @@ async def _with_items(conn: AsyncConnection, geography: Geography, session: dict
     if not wanted:
         return errors
     display_items = await catalog.display_items(
-        conn, wanted, market_id=session["market_id"], pricelist_id=session["pricelist_id"],
+        await within(conn), wanted, market_id=session["market_id"],
+        pricelist_id=session["pricelist_id"],
         currency=geography.currency_of(session["pricelist_id"]))
     given = []
     for error in errors:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from dtc_api.config import ConfigError
 from dtc_api.store.availability import Outage
+from dtc_api.store.reads import PostgresReader, Query, Reader, Row, SqliteReader, within
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> sa.URL:
@@ -45,6 +48,15 @@ class Database:
         self.outage = Outage()
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        self.reader = self._reader(pool_size, dict(connect_args or {}))
+
+    def _reader(self, pool_size: int, connect_args: dict[str, Any]) -> Reader:
+        if self.dialect != "sqlite":
+            return PostgresReader(self.url, pool_size, connect_args)
+        path = self.url.database
+        if not path or path == ":memory:":  # private to each connection: read through it
+            return _EngineReader(self)
+        return SqliteReader(path, int(connect_args.get("timeout", 10) * 1000))
 
     @property
     def is_sqlite(self) -> bool:
@@ -68,12 +80,40 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    async def reads(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``unit(reads, *args)`` on the read path (store/reads.py): one unit, one snapshot
+        on SQLite."""
+        return await self.reader.run(unit, *args)
+
+    async def read_row(self, query: Query, *args: Any) -> Row | None:
+        """One statement on the read path, without a transaction around it."""
+        return await self.reader.one(query, *args)
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.reader.close()
         await self.engine.dispose()
+
+
+class _EngineReader:
+    """The read path through the engine's own connections (an in-memory SQLite database)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def run(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T:
+        async with self.db.read() as conn:
+            return await unit(await within(conn), *args)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        async with self.db.read() as conn:
+            return await (await within(conn)).one(query, *args)
+
+    async def close(self) -> None:
+        pass
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

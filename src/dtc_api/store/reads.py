@@ -1,0 +1,351 @@
+"""The read path: SQL written once, run without per-statement overhead.
+
+Writes go through SQLAlchemy (transactions, dialect upserts, migrations). Reads that every
+request makes (the token lookup, the customer and their orders, display items) go through
+here instead: each statement is plain SQL text, prepared once per connection, and a request's
+reads run as one unit:
+
+- SQLite: on a synchronous ``sqlite3`` connection, inline on the event loop (WAL, so a read
+  never waits for a writer; one read transaction per unit so the unit sees one snapshot). An
+  indexed read of a customer with their orders takes tens of microseconds, far less than one
+  hop to a thread and back.
+- PostgreSQL: on an asyncpg connection from the reader's own pool, whose prepared-statement
+  cache prepares each statement once per connection. No explicit transaction: every statement
+  is one round trip.
+
+A read function is an ``async def`` taking a ``Reads`` as its first argument, so the same
+function also runs inside a write transaction (``within(conn)``), where it sees that
+transaction's changes.
+
+SQL is written for PostgreSQL (``$1`` parameters; ``= ANY($1)`` with a list for IN); the
+SQLite form is derived once per statement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeVar
+
+import asyncpg
+import orjson
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Row = dict[str, Any]
+T = TypeVar("T")
+P = ParamSpec("P")
+
+_UTC = dt.UTC
+
+
+def _sqlite_datetime(value: Any) -> Any:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(value).replace(tzinfo=_UTC)
+
+
+def _pg_datetime(value: Any) -> Any:
+    return None if value is None else value.astimezone(_UTC)
+
+
+def _sqlite_date(value: Any) -> Any:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _json(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _bool(value: Any) -> Any:
+    return None if value is None else bool(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+# Column kinds that the drivers return differently; everything else (integers, text, floats)
+# comes back the same from both.
+_DECODERS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    # kind: (SQLite, PostgreSQL)
+    "datetime": (_sqlite_datetime, _pg_datetime),
+    "date": (_sqlite_date, _same),
+    "json": (_json, _json),
+    "bool": (_bool, _same),
+}
+
+_PARAMETER = re.compile(r"\$(\d+)")
+_ANY = re.compile(r"=\s*ANY\(\$(\d+)\)")
+
+
+class Query:
+    """One SQL statement and how to decode its columns.
+
+    ``Query("SELECT id, created_at FROM t WHERE id = $1", created_at="datetime")``
+    """
+
+    __slots__ = ("lists", "pg", "pg_decoders", "sqlite", "sqlite_decoders")
+
+    def __init__(self, sql: str, **kinds: str) -> None:
+        self.pg = " ".join(sql.split())
+        self.lists = frozenset(int(n) - 1 for n in _ANY.findall(self.pg))
+        sqlite = _ANY.sub(r"IN (SELECT value FROM json_each($\1))", self.pg)
+        self.sqlite = _PARAMETER.sub(r"?\1", sqlite)
+        unknown = set(kinds.values()) - set(_DECODERS)
+        if unknown:
+            raise ValueError(f"unknown column kinds {sorted(unknown)}")
+        self.sqlite_decoders = tuple((c, _DECODERS[k][0]) for c, k in kinds.items())
+        self.pg_decoders = tuple((c, _DECODERS[k][1]) for c, k in kinds.items())
+
+    def sqlite_args(self, args: Sequence[Any]) -> Sequence[Any]:
+        if not self.lists:
+            return args
+        return [orjson.dumps(list(a)).decode() if i in self.lists else a
+                for i, a in enumerate(args)]
+
+    def __repr__(self) -> str:
+        return f"Query({self.pg!r})"
+
+
+def _decoded(rows: list[Row], decoders: tuple[tuple[str, Callable[[Any], Any]], ...]
+             ) -> list[Row]:
+    if decoders:
+        for row in rows:
+            for column, decode in decoders:
+                if column in row:
+                    row[column] = decode(row[column])
+    return rows
+
+
+class Reads(Protocol):
+    """Statements of one read unit."""
+
+    async def all(self, query: Query, *args: Any) -> list[Row]: ...
+
+    async def one(self, query: Query, *args: Any) -> Row | None: ...
+
+    async def scalar(self, query: Query, *args: Any) -> Any: ...
+
+
+# Who is told of each statement (the tests that pin how many statements a request makes).
+_observers: list[Callable[[str], None]] = []
+
+
+def observe(callback: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``callback(sql)`` for every statement on the read path; returns the undo."""
+    _observers.append(callback)
+    return lambda: _observers.remove(callback)
+
+
+def _sent(sql: str) -> None:
+    for callback in _observers:
+        callback(sql)
+
+
+class SqliteReads:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, query: Query, args: Sequence[Any]) -> list[Row]:
+        if _observers:
+            _sent(query.sqlite)
+        cursor = self.conn.execute(query.sqlite, query.sqlite_args(args))
+        names = [d[0] for d in cursor.description]
+        return _decoded([dict(zip(names, r, strict=True)) for r in cursor.fetchall()],
+                        query.sqlite_decoders)
+
+    async def all(self, query: Query, *args: Any) -> list[Row]:
+        return self.rows(query, args)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        rows = self.rows(query, args)
+        return rows[0] if rows else None
+
+    async def scalar(self, query: Query, *args: Any) -> Any:
+        if _observers:
+            _sent(query.sqlite)
+        row = self.conn.execute(query.sqlite, query.sqlite_args(args)).fetchone()
+        return None if row is None else row[0]
+
+
+class AiosqliteReads:
+    """The same statements on the aiosqlite connection of a write transaction."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def all(self, query: Query, *args: Any) -> list[Row]:
+        if _observers:
+            _sent(query.sqlite)
+        cursor = await self.conn.execute(query.sqlite, query.sqlite_args(args))
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in await cursor.fetchall()]
+        await cursor.close()
+        return _decoded(rows, query.sqlite_decoders)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        rows = await self.all(query, *args)
+        return rows[0] if rows else None
+
+    async def scalar(self, query: Query, *args: Any) -> Any:
+        row = await self.one(query, *args)
+        return None if row is None else next(iter(row.values()))
+
+
+class PostgresReads:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def all(self, query: Query, *args: Any) -> list[Row]:
+        if _observers:
+            _sent(query.pg)
+        return _decoded([dict(r) for r in await self.conn.fetch(query.pg, *args)],
+                        query.pg_decoders)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        if _observers:
+            _sent(query.pg)
+        record = await self.conn.fetchrow(query.pg, *args)
+        return None if record is None else _decoded([dict(record)], query.pg_decoders)[0]
+
+    async def scalar(self, query: Query, *args: Any) -> Any:
+        if _observers:
+            _sent(query.pg)
+        return await self.conn.fetchval(query.pg, *args)
+
+
+async def within(conn: AsyncConnection) -> Reads:
+    """The reads of an open SQLAlchemy transaction (they see its uncommitted changes)."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, asyncpg.Connection):
+        return PostgresReads(driver)
+    return AiosqliteReads(driver)
+
+
+class Reader(Protocol):
+    async def run(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T: ...
+
+    async def one(self, query: Query, *args: Any) -> Row | None: ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteReader:
+    """Read connections to one SQLite file, used inline on the event loop.
+
+    A unit normally finishes without suspending, so one connection serves every request;
+    more are opened only when a unit awaits something else while its connection is out.
+    """
+
+    MAX_IDLE = 4
+
+    def __init__(self, path: str, busy_timeout_ms: int = 10_000) -> None:
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._idle: list[sqlite3.Connection] = []
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=self.busy_timeout_ms / 1000)
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA query_only=ON")
+        return conn
+
+    def _checkout(self) -> sqlite3.Connection:
+        return self._idle.pop() if self._idle else self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        if len(self._idle) < self.MAX_IDLE:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    async def run(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """``unit(reads, *args)`` in one read transaction (one snapshot)."""
+        conn = self._checkout()
+        try:
+            conn.execute("BEGIN")
+            result = await unit(SqliteReads(conn), *args)
+            conn.execute("COMMIT")
+        except BaseException:
+            self._discard(conn)
+            raise
+        self._release(conn)
+        return result
+
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        """After a failed unit: end its read transaction and keep the connection if it is
+        still sound."""
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            conn.close()
+        else:
+            self._release(conn)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        """One statement, in its own implicit transaction."""
+        conn = self._checkout()
+        try:
+            rows = SqliteReads(conn).rows(query, args)
+        except BaseException:
+            self._discard(conn)
+            raise
+        self._release(conn)
+        return rows[0] if rows else None
+
+    async def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+
+class PostgresReader:
+    """An asyncpg pool of its own; statements are prepared once per connection."""
+
+    def __init__(self, url: URL, pool_size: int, connect_args: dict[str, Any],
+                 acquire_timeout: float = 30.0) -> None:
+        self.dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.pool_size = pool_size
+        self.connect_args = connect_args
+        self.acquire_timeout = acquire_timeout
+        self._pool: asyncpg.Pool | None = None
+        self._creating = asyncio.Lock()
+
+    async def _ready(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._creating:  # one pool, however many requests arrive first
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self.dsn, min_size=0, max_size=self.pool_size, **self.connect_args)
+        return self._pool
+
+    async def run(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T:
+        pool = await self._ready()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn:
+            return await unit(PostgresReads(conn), *args)
+
+    async def one(self, query: Query, *args: Any) -> Row | None:
+        pool = await self._ready()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn:
+            return await PostgresReads(conn).one(query, *args)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+def rows_by(rows: Iterable[Row], key: str) -> dict[Any, list[Row]]:
+    """Rows grouped by one column, in order."""
+    grouped: dict[Any, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped

@@ -1,0 +1,115 @@
+"""How many SQL statements each request shape of the benchmark sends, pinned.
+
+Reads go through the read path (store/reads.py): the token lookup is one statement without a
+transaction around it, and a customer costs a fixed number of statements however many orders,
+lines, wishlists or attributes they have. A change that adds a statement to a shape must
+change the number here, on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+
+from dtc_api.orders import orders
+from dtc_api.orders.orders import OrderLine
+from dtc_api.shop import wishlists
+from tests import fragments, support
+from tests.support import Shopper
+
+TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+TYPENAME = "{ __typename }"
+SESSION = ("{ session { country { code name } language { code } market { id name } "
+           "pricelist { id name currency { code } } loggedIn { id } } }")
+CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
+                   "billingAddress { address1 city zipCode country { code } } "
+                   "orders(limit: 10) { number status totals { type price { formattedValue } } }"
+                   " } }")
+CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
+
+
+async def _history(runtime: Any, customer_id: int, order_count: int) -> None:
+    """Orders of 3 lines, a wishlist of 3 items and a subscription contract."""
+    now = dt.datetime.now(dt.UTC)
+    address = {"firstName": "Daniel", "lastName": "Ford", "address1": "Storgatan 1",
+               "city": "Stockholm", "zipCode": "111 22", "country": "SE"}
+    async with runtime.db.write() as conn:
+        for number in range(1, order_count + 1):
+            await orders.create(
+                conn, number=number, customer_id=customer_id,
+                order_date=now - dt.timedelta(days=number), status="CONFIRMED",
+                pricelist_id=1, country_code="SE", language_code="en", market_id=1,
+                billing_address=address, shipping_address=address,
+                lines=[OrderLine("1-1", 2, 29900), OrderLine("4-1", 1, 34900),
+                       OrderLine("2-1", 1, 129900)],
+                shipping_minor=4900, now=now)
+        for display_item in (1, 2, 3):
+            await wishlists.add_item(conn, customer_id, display_item, None, now)
+        await orders.create_subscription_contract(
+            conn, customer_id=customer_id, pricelist_id=1, market_id=1,
+            shipping_address=address, now=now)
+
+
+async def _sent(shopper: Shopper, statements: list[str], query: str) -> list[str]:
+    await shopper.gql(query)  # warm the document and geography caches
+    statements.clear()
+    answer = await shopper.raw(query)
+    assert "errors" not in answer, answer
+    return list(statements)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (TYPENAME, 1),  # the token lookup
+    (SESSION, 1),  # loggedIn is null: nothing to load
+], ids=["typename", "session"])
+async def test_anonymous_shapes(shopper: Shopper, statements: list[str], query: str,
+                                expected: int) -> None:
+    sent = await _sent(shopper, statements, query)
+
+    assert len(sent) == expected, sent
+    assert not [s for s in sent if TRANSACTION_CONTROL.match(s)]
+    assert "token_hash" in sent[0]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (TYPENAME, 1),
+    (SESSION, 2),  # the token lookup, the customer
+    # + the customer, and their orders: orders, lines, display items, items with stock
+    (CUSTOMER_ORDERS, 6),
+    # + attributes (dynamic, mapped), newsletter subscriptions, wishlists, their items,
+    # display items and items, subscription contracts, the order count
+    (CUSTOMER_FULL, 15),
+], ids=["typename", "session", "customer-orders", "customer-full"])
+async def test_logged_in_shapes(shopper: Shopper, runtime: Any, statements: list[str],
+                                query: str, expected: int) -> None:
+    customer = await support.register(shopper, login=True)
+    assert customer is not None
+    await _history(runtime, int(customer["id"]), order_count=10)
+
+    sent = await _sent(shopper, statements, query)
+
+    assert len(sent) == expected, sent
+    assert all(s.lstrip().upper().startswith("SELECT") for s in sent), sent
+
+
+async def test_more_orders_cost_no_more_statements(
+    shopper: Shopper, runtime: Any, statements: list[str]
+) -> None:
+    customer = await support.register(shopper, login=True)
+    assert customer is not None
+    await _history(runtime, int(customer["id"]), order_count=2)
+    few = await _sent(shopper, statements, CUSTOMER_FULL)
+
+    await _history(runtime, int(customer["id"]), order_count=0)  # a second wishlist pass
+    async with runtime.db.write() as conn:
+        now = dt.datetime.now(dt.UTC)
+        for number in range(3, 21):
+            await orders.create(conn, number=number, customer_id=int(customer["id"]),
+                                order_date=now, status="SHIPPED", pricelist_id=1,
+                                lines=[OrderLine("1-1", 1, 29900)], now=now)
+
+    assert len(await _sent(shopper, statements, CUSTOMER_FULL)) == len(few)
