@@ -231,22 +231,70 @@ def shapes(data: dataset.Dataset, client: str, shopper: str, run: str) -> list[S
     ]
 
 
-def wrk(script: str, url: str, seconds: int, connections: int, env: dict[str, str]
-        ) -> dict[str, Any]:
+def _wrk_command(script: str, url: str, seconds: int, connections: int) -> list[str]:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                "-s", str(HERE / script), url]
-    if shutil.which("taskset"):
-        command = ["taskset", "-c", "1", *command]
-    done = subprocess.run(command, env={**os.environ, "BENCH_LUA": str(HERE), **env},  # noqa: S603
-                          capture_output=True, text=True, timeout=seconds + 60, check=False)
-    found = re.search(r"^BENCH (\{.*\})$", done.stdout, re.MULTILINE)
-    if done.returncode != 0 or found is None:
-        raise Failed(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return ["taskset", "-c", "1", *command] if shutil.which("taskset") else command
+
+
+def _wrk_figures(returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    found = re.search(r"^BENCH (\{.*\})$", stdout, re.MULTILINE)
+    if returncode != 0 or found is None:
+        raise Failed(f"wrk failed ({returncode}): {stderr or stdout}")
     figures = json.loads(found.group(1))
-    sample = re.search(r"^BENCH_SAMPLE (.*)$", done.stdout, re.MULTILINE)
+    sample = re.search(r"^BENCH_SAMPLE (.*)$", stdout, re.MULTILINE)
     figures["sample"] = sample.group(1) if sample else None
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["errors"] = figures["wrong"] + figures["non2xx"] + figures["socket_errors"]
     return figures
+
+
+def wrk(script: str, url: str, seconds: int, connections: int, env: dict[str, str]
+        ) -> dict[str, Any]:
+    done = subprocess.run(_wrk_command(script, url, seconds, connections),  # noqa: S603
+                          env={**os.environ, "BENCH_LUA": str(HERE), **env},
+                          capture_output=True, text=True, timeout=seconds + 60, check=False)
+    return _wrk_figures(done.returncode, done.stdout, done.stderr)
+
+
+def wrk_together(runs: list[tuple[str, int, dict[str, str]]], url: str, seconds: int
+                 ) -> list[dict[str, Any]]:
+    """Several wrk runs (script, connections, env) at once, against the same server."""
+    started = [subprocess.Popen(_wrk_command(script, url, seconds, connections),  # noqa: S603
+                                env={**os.environ, "BENCH_LUA": str(HERE), **env},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for script, connections, env in runs]
+    results = []
+    for process in started:
+        stdout, stderr = process.communicate(timeout=seconds + 60)
+        results.append(_wrk_figures(process.returncode, stdout, stderr))
+    return results
+
+
+def argon2_rate(seconds: float = 3.0) -> float:
+    """argon2id verifications a second on CPU 0 alone, with the service's default settings:
+    what a login can at best reach on one core."""
+    from dtc_api.config import Settings
+
+    settings = Settings()
+    program = (
+        "import sys, time\n"
+        "from argon2 import PasswordHasher\n"
+        "m, t, p, seconds = map(float, sys.argv[1:])\n"
+        "hasher = PasswordHasher(time_cost=int(t), memory_cost=int(m), parallelism=int(p))\n"
+        "stored = hasher.hash('x' * 12)\n"
+        "count, started = 0, time.perf_counter()\n"
+        "while time.perf_counter() - started < seconds:\n"
+        "    hasher.verify(stored, 'x' * 12)\n"
+        "    count += 1\n"
+        "print(count / (time.perf_counter() - started))\n")
+    command = [sys.executable, "-c", program, str(settings.argon2_memory_kib),
+               str(settings.argon2_time_cost), str(settings.argon2_parallelism), str(seconds)]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    done = subprocess.run(command, capture_output=True, text=True, check=True,  # noqa: S603
+                          timeout=seconds + 60)
+    return float(done.stdout.strip())
 
 
 def measure(name: str, script: str, url: str, args: argparse.Namespace, env: dict[str, str],
@@ -255,15 +303,40 @@ def measure(name: str, script: str, url: str, args: argparse.Namespace, env: dic
     warm = wrk(script, url, 2, args.connections, {**env, "SEED": next(seeds)} if unique else env)
     figures = wrk(script, url, args.seconds, args.connections,
                   {**env, "SEED": next(seeds)} if unique else env)
-    figures["errors"] = figures["wrong"] + figures["non2xx"] + figures["socket_errors"]
     for phase, result in (("warm-up", warm), ("run", figures)):
-        bad = result["wrong"] + result["non2xx"] + result["socket_errors"]
-        if bad:
-            raise Failed(f"{name}, {phase}: {result['wrong']} wrong answers, "
-                         f"{result['non2xx']} non-2xx, {result['socket_errors']} socket errors;"
-                         f" first wrong answer: {result['sample']}")
+        refuse_errors(f"{name}, {phase}", result)
     print(f"  {name}: {figures['rps']:,.0f} req/s", flush=True)
     return figures
+
+
+def refuse_errors(what: str, result: dict[str, Any]) -> None:
+    if result["errors"]:
+        raise Failed(f"{what}: {result['wrong']} wrong answers, {result['non2xx']} non-2xx, "
+                     f"{result['socket_errors']} socket errors; first wrong answer: "
+                     f"{result['sample']}")
+
+
+FLOOD_READERS = 4  # connections asking for the customer while logins flood in
+
+
+def login_flood(cases: list[Shape], url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The customer query's latency, quiet and while a login flood runs on the same worker:
+    hashing must not starve the event loop."""
+    reader = next(c for c in cases if c.probe[1] == CUSTOMER_ORDERS)
+    login = next(c for c in cases if c.probe[1] == LOGIN)
+    reads = ("pool.lua", FLOOD_READERS, {**reader.env, "EXPECT": reader.expect})
+    floods = ("login_customers.lua", args.connections, {**login.env, "EXPECT": login.expect})
+    (quiet,) = wrk_together([reads], url, args.seconds)
+    flooded, logins = wrk_together([reads, floods], url, args.seconds)
+    for what, result in (("quiet", quiet), ("flood: reads", flooded), ("flood: logins", logins)):
+        refuse_errors(f"login flood, {what}", result)
+    ratio = flooded["p99_us"] / quiet["p99_us"]
+    print(f"  customer p99 {quiet['p99_us'] / 1000:.2f} ms quiet, "
+          f"{flooded['p99_us'] / 1000:.2f} ms during {logins['rps']:.0f} logins/s "
+          f"({ratio:.2f}x)", flush=True)
+    return {"quiet_p99_us": quiet["p99_us"], "flood_p99_us": flooded["p99_us"],
+            "quiet_rps": quiet["rps"], "flood_rps": flooded["rps"],
+            "logins_rps": logins["rps"], "p99_ratio": ratio}
 
 
 def descendants(pid: int) -> list[int]:
@@ -414,6 +487,8 @@ def main() -> int:
             figures = measure(case.name, case.script, url, args,
                               {**case.env, "EXPECT": case.expect}, case.unique, run)
             rows.append({"shape": case.name, **figures})
+        asyncio.run(dataset.refresh_sessions(database_url))
+        flood = login_flood(cases, url, args)
         rss = worker_rss(server, args.workers)
         stop(server)
         server = None
@@ -435,6 +510,7 @@ def main() -> int:
                **figures}
         stop(ceiling)
         ceiling = None
+        hashing = argon2_rate()
     except Failed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1
@@ -453,6 +529,12 @@ def main() -> int:
     print(table(rows, top))
     print(f"\nRSS of the {'worker' if args.workers == 1 else 'workers'} after the run: "
           + ", ".join(f"{value:.0f} MiB" for value in rss))
+    logins = next(r for r in rows if r["shape"].startswith("login"))
+    print(f"login: {logins['rps']:.1f}/s against {hashing:.1f} argon2id verifications/s on one "
+          f"core alone ({logins['rps'] / hashing:.0%})")
+    print(f"customer query ({FLOOD_READERS} connections): p99 "
+          f"{flood['quiet_p99_us'] / 1000:.2f} ms quiet, {flood['flood_p99_us'] / 1000:.2f} ms "
+          f"during a login flood of {flood['logins_rps']:.0f}/s ({flood['p99_ratio']:.2f}x)")
     for row in [*rows, top]:
         row["ratio_to_ceiling"] = row["rps"] / top["rps"]
         row.pop("sample", None)
@@ -461,6 +543,7 @@ def main() -> int:
         "connections": args.connections, "seconds": args.seconds,
         "build_seconds": round(data.build_seconds, 1),
         "shapes": rows, "ceiling": top, "worker_rss_mib": [round(v, 1) for v in rss],
+        "argon2_per_second": round(hashing, 1), "login_flood": flood,
     }, indent=2) + "\n")
     print(f"written to {args.json}")
     return 0
