@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from dtc_api.config import ConfigError
+from dtc_api.store import inline_sqlite
 from dtc_api.store.availability import Outage
 from dtc_api.store.reads import PostgresReader, Query, Reader, Row, SqliteReader, within
 
@@ -39,26 +40,29 @@ class Database:
         # or an exception message.
         kwargs: dict[str, Any] = {"connect_args": dict(connect_args or {}),
                                   "hide_parameters": True}
+        path = self.url.database if self.dialect == "sqlite" else None
+        self.inline = bool(path) and path != ":memory:"
+        kwargs["pool_size"] = pool_size
         if self.dialect == "sqlite":
-            kwargs["connect_args"].setdefault("timeout", 10)
-            kwargs["pool_size"] = pool_size
+            timeout = kwargs["connect_args"].setdefault("timeout", 10)
+            if self.inline:  # statements run on the event loop (store/inline_sqlite.py)
+                kwargs["async_creator"] = inline_sqlite.creator(str(path), timeout)
         else:
-            kwargs["pool_size"] = pool_size
             kwargs["pool_pre_ping"] = False
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.outage = Outage()
         self._writing = asyncio.Lock()
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, busy_timeout_ms=0 if self.inline else 10_000)
         self.reader = self._reader(pool_size, dict(connect_args or {}))
 
     def _reader(self, pool_size: int, connect_args: dict[str, Any]) -> Reader:
         if self.dialect != "sqlite":
             return PostgresReader(self.url, pool_size, connect_args)
-        path = self.url.database
-        if not path or path == ":memory:":  # private to each connection: read through it
+        if not self.inline:  # an in-memory database is private to each connection
             return _EngineReader(self)
-        return SqliteReader(path, int(connect_args.get("timeout", 10) * 1000))
+        return SqliteReader(str(self.url.database),
+                            int(connect_args.get("timeout", 10) * 1000))
 
     @property
     def is_sqlite(self) -> bool:
@@ -125,15 +129,16 @@ class _EngineReader:
         pass
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event, not the driver, decide how a transaction starts.
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -64,13 +64,17 @@ async def resolve_logged_in(session: dict[str, Any], info: GraphQLResolveInfo
     return await load_customer(info, session["loggedIn"])
 
 
-async def _session_payload(ctx: RequestContext) -> dict[str, Any]:
+def _session_payload(ctx: RequestContext) -> dict[str, Any]:
     """What login and logout answer besides their own fields: the latest session and
-    selection."""
+    selection. The selection is read only if the operation selects it (graphql-core's
+    default resolver calls a callable value)."""
     runtime = ctx.runtime
-    return {"session": sessions.view(ctx.geography, ctx.session),
-            "selection": await shop.selection(runtime.db, ctx.geography, ctx.session,
-                                              runtime.selection_policy, runtime.clock.now())}
+
+    async def selection(_: GraphQLResolveInfo, **__: Any) -> dict[str, Any]:
+        return await shop.selection(runtime.db, ctx.geography, ctx.session,
+                                    runtime.selection_policy, runtime.clock.now())
+
+    return {"session": sessions.view(ctx.geography, ctx.session), "selection": selection}
 
 
 @mutation.field("registerCustomer")
@@ -97,14 +101,14 @@ async def resolve_login(_: Any, info: GraphQLResolveInfo, email: str, password: 
     except DomainError as refused:
         customer_id, errors = None, user_errors(info, refused.errors)
     # loggedIn is resolved by LoginPayload.loggedIn when selected.
-    return {"loggedIn": customer_id, **await _session_payload(ctx), "userErrors": errors}
+    return {"loggedIn": customer_id, **_session_payload(ctx), "userErrors": errors}
 
 
 @mutation.field("logout")
 async def resolve_logout(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     ctx = context(info)
     await accounts.log_out(ctx.runtime, ctx.principal)
-    return await _session_payload(ctx)
+    return _session_payload(ctx)
 
 
 @mutation.field("updateCustomer")
