@@ -25,6 +25,7 @@ from dtc_api.clock import SystemClock
 from dtc_api.config import Settings
 from dtc_api.orders import orders
 from dtc_api.shop import wishlists
+from dtc_api.store import reads
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 from dtc_api.store.migrate import upgrade
@@ -71,6 +72,7 @@ async def main(order_count: int, wishlist_count: int) -> None:
         sent: list[str] = []
         event.listen(runtime.db.engine.sync_engine, "before_cursor_execute",
                      lambda *args: sent.append(args[2]))
+        reads.observe(sent.append)  # the read path (store/reads.py)
         answer = await gql(token, QUERY)
         assert "errors" not in answer, answer
         queries = [s for s in sent if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]

@@ -13,3 +13,8 @@ request = function()
   return wrk.format("POST", nil, {["content-type"] = "application/json",
     ["authorization"] = "Bearer " .. token}, body)
 end
+-- PAUSE_MS: each connection waits this long between requests (a steady trickle, not a flood).
+local pause = tonumber(os.getenv("PAUSE_MS") or "")
+if pause then
+  delay = function() return pause end
+end
