@@ -211,6 +211,10 @@ async def build(database_url: str, customers: int, pool: int, anonymous: int,
             await _sessions(conn, ids, [first_customer + i for i in range(min(pool, customers))],
                             logged_in, now)
             await _sessions(conn, ids, [None] * anonymous, anonymous_path, now)
+        # Statistics of the loaded tables, as a database in service has them: without them
+        # PostgreSQL plans for the empty tables it last saw (sequential scans, JIT).
+        async with db.write() as conn:
+            await conn.execute(sa.text("ANALYZE"))
     finally:
         await db.dispose()
     return Dataset(customers, first_customer, logged_in, anonymous_path,
