@@ -31,19 +31,19 @@ _CLIENT_KINDS = {"retain_session_after_logout": "bool", "require_old_password": 
                  "newsletter_double_opt_in": "bool", "rate_limits": "json"}
 _SESSION_COLUMNS = tuple(c.name for c in t.sessions.c)
 
-# The per-request lookup: one indexed statement, no transaction around it.
-SESSION_BY_TOKEN = Query(
-    """SELECT s.*, c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
+_CLIENT_COLUMNS = """c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
     c.frontend_url, c.retain_session_after_logout, c.require_old_password,
-    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code
-    FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1""",
+    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code"""
+
+# The per-request lookup: one indexed statement, no transaction around it. (The SQL is built
+# from constants only.)
+SESSION_BY_TOKEN = Query(
+    "SELECT s.*, " + _CLIENT_COLUMNS  # noqa: S608
+    + " FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1",
     created_at="datetime", last_seen_at="datetime", **_CLIENT_KINDS)
 CLIENT_BY_TOKEN = Query(
-    """SELECT c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
-    c.frontend_url, c.retain_session_after_logout, c.require_old_password,
-    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code,
-    c.session_token_hash
-    FROM api_clients c WHERE c.session_token_hash = $1 OR c.no_session_token_hash = $1""",
+    "SELECT " + _CLIENT_COLUMNS + ", c.session_token_hash FROM api_clients c"  # noqa: S608
+    " WHERE c.session_token_hash = $1 OR c.no_session_token_hash = $1",
     **_CLIENT_KINDS)
 
 

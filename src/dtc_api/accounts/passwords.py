@@ -61,24 +61,22 @@ def _lower_priority() -> None:
 class Hasher:
     """argon2id hashing off the event loop, with bounded concurrency.
 
-    Each hash takes tens of milliseconds and ~19 MiB: running them in threads of their own,
-    at a lower priority than the event loop, keeps the loop responsive, and the semaphore
-    makes a login flood queue instead of exhausting memory.
+    Each hash takes tens of milliseconds and ~19 MiB: running them in ``concurrency`` threads
+    of their own, at a lower priority than the event loop, keeps the loop responsive, and a
+    login flood queues for those threads instead of exhausting memory.
     """
 
     def __init__(self, memory_kib: int, time_cost: int, parallelism: int, concurrency: int) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
-        self._slots = asyncio.Semaphore(concurrency)
         self._threads = ThreadPoolExecutor(concurrency, thread_name_prefix="argon2",
                                            initializer=_lower_priority)
         self._dummy: str | None = None
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._threads, self._hasher.hash, password)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._threads, self._hasher.hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
         """Check a password; with no stored hash, spend the same time on a dummy one.
@@ -93,12 +91,11 @@ class Hasher:
         return await self._verify(stored, password)
 
     async def _verify(self, stored: str, password: str) -> bool:
-        async with self._slots:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(
-                    self._threads, self._hasher.verify, stored, password)
-            except (VerificationError, InvalidHashError):
-                return False
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._threads, self._hasher.verify, stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     async def warm_up(self) -> None:
         """Compute the dummy hash now, so the first unknown-e-mail login is not faster."""

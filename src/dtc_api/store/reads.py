@@ -27,7 +27,7 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 import asyncpg
@@ -341,11 +341,3 @@ class PostgresReader:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
-
-
-def rows_by(rows: Iterable[Row], key: str) -> dict[Any, list[Row]]:
-    """Rows grouped by one column, in order."""
-    grouped: dict[Any, list[Row]] = {}
-    for row in rows:
-        grouped.setdefault(row[key], []).append(row)
-    return grouped
