@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
@@ -45,6 +45,14 @@ def _networks(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
         )
     except ValueError as exc:
         raise ConfigError(f"DTC_TRUSTED_PROXIES: {exc}") from exc
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (fewer than the machine's when it is pinned)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,9 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
     # Hashes computed at once per process; more queue instead of exhausting memory and CPU.
-    hash_concurrency: int = max(1, os.cpu_count() or 1)
+    # One per CPU the process may run on: two 19 MiB hashes sharing one core evict each
+    # other's memory from the cache at every switch.
+    hash_concurrency: int = field(default_factory=usable_cpus)
     # Login throttling: attempts per client IP per minute, and the backoff: per account and
     # client address after login_free_failures, per account from every address after
     # login_account_free_failures.

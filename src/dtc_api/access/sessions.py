@@ -8,6 +8,7 @@ reads). Only SHA-256 hashes of tokens are stored, so a leaked database holds no 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +23,7 @@ from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
-from dtc_api.store.reads import Query
+from dtc_api.store.reads import Query, within
 
 # A session's last-seen time is written at most this often, so reads stay reads.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
@@ -41,6 +42,12 @@ SESSION_BY_TOKEN = Query(
     "SELECT s.*, " + _CLIENT_COLUMNS  # noqa: S608
     + " FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1",
     created_at="datetime", last_seen_at="datetime", **_CLIENT_KINDS)
+_LOCK = Query("SELECT * FROM sessions WHERE id = $1 FOR UPDATE",
+              created_at="datetime", last_seen_at="datetime")
+_CREATE = Query(
+    "INSERT INTO sessions (token_hash, client_id, country_code, state_code, language_code, "
+    "market_id, pricelist_id, selection_id, customer_id, created_at, last_seen_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
 CLIENT_BY_TOKEN = Query(
     "SELECT " + _CLIENT_COLUMNS + ", c.session_token_hash FROM api_clients c"  # noqa: S608
     " WHERE c.session_token_hash = $1 OR c.no_session_token_hash = $1",
@@ -121,12 +128,7 @@ async def _existing_session(
     session = {name: row[name] for name in _SESSION_COLUMNS}
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
-            await conn.execute(
-                sa.update(t.sessions)
-                .where(t.sessions.c.id == session["id"])
-                .values(last_seen_at=now)
-            )
-        session["last_seen_at"] = now
+            await update(conn, session, last_seen_at=now)
     return Principal(client=_client(row), session=session)
 
 
@@ -184,7 +186,7 @@ async def create(
         or country["default_language_code"]
         or geography.default_language
     )
-    values = {
+    values = {  # in the order of _CREATE's columns
         "token_hash": digest,
         "client_id": client["id"],
         "country_code": country_code,
@@ -197,8 +199,8 @@ async def create(
         "created_at": now,
         "last_seen_at": now,
     }
-    result = await conn.execute(sa.insert(t.sessions).values(values).returning(t.sessions.c.id))
-    return {"id": result.scalar_one(), **values}
+    session_id = await (await within(conn)).scalar(_CREATE, *values.values())
+    return {"id": session_id, **values}
 
 
 def _first_ship_to(geography: Geography) -> str:
@@ -216,11 +218,7 @@ async def rotate_token(conn: AsyncConnection, principal: Principal) -> str:
     if principal.session is None:
         raise ValueError("no session to rotate")
     token = tokens.new_token()
-    await conn.execute(
-        sa.update(t.sessions)
-        .where(t.sessions.c.id == principal.session["id"])
-        .values(token_hash=tokens.token_hash(token))
-    )
+    await update(conn, principal.session, token_hash=tokens.token_hash(token))
     principal.token = token
     return token
 
@@ -234,21 +232,25 @@ class SessionGone(GraphQLError):
 
 async def lock(conn: AsyncConnection, session_id: int) -> dict[str, Any]:
     """Re-read the session row, locked until the end of the transaction (PostgreSQL)."""
-    row = (
-        await conn.execute(
-            sa.select(t.sessions).where(t.sessions.c.id == session_id).with_for_update()
-        )
-    ).mappings().first()
+    row = await (await within(conn)).one(_LOCK, session_id)
     if row is None:
         raise SessionGone()
-    return dict(row)
+    return row
 
 
 async def update(conn: AsyncConnection, session: dict[str, Any], **values: Any) -> None:
-    await conn.execute(
-        sa.update(t.sessions).where(t.sessions.c.id == session["id"]).values(**values)
-    )
+    await (await within(conn)).execute(_update(tuple(values)), session["id"], *values.values())
     session.update(values)
+
+
+@functools.cache
+def _update(columns: tuple[str, ...]) -> Query:
+    """The UPDATE of these session columns (names from the callers' code, never from input)."""
+    unknown = set(columns) - set(_SESSION_COLUMNS)
+    if unknown:
+        raise ValueError(f"not columns of sessions: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=2))
+    return Query(f"UPDATE sessions SET {assignments} WHERE id = $1")  # noqa: S608
 
 
 async def set_country_state(

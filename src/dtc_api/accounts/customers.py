@@ -20,6 +20,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.marketing import newsletter
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
+from dtc_api.store.reads import Query, Reads
 
 GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
 EMAIL_TAKEN = "an account with this e-mail address exists already"
@@ -103,11 +104,16 @@ async def register(
     return int(customer_id)
 
 
-async def find_registered(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
-    row = (await conn.execute(
-        sa.select(t.customers).where(t.customers.c.email_key == key, t.customers.c.registered)
-    )).mappings().first()
-    return dict(row) if row else None
+_REGISTERED = Query(
+    "SELECT * FROM customers WHERE email_key = $1 AND registered",
+    registered="bool", login_blocked="bool", birthdate="date",
+    password_changed_at="datetime",  # noqa: S106 (a column kind)
+    created_at="datetime", updated_at="datetime")
+
+
+async def find_registered(reads: Reads, key: str) -> dict[str, Any] | None:
+    """The registered customer with this e-mail key (on the read path: ``Database.reads``)."""
+    return await reads.one(_REGISTERED, key)
 
 
 async def get_or_none(conn: AsyncConnection, customer_id: int | None) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
@@ -19,7 +18,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.limits import count, limit
 from dtc_api.shop import selections
 from dtc_api.shop.selections import SelectionPolicy
-from dtc_api.store import tables as t
+from dtc_api.store.reads import Query, within
 
 # One message for an unknown e-mail and a wrong password, so the answer does not tell
 # whether an account exists.
@@ -58,8 +57,7 @@ async def password_unchanged(conn: AsyncConnection, customer_id: int, checked_ha
     """Whether the stored hash is still the one a password was checked against: it may have
     changed (reset, update) while the check ran. Locks the customer until the end of the
     transaction."""
-    current = await conn.scalar(sa.select(t.customers.c.password_hash).where(
-        t.customers.c.id == customer_id).with_for_update())
+    current = await (await within(conn)).scalar(_PASSWORD_HASH, customer_id)
     return bool(current == checked_hash)
 
 
@@ -90,15 +88,18 @@ async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
         await selections.merge(conn, saved, current, now)
 
 
+_PASSWORD_HASH = Query("SELECT password_hash FROM customers WHERE id = $1 FOR UPDATE")
+_SAVED_SELECTION = Query("SELECT selection_id FROM customers WHERE id = $1")
+_SET_SAVED_SELECTION = Query("UPDATE customers SET selection_id = $2 WHERE id = $1")
+
+
 async def _saved_selection(conn: AsyncConnection, customer_id: int) -> int | None:
-    return await conn.scalar(
-        sa.select(t.customers.c.selection_id).where(t.customers.c.id == customer_id))
+    return await (await within(conn)).scalar(_SAVED_SELECTION, customer_id)  # type: ignore[no-any-return]
 
 
 async def _set_saved_selection(conn: AsyncConnection, customer_id: int,
                                selection_id: int | None) -> None:
-    await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer_id)
-                       .values(selection_id=selection_id))
+    await (await within(conn)).execute(_SET_SAVED_SELECTION, customer_id, selection_id)
 
 
 async def logout(conn: AsyncConnection, principal: Principal, policy: SelectionPolicy,

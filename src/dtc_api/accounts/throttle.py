@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api.clock import Clock
 from dtc_api.core.limits import bounded
 from dtc_api.store import tables as t
-from dtc_api.store.upsert import insert
+from dtc_api.store.reads import Query, Row, within
 
 # The client of the account-wide login failure count (a client address is never empty).
 ACCOUNT_WIDE = ""
@@ -74,11 +74,9 @@ async def claim_login_attempt(
                _wait(throttle.backoff(own), own_last, now))
     if wait:
         return wait
-    table = t.login_failures
+    statements = await within(conn)
     for email, client_key in keys:
-        await conn.execute(sa.update(table).where(
-            table.c.email_key == email, table.c.client == client_key,
-        ).values(failures=table.c.failures + 1, last_failure_at=now))
+        await statements.execute(_COUNT_FAILURE, email, client_key, now)
     return 0
 
 
@@ -89,19 +87,25 @@ def _failure_keys(email_key: str, client: str | None) -> list[tuple[str, str]]:
     return [(email, ACCOUNT_WIDE), (email, bounded(client or "unknown", CLIENT_LENGTH))]
 
 
+_LOCK_FAILURES = Query(
+    "INSERT INTO login_failures (email_key, client, failures, last_failure_at) "
+    "VALUES ($1, $2, 0, $3) ON CONFLICT (email_key, client) "
+    "DO UPDATE SET failures = login_failures.failures RETURNING failures, last_failure_at",
+    last_failure_at="datetime")
+_COUNT_FAILURE = Query(
+    "UPDATE login_failures SET failures = failures + 1, last_failure_at = $3 "
+    "WHERE email_key = $1 AND client = $2")
+_CLEAR_FAILURES = Query(
+    "DELETE FROM login_failures WHERE email_key = $1 AND client IN ($2, $3)")
+
+
 async def _locked_failures(conn: AsyncConnection, key: tuple[str, str], now: dt.datetime
                            ) -> tuple[int, dt.datetime]:
     """A count's failures and last failure, its row created empty if need be and locked
     until the transaction ends (a missing row could not be locked)."""
-    table = t.login_failures
-    email, client = key
-    statement = insert(conn, table).values(
-        email_key=email, client=client, failures=0, last_failure_at=now,
-    ).on_conflict_do_update(
-        index_elements=["email_key", "client"], set_={"failures": table.c.failures},
-    ).returning(table.c.failures, table.c.last_failure_at)
-    failures, last = (await conn.execute(statement)).one()
-    return int(failures), last
+    # An upsert with RETURNING always returns its row.
+    row: Row = await (await within(conn)).one(_LOCK_FAILURES, *key, now)  # type: ignore[assignment]
+    return int(row["failures"]), row["last_failure_at"]
 
 
 def _wait(backoff: int, last_failure_at: dt.datetime, now: dt.datetime) -> int:
@@ -117,10 +121,8 @@ async def clear_login_failures(conn: AsyncConnection, email_key: str, client: st
                                ) -> None:
     """After a verified correct password: the account-wide count and this address's start
     over; other addresses keep theirs."""
-    table = t.login_failures
-    for email, client_key in _failure_keys(email_key, client):
-        await conn.execute(sa.delete(table).where(table.c.email_key == email,
-                                                  table.c.client == client_key))
+    (email, account_wide), (_, own) = _failure_keys(email_key, client)
+    await (await within(conn)).execute(_CLEAR_FAILURES, email, account_wide, own)
 
 
 async def purge(conn: AsyncConnection, throttle: LoginThrottle, now: dt.datetime) -> int:

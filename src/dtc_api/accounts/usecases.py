@@ -67,8 +67,7 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
                                                   key, client_ip)
     if wait:
         raise login.held_back(wait)
-    async with runtime.db.read() as conn:
-        customer = await customers.find_registered(conn, key)
+    customer = await runtime.db.reads(customers.find_registered, key)
     stored = customer["password_hash"] if customer else None
     if not await runtime.hasher.verify(stored, password) or customer is None:
         raise login.wrong_credentials()

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.config import Settings
 from dtc_api.store import tables as t
-from dtc_api.store.upsert import insert
+from dtc_api.store.reads import Query, within
 
 # Length above which the variable part of a stored key is replaced by its digest; the column
 # holds one more character.
@@ -100,15 +100,17 @@ def window_start(window: dt.timedelta, now: dt.datetime) -> dt.datetime:
     return epoch + (now - epoch) // window * window
 
 
+_HIT = Query(
+    'INSERT INTO rate_limit_hits ("key", window_start, hits) VALUES ($1, $2, 1) '
+    'ON CONFLICT ("key", window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 '
+    "RETURNING hits")
+
+
 async def hit(conn: AsyncConnection, key: str, window: dt.timedelta, now: dt.datetime) -> int:
     """Count one request against ``key`` in the current fixed window; returns the count."""
-    start = window_start(window, now)
-    table = t.rate_limit_hits
-    statement = insert(conn, table).values(key=bounded(key, KEY_LENGTH), window_start=start,
-                                           hits=1).on_conflict_do_update(
-        index_elements=["key", "window_start"], set_={"hits": table.c.hits + 1}
-    ).returning(table.c.hits)
-    return int((await conn.execute(statement)).scalar_one())
+    statements = await within(conn)
+    return int(await statements.scalar(_HIT, bounded(key, KEY_LENGTH),
+                                       window_start(window, now)))
 
 
 async def purge(conn: AsyncConnection, now: dt.datetime) -> int:

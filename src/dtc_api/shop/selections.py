@@ -16,7 +16,7 @@ from dtc_api.core.money import monetary_value
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
-from dtc_api.store.reads import within
+from dtc_api.store.reads import Query, within
 
 MAX_LINE_QUANTITY = 100_000
 
@@ -24,6 +24,9 @@ MAX_LINE_QUANTITY = 100_000
 @dataclass(frozen=True)
 class SelectionPolicy:
     ttl: dt.timedelta
+
+
+_UPDATED_AT = Query("SELECT updated_at FROM selections WHERE id = $1", updated_at="datetime")
 
 
 async def active_id(
@@ -39,11 +42,8 @@ async def alive(
     """``selection_id``, unless there is none or it has expired from inactivity."""
     if selection_id is None:
         return None
-    updated_at = (
-        await conn.execute(
-            sa.select(t.selections.c.updated_at).where(t.selections.c.id == selection_id)
-        )
-    ).scalar_one_or_none()
+    row = await (await within(conn)).one(_UPDATED_AT, selection_id)
+    updated_at = row["updated_at"] if row else None
     if updated_at is None or updated_at + policy.ttl <= now:
         return None
     return selection_id

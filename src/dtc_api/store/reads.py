@@ -1,9 +1,9 @@
 """The read path: SQL written once, run without per-statement overhead.
 
-Writes go through SQLAlchemy (transactions, dialect upserts, migrations). Reads that every
-request makes (the token lookup, the customer and their orders, display items) go through
-here instead: each statement is plain SQL text, prepared once per connection, and a request's
-reads run as one unit:
+Transactions that write are opened by SQLAlchemy (``Database.write``), which also keeps the
+table definitions and migrations. Reads that every request makes (the token lookup, the
+customer and their orders, display items) go through here instead: each statement is plain
+SQL text, prepared once per connection, and a request's reads run as one unit:
 
 - SQLite: on a synchronous ``sqlite3`` connection, inline on the event loop (WAL, so a read
   never waits for a writer; one read transaction per unit so the unit sees one snapshot). An
@@ -15,10 +15,13 @@ reads run as one unit:
 
 A read function is an ``async def`` taking a ``Reads`` as its first argument, so the same
 function also runs inside a write transaction (``within(conn)``), where it sees that
-transaction's changes.
+transaction's changes. There, ``execute`` also runs the statements of the hottest writes
+(login, new sessions, the limiters) without SQLAlchemy's per-statement construction.
 
-SQL is written for PostgreSQL (``$1`` parameters; ``= ANY($1)`` with a list for IN); the
-SQLite form is derived once per statement.
+SQL is written for PostgreSQL (``$1`` parameters; ``= ANY($1)`` with a list for IN;
+``FOR UPDATE`` at the end, which SQLite drops: its write transactions hold the whole
+database); the SQLite form is derived once per statement, and datetime parameters are sent
+to SQLite in the form SQLAlchemy stores them in (naive UTC, microseconds always written).
 """
 
 from __future__ import annotations
@@ -82,6 +85,17 @@ _DECODERS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
 
 _PARAMETER = re.compile(r"\$(\d+)")
 _ANY = re.compile(r"=\s*ANY\(\$(\d+)\)")
+_FOR_UPDATE = re.compile(r"\s+FOR UPDATE$")
+
+
+def _sqlite_parameter(value: Any) -> Any:
+    """A datetime as SQLAlchemy's UTCDateTime stores it on SQLite, so that equality with
+    stored values (keys such as a limiter's window start) holds."""
+    if type(value) is not dt.datetime:
+        return value
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Query:
@@ -96,7 +110,7 @@ class Query:
         self.pg = " ".join(sql.split())
         self.lists = frozenset(int(n) - 1 for n in _ANY.findall(self.pg))
         sqlite = _ANY.sub(r"IN (SELECT value FROM json_each($\1))", self.pg)
-        self.sqlite = _PARAMETER.sub(r"?\1", sqlite)
+        self.sqlite = _PARAMETER.sub(r"?\1", _FOR_UPDATE.sub("", sqlite))
         unknown = set(kinds.values()) - set(_DECODERS)
         if unknown:
             raise ValueError(f"unknown column kinds {sorted(unknown)}")
@@ -104,10 +118,12 @@ class Query:
         self.pg_decoders = tuple((c, _DECODERS[k][1]) for c, k in kinds.items())
 
     def sqlite_args(self, args: Sequence[Any]) -> Sequence[Any]:
-        if not self.lists:
-            return args
-        return [orjson.dumps(list(a)).decode() if i in self.lists else a
-                for i, a in enumerate(args)]
+        if self.lists:
+            return [orjson.dumps(list(a)).decode() if i in self.lists else _sqlite_parameter(a)
+                    for i, a in enumerate(args)]
+        if any(type(a) is dt.datetime for a in args):
+            return [_sqlite_parameter(a) for a in args]
+        return args
 
     def __repr__(self) -> str:
         return f"Query({self.pg!r})"
@@ -131,6 +147,10 @@ class Reads(Protocol):
     async def one(self, query: Query, *args: Any) -> Row | None: ...
 
     async def scalar(self, query: Query, *args: Any) -> Any: ...
+
+    async def execute(self, query: Query, *args: Any) -> int:
+        """A statement without rows (in a write transaction); the number of rows changed."""
+        ...
 
 
 # Who is told of each statement (the tests that pin how many statements a request makes).
@@ -173,6 +193,11 @@ class SqliteReads:
         row = self.conn.execute(query.sqlite, query.sqlite_args(args)).fetchone()
         return None if row is None else row[0]
 
+    async def execute(self, query: Query, *args: Any) -> int:
+        if _observers:
+            _sent(query.sqlite)
+        return self.conn.execute(query.sqlite, query.sqlite_args(args)).rowcount
+
 
 class AiosqliteReads:
     """The same statements on the aiosqlite connection of a write transaction."""
@@ -197,6 +222,14 @@ class AiosqliteReads:
         row = await self.one(query, *args)
         return None if row is None else next(iter(row.values()))
 
+    async def execute(self, query: Query, *args: Any) -> int:
+        if _observers:
+            _sent(query.sqlite)
+        cursor = await self.conn.execute(query.sqlite, query.sqlite_args(args))
+        changed = cursor.rowcount
+        await cursor.close()
+        return int(changed)
+
 
 class PostgresReads:
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -219,12 +252,23 @@ class PostgresReads:
             _sent(query.pg)
         return await self.conn.fetchval(query.pg, *args)
 
+    async def execute(self, query: Query, *args: Any) -> int:
+        if _observers:
+            _sent(query.pg)
+        status = await self.conn.execute(query.pg, *args)  # e.g. "UPDATE 1"
+        return int(status.rpartition(" ")[2] or 0)
+
 
 async def within(conn: AsyncConnection) -> Reads:
-    """The reads of an open SQLAlchemy transaction (they see its uncommitted changes)."""
+    """The statements of an open SQLAlchemy transaction: they see its uncommitted changes,
+    and what they write is committed or rolled back with it."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     if isinstance(driver, asyncpg.Connection):
+        if conn.in_transaction() and not driver.is_in_transaction():
+            # SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement;
+            # statements sent before it would each commit at once (and drop their locks).
+            await raw.dbapi_connection._start_transaction()  # type: ignore[union-attr]
         return PostgresReads(driver)
     return AiosqliteReads(driver)
 

@@ -1,0 +1,57 @@
+"""Plain SQL statements inside a write transaction (``within``) belong to that transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from dtc_api.store import tables as t
+from dtc_api.store.db import Database
+from dtc_api.store.reads import Query, within
+
+HIT = Query('INSERT INTO rate_limit_hits ("key", window_start, hits) VALUES ($1, $2, 1) '
+            'ON CONFLICT ("key", window_start) DO UPDATE SET hits = rate_limit_hits.hits + 1 '
+            "RETURNING hits")
+HITS = Query('SELECT hits, window_start FROM rate_limit_hits WHERE "key" = $1',
+             window_start="datetime")
+START = dt.datetime(2026, 12, 2, 13, 0, tzinfo=dt.UTC)
+
+
+class Refused(Exception):
+    pass
+
+
+async def test_statements_before_any_other_are_rolled_back_with_the_transaction(
+    db_url: str,
+) -> None:
+    db = Database(db_url)
+    try:
+        with pytest.raises(Refused):
+            async with db.write() as conn:
+                assert await (await within(conn)).scalar(HIT, "k", START) == 1
+                raise Refused
+        assert await db.read_row(HITS, "k") is None
+        async with db.write() as conn:
+            assert await (await within(conn)).scalar(HIT, "k", START) == 1
+        assert await db.read_row(HITS, "k") == {"hits": 1, "window_start": START}
+    finally:
+        await db.dispose()
+
+
+async def test_a_datetime_matches_what_the_engine_stored(db_url: str) -> None:
+    """A key holding a time (a window's start) is the same key whichever path wrote it."""
+    db = Database(db_url)
+    try:
+        async with db.write() as conn:
+            await conn.execute(sa.insert(t.rate_limit_hits).values(
+                key="k", window_start=START, hits=5))
+        async with db.write() as conn:
+            assert await (await within(conn)).scalar(HIT, "k", START) == 6
+        async with db.write() as conn:
+            assert await (await within(conn)).execute(
+                Query('DELETE FROM rate_limit_hits WHERE "key" = $1 AND window_start = $2'),
+                "k", START) == 1
+    finally:
+        await db.dispose()
