@@ -8,9 +8,9 @@ the ceiling is passed the remaining work is abandoned.
 
 Past ``UNSLICED_FIELDS``, execution is cut into slices of ``SLICE_SECONDS``. Once a slice
 is used up, every further field is deferred: graphql-core awaits it as it would a field
-whose resolver is asynchronous, so the answer, its order and its errors are the same. The deferred fields
-resume one slice per turn of the loop, so other requests and timers run in between. Smaller
-answers (nearly all) are resolved exactly as before.
+whose resolver is asynchronous, so the answer, its order and its errors are the same. The
+deferred fields resume one slice per turn of the loop, so other requests and timers run in
+between. Smaller answers (nearly all) are resolved exactly as before.
 """
 
 from __future__ import annotations
