@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset  # noqa: E402
 from bench.serve import HERE, free_port, start, wait_healthy  # noqa: E402
+from tests.documents import CUSTOMER_ORDERS, SESSION  # noqa: E402
 from tests.fragments import FOR_CUSTOMER  # noqa: E402
 
 UNLIMITED = "1000000000"
@@ -53,12 +54,6 @@ LIMITS = {name: UNLIMITED for name in (
     "DTC_LOGIN_IP_LIMIT", "DTC_SESSION_IP_LIMIT", "DTC_REGISTER_IP_LIMIT",
     "DTC_NEWSLETTER_IP_LIMIT", "DTC_BACK_IN_STOCK_IP_LIMIT")}
 
-SESSION = ("{ session { country { code name } language { code } market { id name } "
-           "pricelist { id name currency { code } } loggedIn { id } } }")
-CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
-                   "billingAddress { address1 city zipCode country { code } } "
-                   "orders(limit: 10) { number status totals { type price { formattedValue } } }"
-                   " } }")
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + FOR_CUSTOMER
 LOGIN = ("mutation Login($email: String!, $password: String!) { "
          "login(email: $email, password: $password) { loggedIn { id email } "

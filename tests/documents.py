@@ -15,3 +15,11 @@ mutation($input: CustomerRegisterInput!) {
   registerCustomer(input: $input) { userErrors { message } }
 }
 """
+
+# The request shapes the statement counts pin and the benchmark drives.
+SESSION = ("{ session { country { code name } language { code } market { id name } "
+           "pricelist { id name currency { code } } loggedIn { id } } }")
+CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
+                   "billingAddress { address1 city zipCode country { code } } "
+                   "orders(limit: 10) { number status totals { type price { formattedValue } } }"
+                   " } }")

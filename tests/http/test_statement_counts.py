@@ -18,17 +18,12 @@ from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
 from dtc_api.shop import wishlists
 from tests import fragments, support
+from tests.documents import CUSTOMER_ORDERS, SESSION
 from tests.support import Shopper
 
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 TYPENAME = "{ __typename }"
-SESSION = ("{ session { country { code name } language { code } market { id name } "
-           "pricelist { id name currency { code } } loggedIn { id } } }")
-CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
-                   "billingAddress { address1 city zipCode country { code } } "
-                   "orders(limit: 10) { number status totals { type price { formattedValue } } }"
-                   " } }")
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
 
 
