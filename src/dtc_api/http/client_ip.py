@@ -10,6 +10,7 @@ customer line usually holds a whole /64), IPv4-mapped IPv6 addresses count as th
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -30,6 +31,8 @@ def client_ip(
     ``forwarded_for`` is every X-Forwarded-For header line in the order received (proxies
     may append a line of their own rather than extend the last one).
     """
+    if peer is not None and not (trusted and forwarded_for):
+        return _peer_key(peer)  # the common case: nobody in between
     address = parse_address(peer) if peer is not None else None
     if address is not None and trusted and forwarded_for:
         lines = [forwarded_for] if isinstance(forwarded_for, str) else list(forwarded_for)
@@ -42,6 +45,12 @@ def client_ip(
     if address is None:
         return None if peer is None else peer[:_MAX_HOP]
     return client_key(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _peer_key(peer: str) -> str:
+    address = parse_address(peer)
+    return peer[:_MAX_HOP] if address is None else client_key(address)
 
 
 def parse_address(text: str) -> Address | None:
