@@ -230,6 +230,49 @@ async def test_a_password_changed_elsewhere_voids_the_link(
         "verifyResetPasswordHashes"]["valid"] is False
 
 
+
+async def test_a_reset_without_login_keeps_the_token_the_storefront_holds(
+    shopper: Shopper, http: Any, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    """A storefront does not read the token of a reset's answer: it logs in next with the
+    token it had, so an anonymous session that resets must keep it."""
+    await register(shopper)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    kept = shopper.token
+    response = await shopper.post(RESET, {"i": hash_, "id": customer_id,
+                                          "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                          "login": False})
+    answer = response.json()
+    assert answer["data"]["resetPassword"] == {"changed": True, "session": {"loggedIn": None},
+                                               "userErrors": []}
+    assert answer["extensions"]["token"] == kept
+    # The same token, never updated from the reset's answer, logs in with the new password.
+    logged_in = await support.post_as(http, kept, {"query": LOGIN, "variables": {
+        "email": EMAIL, "password": NEW_PASSWORD}})
+    assert logged_in.json()["data"]["login"] == {"loggedIn": {"email": EMAIL},
+                                                 "userErrors": []}
+    assert logged_in.json()["extensions"]["token"] != kept  # logging in renews it
+
+
+async def test_a_reset_renews_the_token_when_the_session_changes_hands(
+    shopper: Shopper, runtime: Any, clock: Any, smtp_server: SmtpServer
+) -> None:
+    # Logged in as the customer and not asked to stay: logged out, with a new token.
+    await register(shopper, login=True)
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    before = shopper.token
+    reset = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": NEW_PASSWORD,
+                                       "confirm": NEW_PASSWORD, "login": False}))["resetPassword"]
+    assert reset["session"] == {"loggedIn": None}
+    assert shopper.token != before
+    # Anonymous and asked to log in: logged in, with a new token.
+    customer_id, hash_ = await _hash(shopper, runtime, clock, smtp_server)
+    before = shopper.token
+    reset = (await shopper.gql(RESET, {"i": hash_, "id": customer_id, "password": PASSWORD,
+                                       "confirm": PASSWORD, "login": True}))["resetPassword"]
+    assert reset["session"] == {"loggedIn": {"email": EMAIL}}
+    assert shopper.token != before
+
 @pytest.mark.parametrize(("i", "id_"), [
     ("", ""), ("x", "1"), ("241279e9ca655ab039c49d0032ed13ce", "abc"),
     ("241279e9ca655ab039c49d0032ed13ce", "-1"), ("a" * 5000, "1"),

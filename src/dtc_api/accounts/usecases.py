@@ -214,8 +214,11 @@ async def verify_reset_hashes(runtime: Runtime, hash_: str, customer_id: str) ->
 async def reset_password(runtime: Runtime, principal: Principal, hash_: str, customer_id: str,
                          password: str, confirm: str | None, log_session_in: bool) -> None:
     """``resetPassword``: the link is used up, every session of the customer but this one
-    ends, this one's token is renewed (and logged in as the customer if asked, unless their
-    login is blocked), and a notice is e-mailed."""
+    ends, and a notice is e-mailed. This session is logged in as the customer if asked
+    (unless their login is blocked), or logged out if it was theirs and that was not asked;
+    its token is renewed only then, with its privilege. A storefront keeps the token it had
+    after a reset (it does not read this answer's), so a reset from an anonymous session
+    must leave that token valid for the login that follows."""
     now = runtime.clock.now()
     cid = password_reset.customer_id(customer_id)
     async with runtime.db.read() as conn:
@@ -231,11 +234,11 @@ async def reset_password(runtime: Runtime, principal: Principal, hash_: str, cus
         await customers.change_password(conn, cid, new_hash, now, session_id)
         session = await sessions.lock(conn, session_id)
         principal.session = session
-        if log_session_in and not customer["login_blocked"]:
-            await sessions.update(conn, session, customer_id=cid)
-        elif session["customer_id"] == cid:
-            await sessions.update(conn, session, customer_id=None)
-        await sessions.rotate_token(conn, principal)
+        logs_in = log_session_in and not customer["login_blocked"]
+        logs_out = not logs_in and session["customer_id"] == cid
+        if logs_in or logs_out:
+            await sessions.update(conn, session, customer_id=cid if logs_in else None)
+            await sessions.rotate_token(conn, principal)
         await password_reset.notify_changed(conn, customer, now)
 
 
