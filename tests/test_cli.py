@@ -114,3 +114,34 @@ def test_integration_keys_create_list_revoke(empty_db_url: str) -> None:
     assert "erp\twrite" in listed and created["key"] not in listed
     run("integration-keys", "revoke", "erp", database_url=empty_db_url)
     assert "revoked" in run("integration-keys", "list", database_url=empty_db_url)
+
+
+def test_clients_allowed_origins_reach_a_running_server(empty_db_url: str, tmp_path: Path
+                                                        ) -> None:
+    """The demo client's frontend (http://localhost:3000) may call from a browser; more
+    origins are added with `clients create --allowed-origin` and `clients set-origins`."""
+    asked = {"access-control-request-method": "POST",
+             "access-control-request-headers": "authorization, content-type"}
+    with serve(empty_db_url, tmp_path, args=()) as process:
+        def preflight(origin: str) -> int:
+            return httpx.options(f"{process.base}/graphql",
+                                 headers={"origin": origin, **asked}).status_code
+
+        assert preflight("http://localhost:3000") == 204
+        assert preflight("https://shop.example") == 403
+        run("clients", "create", "--name", "web", "--allowed-origin", "https://shop.example",
+            "--allowed-origin", "https://www.shop.example/", "--json",
+            database_url=empty_db_url)
+        assert preflight("https://shop.example") == 204
+        assert preflight("https://www.shop.example") == 204
+        out = run("clients", "set-origins", "--name", "web", "https://staging.example",
+                  database_url=empty_db_url)
+        assert out.strip() == "https://staging.example"
+        assert preflight("https://shop.example") == 403
+        assert preflight("https://staging.example") == 204
+        assert run("clients", "set-origins", "--name", "web",
+                   database_url=empty_db_url).strip() == "(no origin allowed)"
+    refused = CliRunner().invoke(main, ["--database-url", empty_db_url, "clients",
+                                        "set-origins", "--name", "web", "shop.example"])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "an allowed origin is scheme://host[:port]" in refused.output

@@ -18,6 +18,7 @@ from dtc_api.backoffice.gate import IntegrationGate
 from dtc_api.backoffice.resolvers import build_schema as build_integration_schema
 from dtc_api.clock import Clock, SystemClock
 from dtc_api.config import Settings
+from dtc_api.http.cors import Cors
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
 from dtc_api.jobs import loop
@@ -50,7 +51,8 @@ def create_app(
     documents = DocumentCache(schema, limits, settings.document_cache_size,
                               settings.document_cache_bytes)
     graphql = GraphQLEndpoint(runtime, schema, documents,
-                              StorefrontGate(runtime, root_scopes(schema)))
+                              StorefrontGate(runtime, root_scopes(schema)),
+                              cors=Cors(runtime.db))
     integration_schema = build_integration_schema()
     integration = GraphQLEndpoint(
         runtime, integration_schema,

@@ -254,11 +254,15 @@ def clients() -> None:
               help="Keep the selection with the session when a customer logs out.")
 @click.option("--default-country", metavar="CODE", help="Country of new sessions (ISO 3166).")
 @click.option("--default-language", metavar="CODE", help="Language of new sessions.")
+@click.option("--allowed-origin", "allowed_origins", metavar="ORIGIN", multiple=True,
+              help="A browser origin allowed to call the API besides the frontend URL's, "
+                   "e.g. https://shop.example (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
 @click.pass_context
 def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
                    retain_session_after_logout: bool, default_country: str | None,
-                   default_language: str | None, as_json: bool) -> None:
+                   default_language: str | None, allowed_origins: tuple[str, ...],
+                   as_json: bool) -> None:
     """Create an API client and print its tokens (shown only this once)."""
     from dtc_api.access import usecases
 
@@ -266,13 +270,26 @@ def clients_create(ctx: click.Context, name: str, frontend_url: str | None,
         db, name, SystemClock().now(), frontend_url=frontend_url,
         retain_session_after_logout=retain_session_after_logout,
         default_country_code=default_country.upper() if default_country else None,
-        default_language_code=default_language,
+        default_language_code=default_language, allowed_origins=list(allowed_origins),
     )).credentials
     if as_json:
         click.echo(orjson.dumps(credentials.as_json()).decode())
     else:
         for key, value in credentials.as_json().items():
             click.echo(f"{key}: {value}")
+
+
+@clients.command("set-origins")
+@click.option("--name", required=True, help="The API client.")
+@click.argument("allowed_origins", metavar="[ORIGIN]...", nargs=-1)
+@click.pass_context
+def clients_set_origins(ctx: click.Context, name: str, allowed_origins: tuple[str, ...]) -> None:
+    """Replace the browser origins allowed besides the frontend URL's (none: clear them)."""
+    from dtc_api.access import origins, usecases
+
+    change = _with_db(ctx, lambda db: usecases.update_client(
+        db, name, allowed_origins=list(allowed_origins)))
+    click.echo(" ".join(sorted(origins.of_client(change.client))) or "(no origin allowed)")
 
 
 @main.group("integration-keys")

@@ -347,7 +347,7 @@ async def test_other_methods(
         headers={**bearer(credentials.no_session_token), "content-type": JSON},
     )
     assert failure(response, 405) == f"Method {method} is not allowed: use GET or POST"
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, POST, OPTIONS"  # OPTIONS: CORS preflights
 
 
 # -- content negotiation ---------------------------------------------------------------------

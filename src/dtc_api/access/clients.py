@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from dtc_api.access import tokens
+from dtc_api.access import origins, tokens
 from dtc_api.core import limits, validate
 from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.shop import geography
@@ -70,6 +70,7 @@ async def create(
     rate_limits: dict[str, int] | None = None,
     default_country_code: str | None = None,
     default_language_code: str | None = None,
+    allowed_origins: list[str] | None = None,
 ) -> ClientCredentials:
     name = name.strip()
     if not name:
@@ -79,6 +80,7 @@ async def create(
                       code=Code.INVALID_INPUT)
     _check_url(frontend_url)
     _check_limits(rate_limits)
+    allowed_origins = origins.checked(allowed_origins or ())
     exists = await conn.scalar(sa.select(t.api_clients.c.id).where(t.api_clients.c.name == name))
     if exists is not None:
         raise invalid(f"an API client named {name!r} exists already", "name",
@@ -95,6 +97,7 @@ async def create(
             rate_limits=rate_limits or None,
             default_country_code=default_country_code,
             default_language_code=default_language_code,
+            allowed_origins=allowed_origins or None,
             created_at=now,
             **hashes,
         )
@@ -154,6 +157,8 @@ async def update_settings(conn: AsyncConnection, name: str, **settings: Any) -> 
                           code=Code.REQUIRED)
     _check_url(settings.get("frontend_url"))
     _check_limits(settings.get("rate_limits"))
+    if "allowed_origins" in settings:  # null or [] clears the list
+        settings["allowed_origins"] = origins.checked(settings["allowed_origins"] or ()) or None
     await _check_defaults(conn, settings.get("default_country_code"),
                           settings.get("default_language_code"))
     result = await conn.execute(

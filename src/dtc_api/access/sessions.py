@@ -29,12 +29,14 @@ from dtc_api.store.reads import Query, within
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
 
 _CLIENT_KINDS = {"retain_session_after_logout": "bool", "require_old_password": "bool",
-                 "newsletter_double_opt_in": "bool", "rate_limits": "json"}
+                 "newsletter_double_opt_in": "bool", "rate_limits": "json",
+                 "allowed_origins": "json"}
 _SESSION_COLUMNS = tuple(c.name for c in t.sessions.c)
 
 _CLIENT_COLUMNS = """c.id AS api_client_id, c.name AS client_name, c.shared_secret_hash,
     c.frontend_url, c.retain_session_after_logout, c.require_old_password,
-    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code"""
+    c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code,
+    c.allowed_origins"""
 
 # The per-request lookup: one indexed statement, no transaction around it. (The SQL is built
 # from constants only.)
@@ -167,6 +169,7 @@ def _client(row: Any) -> dict[str, Any]:
         "rate_limits": row["rate_limits"],
         "default_country_code": row["default_country_code"],
         "default_language_code": row["default_language_code"],
+        "allowed_origins": row["allowed_origins"],
     }
 
 

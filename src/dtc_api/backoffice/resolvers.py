@@ -18,6 +18,7 @@ from ariadne import (
 )
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
+from dtc_api.access import origins
 from dtc_api.access import usecases as access
 from dtc_api.accounts import usecases as accounts
 from dtc_api.core.errors import DomainError, UserError, formatted
@@ -33,7 +34,7 @@ _SETTINGS = {"frontendUrl": "frontend_url", "retainSessionAfterLogout":
              "retain_session_after_logout", "requireOldPassword": "require_old_password",
              "newsletterDoubleOptIn": "newsletter_double_opt_in",
              "defaultCountry": "default_country_code", "defaultLanguage": "default_language_code",
-             "rateLimits": "rate_limits"}
+             "rateLimits": "rate_limits", "allowedOrigins": "allowed_origins"}
 
 
 def _errors(info: GraphQLResolveInfo, errors: tuple[UserError, ...]) -> list[dict[str, Any]]:
@@ -156,6 +157,8 @@ def _client_view(row: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     view = {"name": row["name"], **{field: row[column] for field, column in _SETTINGS.items()}}
     view["rateLimits"] = view["rateLimits"] or {}
+    view["allowedOrigins"] = view["allowedOrigins"] or []
+    view["corsOrigins"] = sorted(origins.of_client(row))
     return view
 
 

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from dtc_api.access import sessions
+from dtc_api.access import origins, sessions
+from dtc_api.http import cors
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
@@ -122,6 +123,7 @@ class GraphQLEndpoint:
         gate: Gate,
         *,
         max_list_items: int | None = None,
+        cors: cors.Cors | None = None,
     ) -> None:
         self.runtime = runtime
         self.schema = schema
@@ -132,12 +134,17 @@ class GraphQLEndpoint:
         self.max_response = runtime.settings.max_response_bytes
         self.max_fields = runtime.settings.max_result_fields
         self.executor = budgeted(self.max_fields)
+        self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         trace_id = _trace_id()
         media_type = response_media_type(request.headers.get("accept"))
+        origin = request.headers.get("origin") if self.cors is not None else None
         try:
+            if request.method == "OPTIONS" and self.cors is not None:
+                await (await self.cors.preflight(request))(scope, receive, send)
+                return
             if media_type is None:
                 raise RequestError(406, f"Not Acceptable: answers are {JSON} or {GRAPHQL_RESPONSE}")
             response = await self._handle(request, media_type, trace_id)
@@ -154,6 +161,9 @@ class GraphQLEndpoint:
                 response = _respond(_internal_error(trace_id), 500, media_type or JSON)
         if response.status_code != 503:
             self.runtime.db.outage.served()
+        if origin is not None and await self.cors.allows(  # type: ignore[union-attr]
+                origin, getattr(request.state, "client", None)):
+            cors.let_read(response, origin)
         await response(scope, receive, send)
 
     def _unavailable(self, error: BaseException, trace_id: str, media_type: str) -> Response:
@@ -173,7 +183,7 @@ class GraphQLEndpoint:
             params = await self._body_params(request)
         else:
             raise RequestError(405, f"Method {request.method} is not allowed: use GET or POST",
-                               {"Allow": "GET, POST"})
+                               {"Allow": "GET, POST, OPTIONS" if self.cors else "GET, POST"})
         query, variables, operation_name = _check_params(params)
 
         ip = client_ip(
@@ -182,6 +192,13 @@ class GraphQLEndpoint:
             self.runtime.settings.trusted_proxies,
         )
         principal = await self.gate.authenticate(request, ip)
+        origin = request.headers.get("origin") if self.cors is not None else None
+        if origin is not None and principal is not None:
+            request.state.client = principal.client
+            if cors.foreign(request, origin) and origin not in origins.of_client(
+                    principal.client):
+                raise RequestError(403, f"Origin {origin[:100]} is not allowed for this API "
+                                        "client: add it to the client's allowed origins")
         if principal is None:
             if media_type == JSON:  # Centra answers 200; storefronts read the message
                 return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)

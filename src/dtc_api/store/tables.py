@@ -230,6 +230,8 @@ api_clients = sa.Table(
     sa.Column("rate_limits", sa.JSON, nullable=True),
     sa.Column("default_country_code", sa.ForeignKey("countries.code"), nullable=True),
     sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
+    # Browser origins allowed besides the frontend URL's: ["https://shop.example", ...]
+    sa.Column("allowed_origins", sa.JSON, nullable=True),
     _created(),
 )
 
