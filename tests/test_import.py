@@ -25,6 +25,7 @@ DOCUMENT = {
     ],
     "stock": [{"item": "30-1", "warehouse": "main", "quantity": 5}],
     "orders": [{"number": 9001, "email": "guest@example.com", "pricelist": 1,
+                "shippingMethod": {"id": 1, "name": "Standard"},
                 "lines": [{"item": "30-1", "quantity": 1, "unitPrice": 199}]}],
 }
 
@@ -59,6 +60,14 @@ def test_import_loads_catalogue_stock_and_orders(db_url: str, tmp_path: Path) ->
     (lambda d: d["displayItems"][1].pop("uri"),
      "displayItems[1].uri: uri is missing or has the wrong type"),
     (lambda d: d.update(widgets=[]), "widgets: unknown section 'widgets'"),
+    (lambda d: d["orders"][0].update(shippingMethod={"id": "1", "name": "Standard"}),
+     "orders[0].shippingMethod.id: id must be a positive whole number"),
+    (lambda d: d["orders"][0].update(shippingMethod={"id": 1, "name": 5}),
+     "orders[0].shippingMethod.name: name must be 1 to 200 characters"),
+    (lambda d: d["orders"][0].update(shippingMethod="Standard"),
+     "orders[0].shippingMethod: shippingMethod must be an object with id and name"),
+    (lambda d: d["orders"][0].update(shippingMethod={"id": 1, "name": "S", "price": 5}),
+     "orders[0].shippingMethod: unknown fields: price"),
 ])
 def test_a_bad_record_in_the_middle_writes_nothing(db_url: str, tmp_path: Path, change,
                                                     named: str) -> None:

@@ -175,6 +175,32 @@ async def test_orders_appear_in_the_storefront_customer(http: httpx.AsyncClient,
                                                "price": {"formattedValue": "647,00 SEK"}}
 
 
+SHIPPING = """{ customer { orders { number shippingMethod {
+  id name comment price { value formattedValue } selected } } } }"""
+
+
+async def test_orders_record_their_shipping_method(http: httpx.AsyncClient, key: str,
+                                                   shopper: Shopper) -> None:
+    customer_id = await register(shopper, "ships@example.com")
+    method = {"id": 3, "name": "Express", "comment": "Before noon"}
+    created = await data(http, key, """mutation($input: OrderInput!) { createOrder(input: $input)
+        { order { number shippingMethod { id name comment } } userErrors { message } } }""",
+                         {"input": order(1101, customerId=customer_id, shippingMethod=method)})
+    assert created["createOrder"] == {"order": {"number": 1101, "shippingMethod": method},
+                                      "userErrors": []}
+    # Recorded without one (an older order, or a system without methods): id 0, no name.
+    await data(http, key, ORDER, {"input": order(1100, customerId=customer_id,
+                                                 orderDate="2026-01-01T10:00:00+01:00")})
+    orders = (await shopper.gql(SHIPPING))["customer"]["orders"]
+    assert orders == [
+        {"number": 1101, "shippingMethod": {
+            **method, "price": {"value": 49.0, "formattedValue": "49,00 SEK"}, "selected": True}},
+        {"number": 1100, "shippingMethod": {
+            "id": 0, "name": "", "comment": None,
+            "price": {"value": 49.0, "formattedValue": "49,00 SEK"}, "selected": True}},
+    ]
+
+
 async def test_guest_orders_share_one_non_registered_customer(
     http: httpx.AsyncClient, key: str, shopper: Shopper, runtime: Any
 ) -> None:
@@ -202,6 +228,13 @@ async def test_guest_orders_share_one_non_registered_customer(
      ["lines", "0", "unitPrice"], None),
     ({"orderDate": "yesterday"}, ["orderDate"], None),
     ({"email": "not-an-email"}, ["email"], None),
+    ({"shippingMethod": {"id": 0, "name": "Standard"}}, ["shippingMethod", "id"],
+     "id must be a positive whole number"),
+    ({"shippingMethod": {"id": 1, "name": "  "}}, ["shippingMethod", "name"],
+     "name must be 1 to 200 characters"),
+    ({"shippingMethod": {"id": 1, "name": "x" * 201}}, ["shippingMethod", "name"], None),
+    ({"shippingMethod": {"id": 1, "name": "Standard", "comment": "x" * 1001}},
+     ["shippingMethod", "comment"], None),
 ])
 async def test_create_order_bad_input(http: httpx.AsyncClient, key: str, runtime: Any,
                                       fields: dict[str, Any], path: list[str],

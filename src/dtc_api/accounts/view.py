@@ -78,10 +78,12 @@ _CONTRACTS = Query(
 _ORDER_COUNT = Query("SELECT count(*) FROM orders WHERE customer_id = $1")
 _ORDERS = Query(
     """SELECT id, number, order_date, status, comment, totals, billing_address,
-    shipping_address, country_code, state_code, language_code, market_id, currency_id
+    shipping_address, country_code, state_code, language_code, market_id, currency_id,
+    shipping_method
     FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC
     LIMIT $2 OFFSET $3""",
-    order_date="datetime", totals="json", billing_address="json", shipping_address="json")
+    order_date="datetime", totals="json", billing_address="json", shipping_address="json",
+    shipping_method="json")
 _ORDER_LINES = Query(
     """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
     FROM order_lines WHERE order_id = ANY($1) ORDER BY id""")
@@ -212,6 +214,7 @@ def _order(geography: Geography, row: Mapping[str, Any], lines: list[Any],
         "totals": [{"type": total["type"], "price": monetary_value(total["minor"], currency)}
                    for total in row["totals"]],
         "lines": [_order_line(line, display, currency) for line in lines],
+        "shippingMethod": _shipping_method(row, currency),
         "billingAddress": address_view(geography, row["billing_address"])
         if row["billing_address"] else None,
         "shippingAddress": address_view(geography, row["shipping_address"])
@@ -222,6 +225,17 @@ def _order(geography: Geography, row: Mapping[str, Any], lines: list[Any],
         "market": geography.market(row["market_id"]) if row["market_id"] in geography.markets
         else None,
     }
+
+
+def _shipping_method(row: Mapping[str, Any], currency: dict[str, Any]) -> dict[str, Any]:
+    """The method the order was shipped with, at the price paid. An order recorded without
+    one (before methods were recorded, or by a system that has none) answers id 0 and an
+    empty name: the field is non-null in Centra's schema."""
+    method = row["shipping_method"] or {"id": 0, "name": "", "comment": None}
+    shipping = next((total["minor"] for total in row["totals"] if total["type"] == "SHIPPING"),
+                    0)
+    return {"id": method["id"], "name": method["name"], "comment": method.get("comment"),
+            "price": monetary_value(shipping, currency), "selected": True}
 
 
 def _order_line(line: Mapping[str, Any], display: Mapping[int, dict[str, Any]],

@@ -43,6 +43,7 @@ async def create(
     billing_address: Mapping[str, Any] | None = None,
     shipping_address: Mapping[str, Any] | None = None,
     shipping_minor: int = 0,
+    shipping_method: Mapping[str, Any] | None = None,
     comment: str | None = None,
     now: dt.datetime,
 ) -> int:
@@ -65,6 +66,7 @@ async def create(
         billing_address=dict(billing_address) if billing_address else None,
         shipping_address=dict(shipping_address) if shipping_address else None,
         totals=totals, comment=comment, created_at=now,
+        shipping_method=dict(shipping_method) if shipping_method else None,
     ).returning(t.orders.c.id))).scalar_one()
     await conn.execute(sa.insert(t.order_lines), [
         {"order_id": order_id, "item_id": line.item_id,
@@ -123,6 +125,7 @@ async def record(conn: AsyncConnection, geography: Geography, data: dict[str, An
                         also=f" with at most {digits} decimals")
         lines.append(OrderLine(line["item"], line["quantity"], price))
     shipping = _amount(data.get("shipping", 0), digits, errors, "shipping")
+    method = _shipping_method(data.get("shippingMethod"), errors)
     _refuse(errors)
     customer_id = data.get("customerId")
     if data.get("email") is not None:
@@ -136,7 +139,7 @@ async def record(conn: AsyncConnection, geography: Geography, data: dict[str, An
             state_code=data.get("state"), language_code=data.get("language"),
             market_id=data.get("market"), billing_address=data.get("billingAddress"),
             shipping_address=data.get("shippingAddress"), shipping_minor=shipping,
-            comment=data.get("comment"), now=now)
+            shipping_method=method, comment=data.get("comment"), now=now)
     except DomainError as refused:
         _refuse(refused.errors)
         raise
@@ -207,6 +210,39 @@ def _order_date(raw: str | None, now: dt.datetime, errors: list[UserError | None
     return order_date
 
 
+MAX_METHOD_NAME = 200
+MAX_METHOD_COMMENT = 1_000
+
+
+def _shipping_method(value: Any, errors: list[UserError | None]) -> dict[str, Any] | None:
+    """The shipping method as recorded: ``{id, name, comment}`` (an import's record is not
+    coerced by the schema, so every type is checked here)."""
+    if value is None:
+        return None
+    path = ("shippingMethod",)
+    if not isinstance(value, dict):
+        errors.append(UserError("shippingMethod must be an object with id and name", path,
+                                code=Code.INVALID_INPUT))
+        return None
+    method_id, name, comment = value.get("id"), value.get("name"), value.get("comment")
+    if type(method_id) is not int or not 0 < method_id < 2**31:
+        errors.append(UserError("id must be a positive whole number", (*path, "id"),
+                                code=Code.INVALID_INPUT))
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_METHOD_NAME:
+        errors.append(UserError(f"name must be 1 to {MAX_METHOD_NAME} characters",
+                                (*path, "name"), code=Code.INVALID_INPUT))
+    if comment is not None and (not isinstance(comment, str)
+                                or len(comment) > MAX_METHOD_COMMENT):
+        errors.append(UserError(f"comment must be text of at most {MAX_METHOD_COMMENT} "
+                                "characters", (*path, "comment"), code=Code.INVALID_INPUT))
+    unknown = sorted(set(value) - {"id", "name", "comment"})
+    if unknown:
+        errors.append(UserError(f"unknown fields: {', '.join(unknown)[:200]}", path,
+                                code=Code.INVALID_INPUT))
+    return {"id": method_id, "name": name.strip() if isinstance(name, str) else name,
+            "comment": comment}
+
+
 def _amount(value: float, digits: int, errors: list[UserError | None], *path: str,
             also: str = "") -> int:
     """A non-negative amount in minor units of a currency with ``digits`` decimals (0 after
@@ -252,7 +288,8 @@ async def summary(conn: AsyncConnection, geography: Geography, number: int
     total = next(r["minor"] for r in row["totals"] if r["type"] == "GRAND_TOTAL")
     return {"number": row["number"], "customerId": row["customer_id"], "status": row["status"],
             "orderDate": row["order_date"].isoformat(), "currency": currency["code"],
-            "grandTotal": to_major(total, currency["decimalDigits"])}
+            "grandTotal": to_major(total, currency["decimalDigits"]),
+            "shippingMethod": row["shipping_method"]}
 
 
 def _contract_errors(geography: Geography, data: dict[str, Any]) -> list[UserError | None]:

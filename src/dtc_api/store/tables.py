@@ -403,6 +403,8 @@ orders = sa.Table(
     # Total rows as ordered: [{"type": "ITEMS_SUBTOTAL", "minor": 59800}, ...]
     sa.Column("totals", sa.JSON, nullable=False),
     sa.Column("comment", sa.Text, nullable=True),
+    # The shipping method as chosen: {"id": 1, "name": "Standard", "comment": null}
+    sa.Column("shipping_method", sa.JSON, nullable=True),
     _created(),
 )
 
