@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,24 +120,36 @@ def test_integration_keys_create_list_revoke(empty_db_url: str) -> None:
 def test_clients_allowed_origins_reach_a_running_server(empty_db_url: str, tmp_path: Path
                                                         ) -> None:
     """The demo client's frontend (http://localhost:3000) may call from a browser; more
-    origins are added with `clients create --allowed-origin` and `clients set-origins`."""
+    origins are added with `clients create --allowed-origin` and `clients set-origins`, and
+    a running server sees them within DTC_ALLOWED_ORIGINS_TTL."""
     asked = {"access-control-request-method": "POST",
              "access-control-request-headers": "authorization, content-type"}
-    with serve(empty_db_url, tmp_path, args=()) as process:
+    with serve(empty_db_url, tmp_path, args=(),
+               env={"DTC_ALLOWED_ORIGINS_TTL": "0.3"}) as process:
         def preflight(origin: str) -> int:
-            return httpx.options(f"{process.base}/graphql",
-                                 headers={"origin": origin, **asked}).status_code
+            """The status once the server has seen the last change (at most 5 s)."""
+            deadline = time.monotonic() + 5
+            while True:
+                status = httpx.options(f"{process.base}/graphql",
+                                       headers={"origin": origin, **asked}).status_code
+                if time.monotonic() > deadline or status == expected.get(origin, status):
+                    return status
+                time.sleep(0.1)
+
+        expected: dict[str, int] = {}
 
         assert preflight("http://localhost:3000") == 204
         assert preflight("https://shop.example") == 403
         run("clients", "create", "--name", "web", "--allowed-origin", "https://shop.example",
             "--allowed-origin", "https://www.shop.example/", "--json",
             database_url=empty_db_url)
+        expected.update({"https://shop.example": 204, "https://www.shop.example": 204})
         assert preflight("https://shop.example") == 204
         assert preflight("https://www.shop.example") == 204
         out = run("clients", "set-origins", "--name", "web", "https://staging.example",
                   database_url=empty_db_url)
         assert out.strip() == "https://staging.example"
+        expected.update({"https://shop.example": 403, "https://staging.example": 204})
         assert preflight("https://shop.example") == 403
         assert preflight("https://staging.example") == 204
         assert run("clients", "set-origins", "--name", "web",

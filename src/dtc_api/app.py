@@ -52,7 +52,7 @@ def create_app(
                               settings.document_cache_bytes)
     graphql = GraphQLEndpoint(runtime, schema, documents,
                               StorefrontGate(runtime, root_scopes(schema)),
-                              cors=Cors(runtime.db))
+                              cors=Cors(runtime.allowed_origins))
     integration_schema = build_integration_schema()
     integration = GraphQLEndpoint(
         runtime, integration_schema,

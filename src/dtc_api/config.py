@@ -71,6 +71,9 @@ class Settings:
     # Selections (carts) are dropped after this long without a change (Centra: 7 days).
     selection_ttl: int = 7 * 24 * 3600
     max_body_bytes: int = 1024 * 1024
+    # Seconds the origins of all API clients are kept for CORS preflights (a change made by
+    # another process, e.g. `dtc-api clients set-origins`, is seen within this; 0: never kept).
+    allowed_origins_ttl: float = 10.0
     max_query_tokens: int = 5000
     max_query_depth: int = 15
     max_aliases: int = 100
@@ -148,6 +151,7 @@ class Settings:
         "DTC_SESSION_MAX_AGE": ("session_max_age", int),
         "DTC_SELECTION_TTL": ("selection_ttl", int),
         "DTC_MAX_BODY_BYTES": ("max_body_bytes", int),
+        "DTC_ALLOWED_ORIGINS_TTL": ("allowed_origins_ttl", float),
         "DTC_MAX_QUERY_TOKENS": ("max_query_tokens", int),
         "DTC_MAX_QUERY_DEPTH": ("max_query_depth", int),
         "DTC_MAX_ALIASES": ("max_aliases", int),
@@ -228,6 +232,8 @@ class Settings:
                      "mail_max_attempts", "newsletter_ip_limit", "back_in_stock_ip_limit"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if self.allowed_origins_ttl < 0:
+            raise ConfigError("allowed_origins_ttl must not be negative")
         if self.shutdown_delay < 0:
             raise ConfigError("shutdown_delay must not be negative")
         if self.mail_lease <= self.smtp_timeout:

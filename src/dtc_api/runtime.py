@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dtc_api.access.origins import EveryOrigin
 from dtc_api.access.sessions import SessionPolicy
 from dtc_api.accounts.password_reset import ResetPolicy
 from dtc_api.accounts.passwords import Hasher, PasswordPolicy
@@ -30,6 +31,7 @@ class Runtime:
     login_throttle: LoginThrottle
     reset_policy: ResetPolicy
     mail_sender: Sender
+    allowed_origins: EveryOrigin
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
@@ -56,4 +58,5 @@ class Runtime:
             reset_policy=ResetPolicy(dt.timedelta(seconds=settings.reset_token_ttl)),
             mail_sender=SmtpSender(settings.smtp_url.value, settings.smtp_timeout)
             if settings.smtp_url else FileSender(settings.mail_dir),
+            allowed_origins=EveryOrigin(db, settings.allowed_origins_ttl),
         )

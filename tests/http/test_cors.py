@@ -7,15 +7,24 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from dtc_api.access import clients, integration_keys
 from dtc_api.access.clients import ClientCredentials
+from dtc_api.store import tables as t
 from tests.support import GRAPHQL, UNAUTHORIZED, Shopper
 
 SHOP = "https://shop.example"  # the test client's frontend URL is https://shop.example
+READABLE = {"access-control-allow-origin": SHOP,
+            "access-control-expose-headers": "Retry-After"}
 SESSION = "{ session { country { code } } }"
 PREFLIGHT = {"access-control-request-method": "POST",
              "access-control-request-headers": "authorization,content-type"}
+
+
+async def count_sessions(runtime: Any) -> int:
+    async with runtime.db.read() as conn:
+        return int(await conn.scalar(sa.select(sa.func.count()).select_from(t.sessions)))
 
 
 def cors_headers(response: httpx.Response) -> dict[str, str]:
@@ -63,7 +72,8 @@ async def test_preflight_from_the_clients_frontend_is_allowed(
     assert cors_headers(response) == {
         "access-control-allow-origin": SHOP,
         "access-control-allow-methods": "GET, POST",
-        "access-control-allow-headers": "authorization, content-type, x-shared-secret",
+        "access-control-allow-headers": "authorization, content-type, x-shared-secret, "
+                                        "accept, accept-language, content-language",
         "access-control-max-age": "600",
     }
     assert "Origin" in response.headers["vary"]
@@ -117,11 +127,16 @@ async def test_answers_to_the_clients_pages_may_be_read(
     response = await post_from(http, SHOP, shopper.token)
     assert response.status_code == 200
     assert response.json()["data"] == {"session": {"country": {"code": "SE"}}}
-    assert cors_headers(response) == {"access-control-allow-origin": SHOP}  # no credentials
+    assert cors_headers(response) == READABLE  # and no credentials
     assert response.headers["vary"] == "Origin"
-    # A server-side call (no Origin) gets no CORS headers.
+    # A server-side call (no Origin) gets no CORS headers; the answer still varies by Origin,
+    # so that no cache hands it to a page.
     plain = await shopper.post(SESSION)
-    assert cors_headers(plain) == {} and "vary" not in plain.headers
+    assert cors_headers(plain) == {} and plain.headers["vary"] == "Origin"
+    # Refusals before any GraphQL are readable too (the page must see why).
+    refused = await http.post(GRAPHQL, content=b"{}", headers={
+        "origin": SHOP, "authorization": f"Bearer {shopper.token}", "content-type": "text/plain"})
+    assert refused.status_code == 415 and cors_headers(refused) == READABLE
 
 
 async def test_an_unknown_token_from_a_shop_page_is_readable_as_unauthorized(
@@ -130,7 +145,7 @@ async def test_an_unknown_token_from_a_shop_page_is_readable_as_unauthorized(
     """The page must read "Unauthorized" to start a new session."""
     response = await post_from(http, SHOP, "no-such-token")
     assert response.json() == UNAUTHORIZED
-    assert cors_headers(response) == {"access-control-allow-origin": SHOP}
+    assert cors_headers(response) == READABLE
     foreign = await post_from(http, "https://evil.example", "no-such-token")
     assert foreign.json() == UNAUTHORIZED
     assert cors_headers(foreign) == {}
@@ -155,6 +170,11 @@ async def test_a_page_of_an_origin_the_client_does_not_list_is_refused(
                    "to the client's allowed origins"}]
     language = await shopper.gql("{ session { language { code } } }")
     assert language["session"]["language"]["code"] == "en"
+    # With the client's session token: refused before a session is created.
+    before = await count_sessions(runtime)
+    fresh = await post_from(http, "https://other.example", credentials.session_token)
+    assert fresh.status_code == 403 and "token" not in fresh.text
+    assert await count_sessions(runtime) == before
 
 
 async def test_a_page_of_the_api_itself_is_not_a_foreign_origin(
@@ -174,14 +194,17 @@ async def test_more_origins_through_the_back_office(
     assert (await preflight(http, staging)).status_code == 403
     answer = await backoffice(http, key, UPDATE, {"input": {
         "name": "storefront",
-        "allowedOrigins": [f"{staging}/", "HTTP://LOCALHOST:3000", "https://x.example:443"]}})
+        "allowedOrigins": [f"{staging}/", "HTTP://LOCALHOST:3000", "https://x.example:443",
+                           "https://Bücher.example", "http://[0:0::1]:8080"]}})
     assert answer["updateApiClient"] == {"client": {
-        "allowedOrigins": [staging, "http://localhost:3000", "https://x.example"],
-        "corsOrigins": ["http://localhost:3000", SHOP, staging, "https://x.example"],
+        "allowedOrigins": [staging, "http://localhost:3000", "https://x.example",
+                           "https://xn--bcher-kva.example", "http://[::1]:8080"],
+        "corsOrigins": ["http://[::1]:8080", "http://localhost:3000", SHOP, staging,
+                        "https://x.example", "https://xn--bcher-kva.example"],
     }, "userErrors": []}
     assert (await preflight(http, staging)).status_code == 204
     response = await post_from(http, "http://localhost:3000", shopper.token)
-    assert cors_headers(response) == {"access-control-allow-origin": "http://localhost:3000"}
+    assert cors_headers(response)["access-control-allow-origin"] == "http://localhost:3000"
     # Null clears the list; the frontend URL's origin stays.
     cleared = await backoffice(http, key, UPDATE, {"input": {
         "name": "storefront", "allowedOrigins": None}})
@@ -192,7 +215,8 @@ async def test_more_origins_through_the_back_office(
 @pytest.mark.parametrize("origin", [
     "shop.example", "ftp://shop.example", "https://shop.example/path", "https://",
     "https://user:pw@shop.example", "https://shop.example?x=1", "*", "x" * 400,
-    "https://shop.example:99999",
+    "https://shop.example:99999", "https://shop.example#x", "https://a.example,b.example",
+    "https://shop .example", "http://0x7f.1", "https://shop.example.", "null",
 ])
 async def test_an_origin_that_is_not_one_is_refused_with_its_path(
     http: httpx.AsyncClient, credentials: ClientCredentials, key: str, origin: str

@@ -7,32 +7,66 @@ scheme's default port.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import re
+import time
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from dtc_api.core.errors import Code, invalid
+from dtc_api.store.db import Database
 from dtc_api.store.reads import Query, Reads
+
+log = logging.getLogger("dtc_api.access")
 
 MAX_ORIGINS = 20  # per client
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_HOST_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
 def origin_of(url: str) -> str | None:
-    """The origin of an http(s) URL, or None if it has none."""
+    """The origin of an http(s) URL as a browser writes it, or None if it has none."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         return None
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
+    if scheme not in _DEFAULT_PORTS or parts.username is not None \
+            or parts.password is not None:
         return None
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
+    host = _host(parts.hostname or "")
+    if host is None:
+        return None
     return f"{scheme}://{host}" if port in (None, _DEFAULT_PORTS[scheme]) else \
         f"{scheme}://{host}:{port}"
+
+
+def _host(name: str) -> str | None:
+    """A host as browsers serialise it: IDNA (punycode) names, canonical IP addresses."""
+    if not name:
+        return None
+    if ":" in name:  # an IPv6 address (urlsplit has taken the brackets off)
+        try:
+            return f"[{ipaddress.IPv6Address(name).compressed}]"
+        except ValueError:
+            return None
+    try:
+        name = name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    last = name.rsplit(".", 1)[-1]
+    if last.isdigit() or last.startswith("0x"):  # browsers read these as IPv4 addresses
+        try:
+            return str(ipaddress.IPv4Address(name))
+        except ValueError:
+            return None
+    return name if _HOST_NAME.fullmatch(name) else None
 
 
 def checked(origins: Iterable[str]) -> list[str]:
@@ -40,8 +74,9 @@ def checked(origins: Iterable[str]) -> list[str]:
     written: list[str] = []
     for n, given in enumerate(origins):
         origin = origin_of(given) if len(given) <= 300 else None
-        bare = origin is not None and urlsplit(given.strip()).path in ("", "/") \
-            and not urlsplit(given.strip()).query
+        parts = urlsplit(given.strip()) if origin is not None else None
+        bare = parts is not None and parts.path in ("", "/") and not parts.query \
+            and not parts.fragment and "#" not in given and "?" not in given
         if not bare:
             raise invalid("an allowed origin is scheme://host[:port] (http or https, no path), "
                           f"e.g. https://shop.example: {given[:80]!r} is not one",
@@ -74,3 +109,30 @@ async def of_every_client(reads: Reads) -> frozenset[str]:
     for row in await reads.all(_EVERY_CLIENT):
         found |= of_client(row)
     return frozenset(found)
+
+
+class EveryOrigin:
+    """The origins of all clients, kept for ``ttl`` seconds: preflights cost no statement,
+    a change made by another process is seen within ``ttl``, and this process's own changes
+    at once (``forget``). While the database cannot be reached, the last ones read stay."""
+
+    def __init__(self, db: Database, ttl: float = 10.0) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._origins: frozenset[str] | None = None
+        self._read_at = float("-inf")
+
+    async def get(self) -> frozenset[str]:
+        if self._origins is not None and time.monotonic() - self._read_at < self.ttl:
+            return self._origins
+        try:
+            self._origins = await self.db.reads(of_every_client)
+        except Exception:
+            if self._origins is None:
+                raise
+            log.debug("allowed origins kept from the last read", exc_info=True)
+        self._read_at = time.monotonic()
+        return self._origins
+
+    def forget(self) -> None:
+        self._read_at = float("-inf")

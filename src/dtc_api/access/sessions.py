@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -95,17 +96,20 @@ async def authenticate(
     token: str,
     shared_secret: str | None = None,
     client_ip: str | None = None,
+    admit: Callable[[dict[str, Any]], None] | None = None,
 ) -> Principal | None:
-    """Resolve a bearer token; None means Unauthorized."""
+    """Resolve a bearer token; None means Unauthorized. ``admit(client)``, once the API
+    client is known and before anything is written (a new session, the session's last use),
+    may refuse the request by raising."""
     if not token or len(token) > tokens.MAX_TOKEN_LENGTH:
         return None
     digest = tokens.token_hash(token)
     now = clock.now()
-    principal = await _existing_session(db, digest, now, policy)
+    principal = await _existing_session(db, digest, now, policy, admit)
     if principal is not None:
         principal.token = token
     else:
-        principal = await _client_token(db, geography, digest, now, policy, client_ip)
+        principal = await _client_token(db, geography, digest, now, policy, client_ip, admit)
         if principal is None:
             return None
     if principal.session_mode:
@@ -122,26 +126,33 @@ async def authenticate(
 
 
 async def _existing_session(
-    db: Database, digest: str, now: dt.datetime, policy: SessionPolicy
+    db: Database, digest: str, now: dt.datetime, policy: SessionPolicy,
+    admit: Callable[[dict[str, Any]], None] | None,
 ) -> Principal | None:
     row = await db.read_row(SESSION_BY_TOKEN, digest)
     if row is None or policy.expired(row, now):
         return None
+    client = _client(row)
+    if admit is not None:
+        admit(client)
     session = {name: row[name] for name in _SESSION_COLUMNS}
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await update(conn, session, last_seen_at=now)
-    return Principal(client=_client(row), session=session)
+    return Principal(client=client, session=session)
 
 
 async def _client_token(
     db: Database, geography: Geography, digest: str, now: dt.datetime,
     policy: SessionPolicy, client_ip: str | None,
+    admit: Callable[[dict[str, Any]], None] | None,
 ) -> Principal | None:
     row = await db.read_row(CLIENT_BY_TOKEN, digest)
     if row is None:
         return None
     client = _client(row)
+    if admit is not None:
+        admit(client)
     if row["session_token_hash"] != digest:
         return Principal(client=client)
     token = tokens.new_token()

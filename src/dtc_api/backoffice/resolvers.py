@@ -182,6 +182,7 @@ async def _client_change(info: GraphQLResolveInfo, work: Awaitable[access.Client
     except DomainError as refused:
         errors = tuple(replace(e, path=(*prefix, *e.path)) for e in refused.errors)
         return {"client": None, "credentials": None, "userErrors": _errors(info, errors)}
+    info.context.runtime.allowed_origins.forget()  # CORS sees the change at once
     credentials = change.credentials.as_json() if change.credentials else None
     return {"client": _client_view(change.client), "credentials": credentials,
             "userErrors": []}

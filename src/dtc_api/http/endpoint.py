@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from dtc_api.access import origins, sessions
+from dtc_api.access import sessions
 from dtc_api.http import cors
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
@@ -85,7 +85,11 @@ class StorefrontGate:
             return await sessions.authenticate(
                 self.runtime.db, geography, self.runtime.clock, self.runtime.session_policy,
                 token.strip(), request.headers.get("x-shared-secret"), client_ip,
+                admit=cors.admit(request),
             )
+        except cors.OriginRefused as refused:
+            request.state.client = refused.client  # the answer is not the page's to read
+            raise RequestError(403, str(refused)) from None
         except sessions.TooManySessions:
             raise RequestError(429, "Too many new sessions from this address: try again in a "
                                "minute", {"Retry-After": "60"}) from None
@@ -161,9 +165,9 @@ class GraphQLEndpoint:
                 response = _respond(_internal_error(trace_id), 500, media_type or JSON)
         if response.status_code != 503:
             self.runtime.db.outage.served()
-        if origin is not None and await self.cors.allows(  # type: ignore[union-attr]
-                origin, getattr(request.state, "client", None)):
-            cors.let_read(response, origin)
+        if self.cors is not None:
+            cors.vary(response, origin, origin is not None and await self.cors.allows(
+                origin, getattr(request.state, "client", None)))
         await response(scope, receive, send)
 
     def _unavailable(self, error: BaseException, trace_id: str, media_type: str) -> Response:
@@ -192,13 +196,8 @@ class GraphQLEndpoint:
             self.runtime.settings.trusted_proxies,
         )
         principal = await self.gate.authenticate(request, ip)
-        origin = request.headers.get("origin") if self.cors is not None else None
-        if origin is not None and principal is not None:
-            request.state.client = principal.client
-            if cors.foreign(request, origin) and origin not in origins.of_client(
-                    principal.client):
-                raise RequestError(403, f"Origin {origin[:100]} is not allowed for this API "
-                                        "client: add it to the client's allowed origins")
+        if principal is not None and self.cors is not None:
+            request.state.client = principal.client  # whose origins may read the answer
         if principal is None:
             if media_type == JSON:  # Centra answers 200; storefronts read the message
                 return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)
