@@ -58,16 +58,27 @@ def test_import_loads_catalogue_stock_and_orders(db_url: str, tmp_path: Path) ->
     (lambda d: d["orders"][0]["lines"][0].update(item="404-1"),
      "orders[0].lines[0].item: item 404-1 not found"),
     (lambda d: d["displayItems"][1].pop("uri"),
-     "displayItems[1].uri: uri is missing or has the wrong type"),
+     "displayItems[1]: Expected value of type 'DisplayItemInput' to include required field "
+     "'uri'"),
+    (lambda d: d["displayItems"][0]["items"][0].pop("sizeId"),
+     "displayItems[0].items[0]: Expected value of type 'ItemInput' to include required field "
+     "'sizeId'"),
+    (lambda d: d["displayItems"][0]["prices"][0].update(price="199"),
+     "displayItems[0].prices[0].price: Float cannot represent non numeric value: '199'"),
+    (lambda d: d["orders"][0].update(status="LOST"),
+     "orders[0].status: Value 'LOST' does not exist in 'OrderStatus' enum."),
     (lambda d: d.update(widgets=[]), "widgets: unknown section 'widgets'"),
     (lambda d: d["orders"][0].update(shippingMethod={"id": "1", "name": "Standard"}),
+     "orders[0].shippingMethod.id: Int cannot represent non-integer value: '1'"),
+    (lambda d: d["orders"][0].update(shippingMethod={"id": -1, "name": "Standard"}),
      "orders[0].shippingMethod.id: id must be a positive whole number"),
-    (lambda d: d["orders"][0].update(shippingMethod={"id": 1, "name": 5}),
+    (lambda d: d["orders"][0].update(shippingMethod={"id": 1, "name": ""}),
      "orders[0].shippingMethod.name: name must be 1 to 200 characters"),
     (lambda d: d["orders"][0].update(shippingMethod="Standard"),
-     "orders[0].shippingMethod: shippingMethod must be an object with id and name"),
+     "orders[0].shippingMethod: Expected value of type 'ShippingMethodInput' to be an object"),
     (lambda d: d["orders"][0].update(shippingMethod={"id": 1, "name": "S", "price": 5}),
-     "orders[0].shippingMethod: unknown fields: price"),
+     "orders[0].shippingMethod: Expected value of type 'ShippingMethodInput' not to include "
+     "unknown field 'price'"),
 ])
 def test_a_bad_record_in_the_middle_writes_nothing(db_url: str, tmp_path: Path, change,
                                                     named: str) -> None:

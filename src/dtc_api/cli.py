@@ -7,7 +7,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import orjson
@@ -34,14 +34,18 @@ def _run(coro: Any) -> Any:
     try:
         return asyncio.run(coro)
     except DomainError as error:
-        from dtc_api.shop.imports import describe
+        _refused(error)
 
-        lines = [describe(e) for e in error.errors[:20]]
-        more = len(error.errors) - len(lines)
-        raise click.ClickException("nothing was written:\n  " + "\n  ".join(lines)
-                                   + (f"\n  … and {more} more" if more > 0 else "")
-                                   if len(error.errors) > 1 or error.errors[0].path
-                                   else str(error)) from None
+
+def _refused(error: DomainError) -> NoReturn:
+    from dtc_api.shop.imports import describe
+
+    lines = [describe(e) for e in error.errors[:20]]
+    more = len(error.errors) - len(lines)
+    raise click.ClickException("nothing was written:\n  " + "\n  ".join(lines)
+                               + (f"\n  … and {more} more" if more > 0 else "")
+                               if len(error.errors) > 1 or error.errors[0].path
+                               else str(error)) from None
 
 
 def _with_db(ctx: click.Context, use_case: Any) -> Any:
@@ -382,6 +386,12 @@ def import_file(ctx: click.Context, file: Path) -> None:
     except orjson.JSONDecodeError as error:
         raise click.ClickException(f"{file} is not valid JSON: {error}") from None
 
+    from dtc_api.backoffice.imports import coerced
+
+    try:
+        document = coerced(document)
+    except DomainError as refused:
+        _refused(refused)
     counts = _with_db(ctx, lambda db: usecases.import_document(db, document,
                                                                SystemClock().now()))
     click.echo(", ".join(f"{section}: {count}" for section, count in counts.items()))

@@ -214,33 +214,23 @@ MAX_METHOD_NAME = 200
 MAX_METHOD_COMMENT = 1_000
 
 
-def _shipping_method(value: Any, errors: list[UserError | None]) -> dict[str, Any] | None:
-    """The shipping method as recorded: ``{id, name, comment}`` (an import's record is not
-    coerced by the schema, so every type is checked here)."""
+def _shipping_method(value: dict[str, Any] | None, errors: list[UserError | None]
+                     ) -> dict[str, Any] | None:
+    """The shipping method as recorded: ``{id, name, comment}`` (a ShippingMethodInput)."""
     if value is None:
         return None
     path = ("shippingMethod",)
-    if not isinstance(value, dict):
-        errors.append(UserError("shippingMethod must be an object with id and name", path,
-                                code=Code.INVALID_INPUT))
-        return None
-    method_id, name, comment = value.get("id"), value.get("name"), value.get("comment")
-    if type(method_id) is not int or not 0 < method_id < 2**31:
+    name, comment = value["name"].strip(), value.get("comment")
+    if not 0 < value["id"] < 2**31:
         errors.append(UserError("id must be a positive whole number", (*path, "id"),
                                 code=Code.INVALID_INPUT))
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_METHOD_NAME:
+    if not name or len(name) > MAX_METHOD_NAME:
         errors.append(UserError(f"name must be 1 to {MAX_METHOD_NAME} characters",
                                 (*path, "name"), code=Code.INVALID_INPUT))
-    if comment is not None and (not isinstance(comment, str)
-                                or len(comment) > MAX_METHOD_COMMENT):
-        errors.append(UserError(f"comment must be text of at most {MAX_METHOD_COMMENT} "
-                                "characters", (*path, "comment"), code=Code.INVALID_INPUT))
-    unknown = sorted(set(value) - {"id", "name", "comment"})
-    if unknown:
-        errors.append(UserError(f"unknown fields: {', '.join(unknown)[:200]}", path,
-                                code=Code.INVALID_INPUT))
-    return {"id": method_id, "name": name.strip() if isinstance(name, str) else name,
-            "comment": comment}
+    if comment is not None and len(comment) > MAX_METHOD_COMMENT:
+        errors.append(UserError(f"comment has at most {MAX_METHOD_COMMENT} characters",
+                                (*path, "comment"), code=Code.INVALID_INPUT))
+    return {"id": value["id"], "name": name, "comment": comment}
 
 
 def _amount(value: float, digits: int, errors: list[UserError | None], *path: str,
