@@ -40,7 +40,8 @@ def test_each_command_explains_itself(command: str) -> None:
 def test_schema_prints_the_sdl() -> None:
     sdl = run("schema")
     assert "directive @scope(modes: [SCOPE!]!) on FIELD_DEFINITION" in sdl
-    assert "addItem(item: String!, quantity: Int! = 1): AddItemPayload! @scope" in sdl
+    assert "addItem(item: String!, quantity: Int! = 1, subscriptionPlan: Int): AddItemPayload!" \
+        in sdl
 
 
 def test_unknown_setting_fails_loudly() -> None:

@@ -269,4 +269,17 @@ async def profile(reads: Reads, geography: Geography, customer_id: int
     customer = await view(reads, geography, customer_id, where, PROFILE_FIELDS)
     if customer is not None:
         customer["orders"] = await orders(reads, geography, customer_id, where, 100, 1)
-    return customer
+    return _public(customer)
+
+
+# Keys of the views that serve resolvers, not readers.
+_INTERNAL = frozenset({"extras", "priceMinor"})
+
+
+def _public(value: Any) -> Any:
+    """``value`` without the views' internal keys (the profile is served as JSON)."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if k not in _INTERNAL}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
+    return value

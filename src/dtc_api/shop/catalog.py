@@ -1,8 +1,13 @@
-"""Display items, their sizes (items), prices per pricelist and stock per market."""
+"""Display items, their sizes (items), prices per pricelist and stock per market; their
+media, subscription plans and localized sizes."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import asyncio
+import mimetypes
+import re
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -64,6 +69,7 @@ async def display_items(
     if not ids:
         return {}
     views: dict[int, dict[str, Any]] = {}
+    extras = Extras(ids)
     for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id):
         views[row["id"]] = {
             "id": row["id"],
@@ -75,9 +81,12 @@ async def display_items(
             if row["price_minor"] is None
             else monetary_value(row["price_minor"], currency),
             "priceMinor": row["price_minor"],
+            "extras": extras,
         }
     for row in await reads.all(_ITEMS, list(views), market_id):
-        views[row["display_item_id"]]["items"].append(item_view(row))
+        item = item_view(row)
+        item["extras"] = extras
+        views[row["display_item_id"]]["items"].append(item)
     for view in views.values():
         view["available"] = any(i["stock"]["available"] for i in view["items"])
         view["hasStock"] = any(i["stock"]["quantity"] > 0 for i in view["items"])
@@ -110,3 +119,71 @@ def _sellable(row: Any) -> int | None:
     if row["price_minor"] is None:
         return 0
     return None if row["preorder"] else int(row["quantity"] or 0)
+
+
+_MEDIA = Query(
+    """SELECT id, display_item_id, alt_text, sources FROM display_item_media
+    WHERE display_item_id = ANY($1) ORDER BY display_item_id, position""", sources="json")
+_PLANS = Query(
+    """SELECT o.display_item_id, p.id, p.name, p.interval_type, p.interval_value, p.discount
+    FROM display_item_plans o JOIN subscription_plans p ON p.id = o.plan_id
+    WHERE o.display_item_id = ANY($1) ORDER BY o.display_item_id, o.position""")
+_SIZES = Query(
+    """SELECT l.item_id, l.definition, l.name, l.countries FROM item_size_localizations l
+    JOIN items i ON i.id = l.item_id
+    WHERE i.display_item_id = ANY($1) ORDER BY l.item_id, l.position""", countries="json")
+
+
+class Extras:
+    """The media, subscription plans and localized sizes of the display items one load
+    returned: read for all of them together, once, and only if a field asks for them."""
+
+    def __init__(self, ids: Collection[int]) -> None:
+        self.ids = list(ids)
+        self._read: asyncio.Future[dict[str, Any]] | None = None
+
+    async def get(self, run: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
+        """``run(unit, *args)`` runs a read unit (``Database.reads``)."""
+        if self._read is None:
+            self._read = asyncio.ensure_future(run(self._load))
+        return await asyncio.shield(self._read)
+
+    async def _load(self, reads: Reads) -> dict[str, Any]:
+        media: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in await reads.all(_MEDIA, self.ids):
+            media[row["display_item_id"]].append(
+                {"id": row["id"], "altText": row["alt_text"], "sources": row["sources"]})
+        plans: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in await reads.all(_PLANS, self.ids):
+            plans[row["display_item_id"]].append(plan_view(row))
+        sizes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in await reads.all(_SIZES, self.ids):
+            sizes[row["item_id"]].append(
+                {"name": row["name"], "displayName": row["definition"],
+                 "countries": row["countries"]})
+        return {"media": media, "plans": plans, "sizes": sizes}
+
+
+def plan_view(row: Any) -> dict[str, Any]:
+    return {"id": row["id"], "name": row["name"],
+            "interval": {"type": row["interval_type"], "value": row["interval_value"]},
+            "discount": row["discount"]}
+
+
+STANDARD = "standard"
+_BOX = re.compile(r"(\d+)x(\d+)")
+
+
+def media_source(medium: dict[str, Any], size_name: str) -> dict[str, Any]:
+    """The URL of a size of a medium: the size asked for, else ``standard``, else the first
+    size stored (``mediaSize.name`` says which one is served)."""
+    sources: dict[str, str] = medium["sources"]
+    name = size_name if size_name in sources else STANDARD if STANDARD in sources \
+        else next(iter(sources))
+    url = sources[name]
+    box = _BOX.fullmatch(name)
+    width, height = (int(box[1]) or None, int(box[2]) or None) if box else (None, None)
+    mime_type = mimetypes.guess_type(url.partition("?")[0])[0]
+    return {"url": url, "type": "IMAGE", "mimeType": mime_type,
+            "mediaSize": {"name": name, "maxWidth": width, "maxHeight": height,
+                          "mimeType": mime_type, "quality": None}}

@@ -7,6 +7,7 @@ same document or one already stored. Any error names its record, and nothing is 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -61,11 +62,16 @@ _BOUNDS: dict[str, Any] = {
                              "name": t.country_states.c.name}},
     "warehouses": {"key": t.warehouses.c.key, "name": t.warehouses.c.name,
                    "markets": t.markets.c.key},
+    "subscriptionPlans": {"name": t.subscription_plans.c.name},
     "displayItems": {"name": t.display_items.c.name, "uri": t.display_items.c.uri,
                      "productNumber": t.display_items.c.product_number,
                      "prices": {"pricelist": t.pricelists.c.key},
                      "items": {"id": t.items.c.id, "name": t.items.c.name,
-                               "sku": t.items.c.sku, "gtin": t.items.c.gtin}},
+                               "sku": t.items.c.sku, "gtin": t.items.c.gtin,
+                               "sizeLocalization": {
+                                   "displayName": t.item_size_localizations.c.definition,
+                                   "name": t.item_size_localizations.c.name}},
+                     "media": {"altText": t.display_item_media.c.alt_text}},
     "attributeTypes": {"name": t.attribute_types.c.name,
                        "elements": {"key": t.attribute_elements.c.key},
                        "attributes": {"values": {
@@ -152,6 +158,7 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
 
     await _countries(conn, data.get("countries") or [], errors, counts)
     await _warehouses(conn, data.get("warehouses") or [], errors, counts)
+    await _subscription_plans(conn, data.get("subscriptionPlans") or [], errors, counts)
     await _display_items(conn, data.get("displayItems") or [], errors, counts)
     await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
     return counts
@@ -261,6 +268,80 @@ async def _warehouses(conn: AsyncConnection, warehouses: list[dict[str, Any]],
     counts["warehouses"] = len(warehouses)
 
 
+MAX_INTERVAL = 1_000  # days, weeks, months or years between deliveries
+MAX_MEDIA = 50  # per display item
+MAX_SOURCES = 20  # sizes per medium
+MAX_URL = 1_000
+_SIZE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,50}")
+
+
+async def _subscription_plans(conn: AsyncConnection, plans: list[dict[str, Any]],
+                              errors: _Errors, counts: dict[str, int]) -> None:
+    for index, plan in enumerate(plans):
+        if not 1 <= plan["interval"]["value"] <= MAX_INTERVAL:
+            errors.add(Code.OUT_OF_RANGE, f"value must be between 1 and {MAX_INTERVAL}",
+                       "subscriptionPlans", index, "interval", "value")
+        discount = plan.get("discount")
+        if discount is not None and not 0 <= discount <= 100:
+            errors.add(Code.OUT_OF_RANGE, "discount must be a percentage from 0 to 100",
+                       "subscriptionPlans", index, "discount")
+        if not plan["name"].strip():
+            errors.add(Code.REQUIRED, "name must not be empty", "subscriptionPlans", index,
+                       "name")
+    errors.check()
+    await upsert(conn, t.subscription_plans, [
+        {"id": p["id"], "name": p["name"].strip(), "interval_type": p["interval"]["type"],
+         "interval_value": p["interval"]["value"], "discount": p.get("discount")}
+        for p in plans], ["id"])
+    counts["subscriptionPlans"] = len(plans)
+
+
+def _media_rows(product: dict[str, Any], index: int, errors: _Errors) -> list[dict[str, Any]]:
+    media = product["media"]
+    if len(media) > MAX_MEDIA:
+        errors.add(Code.OUT_OF_RANGE, f"at most {MAX_MEDIA} media", "displayItems", index,
+                   "media")
+    rows = []
+    for position, medium in enumerate(media):
+        sources: dict[str, str] = {}
+        if not medium["sources"] or len(medium["sources"]) > MAX_SOURCES:
+            errors.add(Code.OUT_OF_RANGE, f"give 1 to {MAX_SOURCES} sources", "displayItems",
+                       index, "media", position, "sources")
+        for number, source in enumerate(medium["sources"]):
+            where = ("displayItems", index, "media", position, "sources", number)
+            if not _SIZE_NAME.fullmatch(source["size"]):
+                errors.add(Code.INVALID_INPUT, "size is 1 to 50 letters, digits, _ . or -",
+                           *where, "size")
+            elif source["size"] in sources:
+                errors.add(Code.ALREADY_EXISTS, f"size {source['size']} is given twice",
+                           *where, "size")
+            url = source["url"]
+            if len(url) > MAX_URL or not (url.startswith(("https://", "http://"))
+                                          or (url.startswith("/") and not url.startswith("//"))):
+                errors.add(Code.INVALID_INPUT, "url must start with https://, http:// or / "
+                           f"(a path on this server), in at most {MAX_URL} characters",
+                           *where, "url")
+            sources[source["size"]] = url
+        rows.append({"display_item_id": product["id"], "position": position,
+                     "alt_text": medium.get("altText"), "sources": sources})
+    return rows
+
+
+def _size_rows(item: dict[str, Any], where: tuple[Any, ...], countries: set[str],
+               errors: _Errors) -> list[dict[str, Any]]:
+    rows = []
+    for position, size in enumerate(item["sizeLocalization"]):
+        codes = [code.upper() for code in size["countries"]]
+        for number, code in enumerate(codes):
+            if code not in countries:
+                errors.add(Code.NOT_FOUND, f"country {code} not found", *where,
+                           "sizeLocalization", position, "countries", number)
+        rows.append({"item_id": item["id"], "position": position,
+                     "definition": size["displayName"], "name": size["name"],
+                     "countries": codes})
+    return rows
+
+
 async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                          errors: _Errors, counts: dict[str, int]) -> None:
     pricelists = {key: (pid, digits) for key, pid, digits in await conn.execute(
@@ -268,8 +349,22 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
         .join(t.currencies, t.currencies.c.id == t.pricelists.c.currency_id))}
     taken = dict((await conn.execute(sa.select(t.display_items.c.uri,
                                                t.display_items.c.id))).all())
-    prices, items = [], []
+    plans = set((await conn.execute(sa.select(t.subscription_plans.c.id))).scalars())
+    countries = set((await conn.execute(sa.select(t.countries.c.code))).scalars())
+    prices, items, media, offered, sizes = [], [], [], [], []
     for index, product in enumerate(products):
+        if product.get("media") is not None:
+            media += _media_rows(product, index, errors)
+        for position, plan in enumerate(product.get("subscriptionPlans") or []):
+            if plan not in plans:
+                errors.add(Code.NOT_FOUND, f"subscription plan {plan} not found",
+                           "displayItems", index, "subscriptionPlans", position)
+            offered.append({"display_item_id": product["id"], "plan_id": plan,
+                            "position": position})
+        given = product.get("subscriptionPlans") or []
+        if len(set(given)) != len(given):
+            errors.add(Code.ALREADY_EXISTS, "a plan is given twice", "displayItems", index,
+                       "subscriptionPlans")
         owner = taken.setdefault(product["uri"], product["id"])
         if owner != product["id"]:
             errors.add(Code.ALREADY_EXISTS, f"uri {product['uri']} belongs to display item {owner}",
@@ -296,11 +391,31 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                           "product_size_id": item["sizeId"], "name": item["name"],
                           "sku": item["sku"], "gtin": item.get("gtin") or "",
                           "preorder": bool(item.get("preorder"))})
+            if item.get("sizeLocalization") is not None:
+                sizes += _size_rows(item, ("displayItems", index, "items", position),
+                                    countries, errors)
     errors.check()
     await upsert(conn, t.display_items, [{"id": p["id"], "name": p["name"], "uri": p["uri"],
                                           "product_number": p["productNumber"]}
                                          for p in products], ["id"])
     await upsert(conn, t.display_item_prices, prices, ["display_item_id", "pricelist_id"])
     await upsert(conn, t.items, items, ["id"])
+    await _replace(conn, t.display_item_media, "display_item_id", media,
+                   [p["id"] for p in products if p.get("media") is not None])
+    await _replace(conn, t.display_item_plans, "display_item_id", offered,
+                   [p["id"] for p in products if p.get("subscriptionPlans") is not None])
+    await _replace(conn, t.item_size_localizations, "item_id", sizes,
+                   [i["id"] for p in products for i in p.get("items") or []
+                    if i.get("sizeLocalization") is not None])
     counts["displayItems"] = len(products)
     counts["items"] = len(items)
+
+
+async def _replace(conn: AsyncConnection, table: sa.Table, owner: str,
+                   rows: list[dict[str, Any]], owners: list[Any]) -> None:
+    """The rows of ``owners`` in ``table`` become ``rows`` (lists given in full replace the
+    stored ones)."""
+    if owners:
+        await conn.execute(sa.delete(table).where(table.c[owner].in_(owners)))
+    if rows:
+        await conn.execute(sa.insert(table), rows)

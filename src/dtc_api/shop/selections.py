@@ -88,6 +88,38 @@ def _unavailable(
     )
 
 
+_OFFERED = Query("""SELECT 1 FROM display_item_plans o JOIN items i
+    ON i.display_item_id = o.display_item_id WHERE i.id = $1 AND o.plan_id = $2""")
+
+
+async def _check_plan(conn: AsyncConnection, item_id: str, plan_id: int | None,
+                      argument: str) -> None:
+    """Refuse a subscription plan the item's display item does not offer."""
+    if plan_id is not None and await (await within(conn)).scalar(
+            _OFFERED, item_id, plan_id) is None:
+        raise invalid(f"subscription plan {plan_id} is not offered for item {item_id}",
+                      argument, code=Code.NOT_FOUND)
+
+
+def _same_line(selection_id: int, item_id: str, plan_id: int | None) -> Any:
+    lines = t.selection_lines
+    plan = lines.c.subscription_plan_id
+    return sa.and_(lines.c.selection_id == selection_id, lines.c.item_id == item_id,
+                   plan.is_(None) if plan_id is None else plan == plan_id)
+
+
+async def _in_other_lines(conn: AsyncConnection, selection_id: int, item_id: str,
+                          line_pk: int | None) -> int:
+    """Units of the item in the selection's other lines (bought once or on other plans):
+    stock covers them all together."""
+    lines = t.selection_lines
+    where = [lines.c.selection_id == selection_id, lines.c.item_id == item_id]
+    if line_pk is not None:
+        where.append(lines.c.id != line_pk)
+    return int(await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(lines.c.quantity), 0))
+                                 .where(*where)) or 0)
+
+
 async def add_item(
     conn: AsyncConnection,
     session: dict[str, Any],
@@ -95,8 +127,10 @@ async def add_item(
     quantity: int,
     policy: SelectionPolicy,
     now: dt.datetime,
+    plan_id: int | None = None,
 ) -> tuple[str | None, list[UserError]]:
-    """Add units of an item; returns the line's public id and what stock could not cover."""
+    """Add units of an item, bought once or on a subscription plan the item offers (a line
+    per item and plan); returns the line's public id and what stock could not cover."""
     if quantity < 1 or quantity > MAX_LINE_QUANTITY:
         raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity",
                       code=Code.OUT_OF_RANGE)
@@ -104,18 +138,21 @@ async def add_item(
         conn, [item_id], session["market_id"], session["pricelist_id"])
     if item_id not in availability:
         raise invalid(f"item {item_id} not found", "item", code=Code.NOT_FOUND)
+    await _check_plan(conn, item_id, plan_id, "subscriptionPlan")
     item, available = availability[item_id]
     selection_id = await _ensure(conn, session, policy, now)
     lines = t.selection_lines
     line = (
         await conn.execute(
             sa.select(lines.c.id, lines.c.public_id, lines.c.quantity).where(
-                lines.c.selection_id == selection_id, lines.c.item_id == item_id
-            )
+                _same_line(selection_id, item_id, plan_id))
         )
     ).mappings().first()
     current = line["quantity"] if line else 0
     wanted = min(current + quantity, MAX_LINE_QUANTITY)
+    if available is not None:
+        available -= await _in_other_lines(conn, selection_id, item_id,
+                                           line["id"] if line else None)
     granted = wanted if available is None else min(wanted, max(available, current))
     errors = []
     if granted < wanted:
@@ -138,6 +175,7 @@ async def add_item(
                 selection_id=selection_id,
                 item_id=item_id,
                 quantity=granted,
+                subscription_plan_id=plan_id,
                 created_at=now,
             )
         )
@@ -160,34 +198,62 @@ async def _line(
     ).mappings().first()
 
 
+KEEP: Any = object()  # update_line: the line keeps its plan
+
+
 async def update_line(
     conn: AsyncConnection,
     session: dict[str, Any],
     line_id: str,
-    quantity: int,
+    quantity: int | None,
     policy: SelectionPolicy,
     now: dt.datetime,
+    plan_id: int | None = KEEP,
+    plan_argument: str = "subscriptionPlanId",
 ) -> list[UserError]:
-    if quantity < 0 or quantity > MAX_LINE_QUANTITY:
+    """A line's quantity (None: kept; 0 removes the line) and plan (``KEEP``, a plan the
+    item offers, or None: bought once). A line that comes to the item and plan of another
+    line is merged into it."""
+    if quantity is not None and not 0 <= quantity <= MAX_LINE_QUANTITY:
         raise invalid(f"quantity must be between 0 and {MAX_LINE_QUANTITY}", "quantity",
                       code=Code.OUT_OF_RANGE)
     selection_id = await active_id(conn, session, policy, now)
     line = await _line(conn, selection_id, line_id)
     if line is None:
         raise invalid(f"line {line_id} not found", "lineId", code=Code.NOT_FOUND)
+    quantity = line["quantity"] if quantity is None else quantity
     errors: list[UserError] = []
-    if quantity > 0:
-        availability = await catalog.item_availability(
-            conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
-        )
-        item, available = availability[line["item_id"]]
-        if available is not None and quantity > available:
+    if quantity == 0:
+        await _set_quantity(conn, line["id"], 0)
+        await _touch(conn, line["selection_id"], now)
+        return errors
+    plan = line["subscription_plan_id"] if plan_id is KEEP else plan_id
+    if plan != line["subscription_plan_id"]:
+        await _check_plan(conn, line["item_id"], plan, plan_argument)
+        other = (await conn.execute(sa.select(t.selection_lines.c.id,
+                                              t.selection_lines.c.quantity)
+                                    .where(_same_line(line["selection_id"], line["item_id"],
+                                                      plan)))).first()
+        if other is not None:  # one line per item and plan: this one joins the other
+            await _set_quantity(conn, line["id"], 0)
+            line, quantity = {**line, "id": other.id}, other.quantity + quantity
+        await conn.execute(sa.update(t.selection_lines)
+                           .where(t.selection_lines.c.id == line["id"])
+                           .values(subscription_plan_id=plan))
+    availability = await catalog.item_availability(
+        conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
+    )
+    item, available = availability[line["item_id"]]
+    if available is not None:
+        available -= await _in_other_lines(conn, line["selection_id"], line["item_id"],
+                                           line["id"])
+        if quantity > available:
             errors.append(
                 _unavailable(f"item {item['id']} is not available in the requested quantity",
-                             ("quantity",), item, quantity, available)
+                             ("quantity",), item, quantity, max(available, 0))
             )
-            quantity = available
-    await _set_quantity(conn, line["id"], quantity)
+            quantity = max(available, 0)
+    await _set_quantity(conn, line["id"], min(quantity, MAX_LINE_QUANTITY))
     await _touch(conn, line["selection_id"], now)
     return errors
 
@@ -234,8 +300,10 @@ async def fit_to_market(
         conn, [r["item_id"] for r in rows], session["market_id"], session["pricelist_id"]
     )
     errors = []
-    for row in rows:
-        item, available = availability[row["item_id"]]
+    left = {item_id: available for item_id, (_, available) in availability.items()}
+    for row in sorted(rows, key=lambda r: r["id"]):  # older lines keep their units first
+        item, _ = availability[row["item_id"]]
+        available = left[row["item_id"]]
         if available is not None and row["quantity"] > available:
             errors.append(
                 _unavailable(f"item {item['id']} is not available in this market and pricelist",
@@ -243,6 +311,8 @@ async def fit_to_market(
                              item, row["quantity"], available)
             )
             await _set_quantity(conn, row["id"], available)
+        if available is not None:
+            left[row["item_id"]] = max(available - row["quantity"], 0)
     if errors:
         await _touch(conn, selection_id, now)
     return errors
@@ -272,9 +342,11 @@ async def view(
     rows = (
         await conn.execute(
             sa.select(lines, t.selections.c.public_id.label("selection_public_id"),
-                      t.items.c.display_item_id)
+                      t.items.c.display_item_id, t.subscription_plans.c.discount)
             .join(t.selections, t.selections.c.id == lines.c.selection_id)
             .join(t.items, t.items.c.id == lines.c.item_id)
+            .outerjoin(t.subscription_plans,
+                       t.subscription_plans.c.id == lines.c.subscription_plan_id)
             .where(lines.c.selection_id == selection_id)
             .order_by(lines.c.id)
         )
@@ -293,6 +365,8 @@ async def view(
         display_item = display_items[row["display_item_id"]]
         item = next(i for i in display_item["items"] if i["id"] == row["item_id"])
         line_minor = (display_item["priceMinor"] or 0) * row["quantity"]
+        if row["discount"]:  # the plan's percentage off every delivery
+            line_minor = round(line_minor * (100 - row["discount"]) / 100)
         total += line_minor
         selection["lines"].append(
             {
@@ -303,6 +377,7 @@ async def view(
                 "item": item,
                 "displayItem": display_item,
                 "lineValue": monetary_value(line_minor, currency),
+                "subscriptionId": row["subscription_plan_id"],
             }
         )
     selection["id"] = rows[0]["selection_public_id"]
@@ -311,14 +386,14 @@ async def view(
 
 
 async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
-    """Move the lines of ``source`` into ``target`` (adding quantities of the same item),
-    then delete ``source``."""
+    """Move the lines of ``source`` into ``target`` (adding quantities of the same item and
+    plan), then delete ``source``."""
     lines = t.selection_lines
-    columns = (lines.c.id, lines.c.item_id, lines.c.quantity)
-    kept = {row.item_id: row for row in
+    columns = (lines.c.id, lines.c.item_id, lines.c.subscription_plan_id, lines.c.quantity)
+    kept = {(row.item_id, row.subscription_plan_id): row for row in
             await conn.execute(sa.select(*columns).where(lines.c.selection_id == target))}
     for row in await conn.execute(sa.select(*columns).where(lines.c.selection_id == source)):
-        mine = kept.get(row.item_id)
+        mine = kept.get((row.item_id, row.subscription_plan_id))
         if mine is None:
             await conn.execute(sa.update(lines).where(lines.c.id == row.id)
                                .values(selection_id=target))

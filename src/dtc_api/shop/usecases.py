@@ -94,22 +94,27 @@ async def _with_items(conn: AsyncConnection, geography: Geography, session: dict
 
 
 async def add_item(db: Database, geography: Geography, policy: SelectionPolicy,
-                   session_id: int, item: str, quantity: int, now: dt.datetime
-                   ) -> SelectionChange:
-    """``addItem``: units of an item, as many as stock covers."""
+                   session_id: int, item: str, quantity: int, plan_id: int | None,
+                   now: dt.datetime) -> SelectionChange:
+    """``addItem``: units of an item, bought once or on a subscription plan, as many as
+    stock covers."""
     return await change_selection(
         db, geography, policy, session_id, now,
-        lambda conn, session: selections.add_item(conn, session, item, quantity, policy, now))
+        lambda conn, session: selections.add_item(conn, session, item, quantity, policy, now,
+                                                  plan_id))
 
 
 async def update_line(db: Database, geography: Geography, policy: SelectionPolicy,
-                      session_id: int, line_id: str, quantity: int, now: dt.datetime
+                      session_id: int, line_id: str, quantity: int | None, plan_id: Any,
+                      now: dt.datetime, plan_argument: str = "subscriptionPlanId"
                       ) -> SelectionChange:
-    """``updateLine``: a line's quantity (0 removes it), as far as stock covers it."""
+    """``updateLine`` and ``removeSubscriptionPlanFromLine``: a line's quantity (None: kept,
+    0 removes it, as far as stock covers it) and plan (``selections.KEEP``, a plan id, or
+    None: bought once)."""
     return await change_selection(
         db, geography, policy, session_id, now,
         lambda conn, session: selections.update_line(conn, session, line_id, quantity,
-                                                     policy, now))
+                                                     policy, now, plan_id, plan_argument))
 
 
 async def delete_line(db: Database, geography: Geography, policy: SelectionPolicy,

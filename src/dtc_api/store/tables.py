@@ -164,6 +164,48 @@ items = sa.Table(
     sa.Column("preorder", sa.Boolean, nullable=False, default=False),
 )
 
+subscription_plans = sa.Table(
+    "subscription_plans",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("interval_type", sa.String(10), nullable=False),  # DAY, WEEK, MONTH or YEAR
+    sa.Column("interval_value", sa.Integer, nullable=False),
+    # Percent off every delivery (0 to 100); null: none.
+    sa.Column("discount", sa.Float, nullable=True),
+)
+# The plans a display item may be subscribed to, in the shop's order.
+display_item_plans = sa.Table(
+    "display_item_plans",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("plan_id", sa.ForeignKey("subscription_plans.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+display_item_media = sa.Table(
+    "display_item_media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("alt_text", sa.String(500), nullable=True),
+    # The URL of each size: {"standard": "https://…/a.jpg", "mini": "…", "1350x0": "…"}
+    sa.Column("sources", sa.JSON, nullable=False),
+    sa.UniqueConstraint("display_item_id", "position"),
+)
+# An item's size as written in some countries: "8" in the US and Canada ("US" sizes).
+item_size_localizations = sa.Table(
+    "item_size_localizations",
+    metadata,
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("definition", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("countries", sa.JSON, nullable=False),  # ["US", "CA"]
+)
 stock = sa.Table(
     "stock",
     metadata,
@@ -253,10 +295,20 @@ selection_lines = sa.Table(
               nullable=False),
     sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
+    # A line bought on subscription, under this plan; null: bought once.
+    sa.Column("subscription_plan_id",
+              sa.ForeignKey("subscription_plans.id", ondelete="CASCADE"), nullable=True),
     _created(),
-    sa.UniqueConstraint("selection_id", "item_id"),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
+# One line per item and plan (and one per item bought once) in a selection.
+sa.Index("ix_selection_lines_once", selection_lines.c.selection_id, selection_lines.c.item_id,
+         unique=True, sqlite_where=selection_lines.c.subscription_plan_id.is_(None),
+         postgresql_where=selection_lines.c.subscription_plan_id.is_(None))
+sa.Index("ix_selection_lines_planned", selection_lines.c.selection_id,
+         selection_lines.c.item_id, selection_lines.c.subscription_plan_id, unique=True,
+         sqlite_where=selection_lines.c.subscription_plan_id.isnot(None),
+         postgresql_where=selection_lines.c.subscription_plan_id.isnot(None))
 
 sessions = sa.Table(
     "sessions",

@@ -9,6 +9,7 @@ from ariadne import load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 
 from dtc_api.storefront.resolvers import (
+    catalog,
     customer,
     geography,
     password_reset,
@@ -19,7 +20,8 @@ from dtc_api.storefront.resolvers import (
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
-             *customer.bindables, *password_reset.bindables, *subscriptions.bindables]
+             *customer.bindables, *password_reset.bindables, *subscriptions.bindables,
+             *catalog.bindables]
 
 
 def type_defs() -> str:

@@ -7,7 +7,7 @@ from typing import Any
 from ariadne import MutationType, QueryType
 from graphql import GraphQLResolveInfo
 
-from dtc_api.shop import usecases
+from dtc_api.shop import selections, usecases
 from dtc_api.shop.usecases import SelectionChange
 from dtc_api.storefront.context import context, user_errors
 
@@ -43,9 +43,10 @@ def selection_payload(info: GraphQLResolveInfo, change: SelectionChange) -> dict
 
 @mutation.field("addItem")
 async def resolve_add_item(
-    _: Any, info: GraphQLResolveInfo, item: str, quantity: int = 1
+    _: Any, info: GraphQLResolveInfo, item: str, quantity: int = 1,
+    subscriptionPlan: int | None = None
 ) -> dict[str, Any]:
-    change = await change_selection(info, usecases.add_item, item, quantity)
+    change = await change_selection(info, usecases.add_item, item, quantity, subscriptionPlan)
     payload = selection_payload(info, change)
     payload["line"] = next(
         (line for line in change.selection["lines"] if line["id"] == change.line_id), None
@@ -55,10 +56,20 @@ async def resolve_add_item(
 
 @mutation.field("updateLine")
 async def resolve_update_line(
-    _: Any, info: GraphQLResolveInfo, lineId: str, quantity: int
+    _: Any, info: GraphQLResolveInfo, lineId: str, quantity: int | None = None,
+    subscriptionPlanId: Any = selections.KEEP
 ) -> dict[str, Any]:
+    # An omitted plan keeps the line's (storefronts send the line's plan with each quantity
+    # change); null is not a plan id: removeSubscriptionPlanFromLine takes a plan off.
+    plan = selections.KEEP if subscriptionPlanId is None else subscriptionPlanId
     return selection_payload(info, await change_selection(info, usecases.update_line, lineId,
-                                                          quantity))
+                                                          quantity, plan))
+
+
+@mutation.field("removeSubscriptionPlanFromLine")
+async def resolve_remove_plan(_: Any, info: GraphQLResolveInfo, lineId: str) -> dict[str, Any]:
+    return selection_payload(info, await change_selection(info, usecases.update_line, lineId,
+                                                          None, None))
 
 
 @mutation.field("deleteLine")

@@ -1,0 +1,52 @@
+"""DisplayItem's and Item's fields read apart from the display item: media, subscription
+plans, localized sizes (one read for every display item of the answer, when first asked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ariadne import ObjectType
+from graphql import GraphQLResolveInfo
+
+from dtc_api.shop.catalog import STANDARD, media_source
+from dtc_api.storefront.context import context
+
+display_item = ObjectType("DisplayItem")
+item = ObjectType("Item")
+product_media = ObjectType("ProductMedia")
+localized_size = ObjectType("LocalizedSize")
+
+
+async def _extras(view: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
+    return await view["extras"].get(context(info).runtime.db.reads)  # type: ignore[no-any-return]
+
+
+@display_item.field("media")
+async def resolve_media(view: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return (await _extras(view, info))["media"].get(view["id"], [])  # type: ignore[no-any-return]
+
+
+@display_item.field("subscriptionPlans")
+async def resolve_plans(view: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return (await _extras(view, info))["plans"].get(view["id"], [])  # type: ignore[no-any-return]
+
+
+@item.field("sizeLocalization")
+async def resolve_sizes(view: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    return (await _extras(view, info))["sizes"].get(view["id"], [])  # type: ignore[no-any-return]
+
+
+@product_media.field("source")
+def resolve_source(medium: dict[str, Any], _: GraphQLResolveInfo, sizeName: str = STANDARD
+                   ) -> dict[str, Any]:
+    return media_source(medium, sizeName)
+
+
+@localized_size.field("countries")
+def resolve_countries(size: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
+    geography = context(info).geography
+    return [geography.country(code) for code in size["countries"]
+            if code in geography.countries]
+
+
+bindables = [display_item, item, product_media, localized_size]
