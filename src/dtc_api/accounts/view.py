@@ -273,7 +273,7 @@ async def profile(reads: Reads, geography: Geography, customer_id: int
 
 
 # Keys of the views that serve resolvers, not readers.
-_INTERNAL = frozenset({"extras", "priceMinor"})
+_INTERNAL = frozenset({"extras", "priceMinor", "parts", "memberIds"})
 
 
 def _public(value: Any) -> Any:

@@ -43,9 +43,26 @@ def item_view(row: Any) -> dict[str, Any]:
 
 
 _DISPLAY_ITEMS = Query(
-    """SELECT d.id, d.name, d.uri, d.product_number, p.price_minor FROM display_items d
+    """SELECT d.id, d.name, d.uri, d.product_number, p.price_minor,
+    b.type AS bundle_type, b.price_type AS bundle_price_type FROM display_items d
     LEFT JOIN display_item_prices p ON p.display_item_id = d.id AND p.pricelist_id = $2
+    LEFT JOIN bundles b ON b.display_item_id = d.id
     WHERE d.id = ANY($1)""")
+# Every item a bundle's sections may hold, with its units in the market and its price.
+_BUNDLE_PARTS = Query(
+    """SELECT s.bundle_id, s.id AS section_id, s.quantity AS section_quantity,
+    m.display_item_id, i.id AS item_id, i.product_size_id, p.price_minor,
+    (SELECT sum(k.quantity) FROM stock k
+     JOIN warehouse_markets w ON w.warehouse_id = k.warehouse_id AND w.market_id = $2
+     WHERE k.item_id = i.id) AS units,
+    (SELECT count(*) FROM items o WHERE o.display_item_id = m.display_item_id) AS sizes
+    FROM bundle_sections s
+    JOIN bundle_section_items m ON m.section_id = s.id
+    JOIN items i ON i.display_item_id = m.display_item_id
+    LEFT JOIN display_item_prices p ON p.display_item_id = m.display_item_id
+     AND p.pricelist_id = $3
+    WHERE s.bundle_id = ANY($1)
+    ORDER BY s.bundle_id, s.position, m.position, i.product_size_id""")
 # Units per item in the warehouses that serve the market, item by item (the stock table's
 # key leads with the item).
 _ITEMS = Query(
@@ -69,8 +86,12 @@ async def display_items(
     if not ids:
         return {}
     views: dict[int, dict[str, Any]] = {}
-    extras = Extras(ids)
+    extras = Extras(ids, market_id, pricelist_id, currency)
+    bundles: dict[int, dict[str, Any]] = {}
     for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id):
+        if row["bundle_type"] is not None:
+            bundles[row["id"]] = {"id": row["id"], "type": row["bundle_type"],
+                                  "priceType": row["bundle_price_type"], "sections": []}
         views[row["id"]] = {
             "id": row["id"],
             "name": row["name"],
@@ -82,11 +103,18 @@ async def display_items(
             else monetary_value(row["price_minor"], currency),
             "priceMinor": row["price_minor"],
             "extras": extras,
+            "bundle": bundles.get(row["id"]),
         }
     for row in await reads.all(_ITEMS, list(views), market_id):
         item = item_view(row)
         item["extras"] = extras
         views[row["display_item_id"]]["items"].append(item)
+    if bundles:
+        parts = await reads.all(_BUNDLE_PARTS, list(bundles), market_id, pricelist_id)
+        for bundle_id, bundle in bundles.items():
+            _bundled(views[bundle_id], bundle, [p for p in parts if p["bundle_id"] == bundle_id],
+                     currency)
+        extras.member_ids = {p["display_item_id"] for p in parts}
     for view in views.values():
         view["available"] = any(i["stock"]["available"] for i in view["items"])
         view["hasStock"] = any(i["stock"]["quantity"] > 0 for i in view["items"])
@@ -138,15 +166,30 @@ class Extras:
     """The media, subscription plans and localized sizes of the display items one load
     returned: read for all of them together, once, and only if a field asks for them."""
 
-    def __init__(self, ids: Collection[int]) -> None:
+    def __init__(self, ids: Collection[int], market_id: int, pricelist_id: int,
+                 currency: dict[str, Any]) -> None:
         self.ids = list(ids)
+        self.where = {"market_id": market_id, "pricelist_id": pricelist_id,
+                      "currency": currency}
         self._read: asyncio.Future[dict[str, Any]] | None = None
+        self.member_ids: set[int] = set()  # of the bundles' sections
+        self._members: asyncio.Future[dict[int, Any]] | None = None
 
     async def get(self, run: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
         """``run(unit, *args)`` runs a read unit (``Database.reads``)."""
         if self._read is None:
             self._read = asyncio.ensure_future(run(self._load))
         return await asyncio.shield(self._read)
+
+    async def members(self, run: Callable[..., Awaitable[Any]]) -> dict[int, Any]:
+        """The display items the bundles' sections hold, in the same market and pricelist,
+        read together once."""
+        if self._members is None:
+            async def load(reads: Reads) -> dict[int, Any]:
+                return await display_items(reads, self.member_ids, **self.where)
+
+            self._members = asyncio.ensure_future(run(load))
+        return await asyncio.shield(self._members)
 
     async def _load(self, reads: Reads) -> dict[str, Any]:
         media: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -187,3 +230,66 @@ def media_source(medium: dict[str, Any], size_name: str) -> dict[str, Any]:
     return {"url": url, "type": "IMAGE", "mimeType": mime_type,
             "mediaSize": {"name": name, "maxWidth": width, "maxHeight": height,
                           "mimeType": mime_type, "quality": None}}
+
+
+def _bundled(view: dict[str, Any], bundle: dict[str, Any], parts: list[Any],
+             currency: dict[str, Any]) -> None:
+    """A bundle's sections, price and stock, from what its sections may hold: a FIXED
+    bundle's size takes the same size of each section's display item (or its only size); a
+    FLEXIBLE one any size of any of them. A DYNAMIC bundle costs the sum of its contents (a
+    FLEXIBLE one between ``minPrice`` and ``maxPrice``, its ``price`` null)."""
+    sections: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        section = sections.setdefault(part["section_id"], {
+            "id": part["section_id"], "quantity": part["section_quantity"],
+            "memberIds": [], "parts": [], "extras": view["extras"]})
+        if part["display_item_id"] not in section["memberIds"]:
+            section["memberIds"].append(part["display_item_id"])
+        section["parts"].append(part)
+    bundle["sections"] = list(sections.values())
+    dynamic = bundle["priceType"] == "DYNAMIC"
+    if dynamic:
+        low = _sum(min, bundle["sections"])
+        high = _sum(max, bundle["sections"])
+        if bundle["type"] == "FIXED":
+            view["priceMinor"] = low
+            view["price"] = None if low is None else monetary_value(low, currency)
+        else:
+            view["priceMinor"] = view["price"] = None
+        bundle["minPrice"] = None if low is None else monetary_value(low, currency)
+        bundle["maxPrice"] = None if high is None else monetary_value(high, currency)
+    else:
+        bundle["minPrice"] = bundle["maxPrice"] = view["price"]
+    for item in view["items"]:
+        units = [_section_units(section, bundle["type"], item["productSizeId"])
+                 for section in bundle["sections"]]
+        quantity = min(units) if units else 0
+        item["stock"] = {"available": quantity > 0, "quantity": quantity}
+
+
+def _sum(pick: Callable[..., int], sections: list[dict[str, Any]]) -> int | None:
+    """The sum over sections of the lowest (or highest) price of what each may hold."""
+    total = 0
+    for section in sections:
+        prices = [p["price_minor"] for p in section["parts"] if p["price_minor"] is not None]
+        if not prices:
+            return None
+        total += pick(prices) * section["quantity"]
+    return total
+
+
+def fixed_part(section: dict[str, Any], size_id: int) -> Any:
+    """What a FIXED bundle of size ``size_id`` holds in a section: the same size of its
+    display item, or its only size; None if it has neither."""
+    return next((p for p in section["parts"] if p["product_size_id"] == size_id),
+                None) or next((p for p in section["parts"] if p["sizes"] == 1), None)
+
+
+def _section_units(section: dict[str, Any], kind: str, size_id: int) -> int:
+    """How many bundles a section's stock allows."""
+    if kind == "FIXED":
+        part = fixed_part(section, size_id)
+        candidates = [part] if part is not None else []
+    else:
+        candidates = section["parts"]
+    return max((int(p["units"] or 0) // section["quantity"] for p in candidates), default=0)

@@ -407,6 +407,7 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
     await _replace(conn, t.item_size_localizations, "item_id", sizes,
                    [i["id"] for p in products for i in p.get("items") or []
                     if i.get("sizeLocalization") is not None])
+    await _bundles(conn, products, errors)
     counts["displayItems"] = len(products)
     counts["items"] = len(items)
 
@@ -419,3 +420,69 @@ async def _replace(conn: AsyncConnection, table: sa.Table, owner: str,
         await conn.execute(sa.delete(table).where(table.c[owner].in_(owners)))
     if rows:
         await conn.execute(sa.insert(table), rows)
+
+
+MAX_SECTION_QUANTITY = 100
+
+
+async def _bundles(conn: AsyncConnection, products: list[dict[str, Any]], errors: _Errors
+                   ) -> None:
+    """The bundles defined by display items of the document (after the display items
+    themselves are written: a section may hold one of them)."""
+    given = [(index, p) for index, p in enumerate(products) if p.get("bundle") is not None]
+    if not given:
+        return
+    known = set((await conn.execute(sa.select(t.display_items.c.id))).scalars())
+    bundled = set((await conn.execute(sa.select(t.bundles.c.display_item_id))).scalars())
+    bundled |= {p["id"] for _, p in given}
+    owners = dict((await conn.execute(sa.select(t.bundle_sections.c.id,
+                                                t.bundle_sections.c.bundle_id))).all())
+    sections, members = [], []
+    for index, product in given:
+        bundle = product["bundle"]
+        where = ("displayItems", index, "bundle")
+        if not bundle["sections"]:
+            errors.add(Code.REQUIRED, "a bundle needs at least one section", *where, "sections")
+        for position, section in enumerate(bundle["sections"]):
+            at = (*where, "sections", position)
+            if owners.setdefault(section["id"], product["id"]) != product["id"]:
+                errors.add(Code.ALREADY_EXISTS, f"section {section['id']} belongs to bundle "
+                           f"{owners[section['id']]}", *at, "id")
+            if not 1 <= section["quantity"] <= MAX_SECTION_QUANTITY:
+                errors.add(Code.OUT_OF_RANGE,
+                           f"quantity must be between 1 and {MAX_SECTION_QUANTITY}", *at,
+                           "quantity")
+            choices = section["displayItems"]
+            if (len(choices) != 1 and bundle["type"] == "FIXED") or not choices:
+                errors.add(Code.INVALID_INPUT, "a section of a FIXED bundle holds exactly one "
+                           "display item" if choices else "a section needs a display item",
+                           *at, "displayItems")
+            if len(set(choices)) != len(choices):
+                errors.add(Code.ALREADY_EXISTS, "a display item is given twice", *at,
+                           "displayItems")
+            for number, member in enumerate(choices):
+                if member not in known:
+                    errors.add(Code.NOT_FOUND, f"display item {member} not found", *at,
+                               "displayItems", number)
+                elif member in bundled:
+                    errors.add(Code.INVALID_INPUT, f"display item {member} is a bundle: "
+                               "bundles do not nest", *at, "displayItems", number)
+            sections.append({"id": section["id"], "bundle_id": product["id"],
+                             "position": position, "quantity": section["quantity"]})
+            members += [{"section_id": section["id"], "display_item_id": member,
+                         "position": number} for number, member in enumerate(choices)]
+    errors.check()
+    ids = [p["id"] for _, p in given]
+    await upsert(conn, t.bundles, [{"display_item_id": p["id"], "type": p["bundle"]["type"],
+                                    "price_type": p["bundle"]["priceType"]} for _, p in given],
+                 ["display_item_id"])
+    kept = [s["id"] for s in sections]
+    gone = sa.select(t.bundle_sections.c.id).where(t.bundle_sections.c.bundle_id.in_(ids),
+                                                   t.bundle_sections.c.id.notin_(kept))
+    # Cart lines holding a section that is gone cannot be bought any more.
+    await conn.execute(sa.delete(t.selection_lines).where(t.selection_lines.c.id.in_(
+        sa.select(t.selection_line_parts.c.line_id)
+        .where(t.selection_line_parts.c.section_id.in_(gone)))))
+    await conn.execute(sa.delete(t.bundle_sections).where(t.bundle_sections.c.id.in_(gone)))
+    await upsert(conn, t.bundle_sections, sections, ["id"])
+    await _replace(conn, t.bundle_section_items, "section_id", members, kept)

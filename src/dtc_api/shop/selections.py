@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api.access import sessions as session_service
 from dtc_api.core.errors import Code, UserError, invalid
 from dtc_api.core.money import monetary_value
-from dtc_api.shop import catalog
+from dtc_api.shop import bundles, catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.reads import Query, within
@@ -101,23 +102,41 @@ async def _check_plan(conn: AsyncConnection, item_id: str, plan_id: int | None,
                       argument, code=Code.NOT_FOUND)
 
 
-def _same_line(selection_id: int, item_id: str, plan_id: int | None) -> Any:
+def _same_line(selection_id: int, item_id: str, plan_id: int | None, contents: str) -> Any:
     lines = t.selection_lines
     plan = lines.c.subscription_plan_id
     return sa.and_(lines.c.selection_id == selection_id, lines.c.item_id == item_id,
-                   plan.is_(None) if plan_id is None else plan == plan_id)
+                   plan.is_(None) if plan_id is None else plan == plan_id,
+                   lines.c.contents == contents)
 
 
-async def _in_other_lines(conn: AsyncConnection, selection_id: int, item_id: str,
-                          line_pk: int | None) -> int:
-    """Units of the item in the selection's other lines (bought once or on other plans):
-    stock covers them all together."""
-    lines = t.selection_lines
-    where = [lines.c.selection_id == selection_id, lines.c.item_id == item_id]
-    if line_pk is not None:
-        where.append(lines.c.id != line_pk)
-    return int(await conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(lines.c.quantity), 0))
-                                 .where(*where)) or 0)
+async def _allowed(conn: AsyncConnection, session: dict[str, Any], selection_id: int,
+                   item_id: str, parts: list[bundles.Part] | None, line_pk: int | None,
+                   sellable: int | None) -> int | None:
+    """Units of a line that stock allows besides the selection's other lines (None:
+    unlimited): of the item (``sellable`` units), or of the bundles its parts make."""
+    if parts is None:
+        if sellable is None:
+            return None
+        used = await bundles.used_elsewhere(conn, selection_id, [item_id], line_pk)
+        return sellable - used.get(item_id, 0)
+    items = [p.item_id for p in parts]
+    return bundles.allowed(parts, await bundles.units(conn, items, session["market_id"]),
+                           await bundles.used_elsewhere(conn, selection_id, items, line_pk))
+
+
+async def _contents(conn: AsyncConnection, session: dict[str, Any], item: Any,
+                    chosen: list[dict[str, Any]] | None) -> tuple[list[bundles.Part] | None,
+                                                                  bool]:
+    """A bundle's parts (None for a product), and whether the pricelist prices the line."""
+    bundle = await bundles.bundle_of(conn, item["id"])
+    if bundle is None:
+        if chosen is not None:
+            raise invalid(f"item {item['id']} is not a bundle", "item", code=Code.INVALID_INPUT)
+        return None, True
+    parts = await bundles.contents(conn, bundle, item["product_size_id"], item["id"], chosen)
+    return parts, await bundles.sellable(conn, bundle, item["id"], parts,
+                                         session["pricelist_id"])
 
 
 async def add_item(
@@ -128,9 +147,11 @@ async def add_item(
     policy: SelectionPolicy,
     now: dt.datetime,
     plan_id: int | None = None,
+    chosen: list[dict[str, Any]] | None = None,
 ) -> tuple[str | None, list[UserError]]:
     """Add units of an item, bought once or on a subscription plan the item offers (a line
-    per item and plan); returns the line's public id and what stock could not cover."""
+    per item, plan and bundle contents; ``chosen``: a FLEXIBLE bundle's item per section);
+    returns the line's public id and what stock could not cover."""
     if quantity < 1 or quantity > MAX_LINE_QUANTITY:
         raise invalid(f"quantity must be between 1 and {MAX_LINE_QUANTITY}", "quantity",
                       code=Code.OUT_OF_RANGE)
@@ -139,20 +160,21 @@ async def add_item(
     if item_id not in availability:
         raise invalid(f"item {item_id} not found", "item", code=Code.NOT_FOUND)
     await _check_plan(conn, item_id, plan_id, "subscriptionPlan")
-    item, available = availability[item_id]
+    item, sellable = availability[item_id]
+    parts, priced = await _contents(conn, session, item, chosen)
+    contents = bundles.key(parts or ())
     selection_id = await _ensure(conn, session, policy, now)
     lines = t.selection_lines
     line = (
         await conn.execute(
             sa.select(lines.c.id, lines.c.public_id, lines.c.quantity).where(
-                _same_line(selection_id, item_id, plan_id))
+                _same_line(selection_id, item_id, plan_id, contents))
         )
     ).mappings().first()
     current = line["quantity"] if line else 0
     wanted = min(current + quantity, MAX_LINE_QUANTITY)
-    if available is not None:
-        available -= await _in_other_lines(conn, selection_id, item_id,
-                                           line["id"] if line else None)
+    available = await _allowed(conn, session, selection_id, item_id, parts,
+                               line["id"] if line else None, sellable) if priced else 0
     granted = wanted if available is None else min(wanted, max(available, current))
     errors = []
     if granted < wanted:
@@ -169,16 +191,19 @@ async def add_item(
         public_id = line["public_id"]
     else:
         public_id = secrets.token_hex(16)
-        await conn.execute(
+        line_pk = (await conn.execute(
             sa.insert(lines).values(
                 public_id=public_id,
                 selection_id=selection_id,
                 item_id=item_id,
                 quantity=granted,
                 subscription_plan_id=plan_id,
+                contents=contents,
                 created_at=now,
-            )
-        )
+            ).returning(lines.c.id)
+        )).scalar_one()
+        if parts:
+            await bundles.store(conn, line_pk, parts)
     await _touch(conn, selection_id, now)
     return public_id, errors
 
@@ -233,7 +258,7 @@ async def update_line(
         other = (await conn.execute(sa.select(t.selection_lines.c.id,
                                               t.selection_lines.c.quantity)
                                     .where(_same_line(line["selection_id"], line["item_id"],
-                                                      plan)))).first()
+                                                      plan, line["contents"])))).first()
         if other is not None:  # one line per item and plan: this one joins the other
             await _set_quantity(conn, line["id"], 0)
             line, quantity = {**line, "id": other.id}, other.quantity + quantity
@@ -243,10 +268,17 @@ async def update_line(
     availability = await catalog.item_availability(
         conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
     )
-    item, available = availability[line["item_id"]]
+    item, sellable = availability[line["item_id"]]
+    parts = (await bundles.parts_of(conn, [line["id"]]))[line["id"]] if line["contents"] \
+        else None
+    available = await _allowed(conn, session, line["selection_id"], line["item_id"], parts,
+                               line["id"], sellable)
+    if parts is not None:
+        bundle = await bundles.bundle_of(conn, line["item_id"])
+        if bundle is None or not await bundles.sellable(conn, bundle, line["item_id"], parts,
+                                                        session["pricelist_id"]):
+            available = 0
     if available is not None:
-        available -= await _in_other_lines(conn, line["selection_id"], line["item_id"],
-                                           line["id"])
         if quantity > available:
             errors.append(
                 _unavailable(f"item {item['id']} is not available in the requested quantity",
@@ -299,20 +331,33 @@ async def fit_to_market(
     availability = await catalog.item_availability(
         conn, [r["item_id"] for r in rows], session["market_id"], session["pricelist_id"]
     )
+    parts = await bundles.parts_of(conn, [r["id"] for r in rows if r["contents"]])
+    units = await bundles.units(conn, {p.item_id for held in parts.values() for p in held},
+                                session["market_id"])
     errors = []
-    left = {item_id: available for item_id, (_, available) in availability.items()}
+    used: dict[str, int] = defaultdict(int)  # units of each item the lines before hold
     for row in sorted(rows, key=lambda r: r["id"]):  # older lines keep their units first
-        item, _ = availability[row["item_id"]]
-        available = left[row["item_id"]]
-        if available is not None and row["quantity"] > available:
+        item, sellable = availability[row["item_id"]]
+        held = parts[row["id"]] if row["contents"] else None
+        if held is not None:
+            bundle = await bundles.bundle_of(conn, row["item_id"])
+            priced = bundle is not None and await bundles.sellable(
+                conn, bundle, row["item_id"], held, session["pricelist_id"])
+            available = bundles.allowed(held, units, used) if priced else 0
+        else:
+            available = None if sellable is None else max(sellable - used[row["item_id"]], 0)
+        kept = row["quantity"] if available is None else min(row["quantity"], available)
+        if kept < row["quantity"]:
             errors.append(
                 _unavailable(f"item {item['id']} is not available in this market and pricelist",
                              path,
-                             item, row["quantity"], available)
+                             item, row["quantity"], kept)
             )
-            await _set_quantity(conn, row["id"], available)
-        if available is not None:
-            left[row["item_id"]] = max(available - row["quantity"], 0)
+            await _set_quantity(conn, row["id"], kept)
+        for part in held or ():
+            used[part.item_id] += part.quantity * kept
+        if held is None:
+            used[row["item_id"]] += kept
     if errors:
         await _touch(conn, selection_id, now)
     return errors
@@ -353,9 +398,12 @@ async def view(
     ).mappings().all()
     if not rows:
         return selection
+    parts = await bundles.parts_of(conn, [r["id"] for r in rows if r["contents"]])
+    # Item ids are "<displayItemId>-<sizeId>" (the catalogue refuses others).
+    members = {int(p.item_id.partition("-")[0]) for held in parts.values() for p in held}
     display_items = await catalog.display_items(
         await within(conn),
-        {r["display_item_id"] for r in rows},
+        {r["display_item_id"] for r in rows} | members,
         market_id=session["market_id"],
         pricelist_id=session["pricelist_id"],
         currency=currency,
@@ -364,36 +412,40 @@ async def view(
     for row in rows:
         display_item = display_items[row["display_item_id"]]
         item = next(i for i in display_item["items"] if i["id"] == row["item_id"])
-        line_minor = (display_item["priceMinor"] or 0) * row["quantity"]
-        if row["discount"]:  # the plan's percentage off every delivery
-            line_minor = round(line_minor * (100 - row["discount"]) / 100)
-        total += line_minor
-        selection["lines"].append(
-            {
+        if row["contents"] and display_item["bundle"] is not None:
+            line, line_minor = bundles.line_view(row, display_item, item, parts[row["id"]],
+                                                 display_items, currency)
+        else:
+            line_minor = (display_item["priceMinor"] or 0) * row["quantity"]
+            line = {
                 "__typename": "ProductLine",
                 "id": row["public_id"],
                 "name": display_item["name"],
                 "quantity": row["quantity"],
                 "item": item,
                 "displayItem": display_item,
-                "lineValue": monetary_value(line_minor, currency),
                 "subscriptionId": row["subscription_plan_id"],
             }
-        )
+        if row["discount"]:  # the plan's percentage off every delivery
+            line_minor = round(line_minor * (100 - row["discount"]) / 100)
+        total += line_minor
+        line["lineValue"] = monetary_value(line_minor, currency)
+        selection["lines"].append(line)
     selection["id"] = rows[0]["selection_public_id"]
     selection["grandTotal"] = monetary_value(total, currency)
     return selection
 
 
 async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
-    """Move the lines of ``source`` into ``target`` (adding quantities of the same item and
-    plan), then delete ``source``."""
+    """Move the lines of ``source`` into ``target`` (adding quantities of the same item, plan
+    and bundle contents), then delete ``source``."""
     lines = t.selection_lines
-    columns = (lines.c.id, lines.c.item_id, lines.c.subscription_plan_id, lines.c.quantity)
-    kept = {(row.item_id, row.subscription_plan_id): row for row in
+    columns = (lines.c.id, lines.c.item_id, lines.c.subscription_plan_id, lines.c.contents,
+               lines.c.quantity)
+    kept = {(row.item_id, row.subscription_plan_id, row.contents): row for row in
             await conn.execute(sa.select(*columns).where(lines.c.selection_id == target))}
     for row in await conn.execute(sa.select(*columns).where(lines.c.selection_id == source)):
-        mine = kept.get((row.item_id, row.subscription_plan_id))
+        mine = kept.get((row.item_id, row.subscription_plan_id, row.contents))
         if mine is None:
             await conn.execute(sa.update(lines).where(lines.c.id == row.id)
                                .values(selection_id=target))

@@ -95,13 +95,13 @@ async def _with_items(conn: AsyncConnection, geography: Geography, session: dict
 
 async def add_item(db: Database, geography: Geography, policy: SelectionPolicy,
                    session_id: int, item: str, quantity: int, plan_id: int | None,
-                   now: dt.datetime) -> SelectionChange:
-    """``addItem``: units of an item, bought once or on a subscription plan, as many as
-    stock covers."""
+                   chosen: list[dict[str, Any]] | None, now: dt.datetime) -> SelectionChange:
+    """``addItem`` and ``addFlexibleBundle`` (``chosen``: an item per section): units of an
+    item or bundle, bought once or on a subscription plan, as many as stock covers."""
     return await change_selection(
         db, geography, policy, session_id, now,
         lambda conn, session: selections.add_item(conn, session, item, quantity, policy, now,
-                                                  plan_id))
+                                                  plan_id, chosen))
 
 
 async def update_line(db: Database, geography: Geography, policy: SelectionPolicy,

@@ -196,6 +196,36 @@ display_item_media = sa.Table(
     sa.Column("sources", sa.JSON, nullable=False),
     sa.UniqueConstraint("display_item_id", "position"),
 )
+# A display item sold as a bundle of others: FIXED (its sections' contents are set) or
+# FLEXIBLE (the shopper picks a size of one display item per section); priced by its own
+# price (STATIC) or by the sum of its contents (DYNAMIC).
+bundles = sa.Table(
+    "bundles",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("type", sa.String(10), nullable=False),
+    sa.Column("price_type", sa.String(10), nullable=False),
+)
+bundle_sections = sa.Table(
+    "bundle_sections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bundle_id", sa.ForeignKey("bundles.display_item_id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    # Units of the chosen item in one bundle.
+    sa.Column("quantity", sa.Integer, nullable=False),
+)
+bundle_section_items = sa.Table(
+    "bundle_section_items",
+    metadata,
+    sa.Column("section_id", sa.ForeignKey("bundle_sections.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
 # An item's size as written in some countries: "8" in the US and Canada ("US" sizes).
 item_size_localizations = sa.Table(
     "item_size_localizations",
@@ -298,17 +328,33 @@ selection_lines = sa.Table(
     # A line bought on subscription, under this plan; null: bought once.
     sa.Column("subscription_plan_id",
               sa.ForeignKey("subscription_plans.id", ondelete="CASCADE"), nullable=True),
+    # A bundle's contents, "<section>:<item>,…" by section id ("" for a product): the same
+    # bundle with other contents is another line.
+    sa.Column("contents", sa.String(1000), nullable=False, server_default=""),
     _created(),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
-# One line per item and plan (and one per item bought once) in a selection.
+# One line per item, plan and contents (and one per item and contents bought once).
 sa.Index("ix_selection_lines_once", selection_lines.c.selection_id, selection_lines.c.item_id,
-         unique=True, sqlite_where=selection_lines.c.subscription_plan_id.is_(None),
+         selection_lines.c.contents, unique=True,
+         sqlite_where=selection_lines.c.subscription_plan_id.is_(None),
          postgresql_where=selection_lines.c.subscription_plan_id.is_(None))
 sa.Index("ix_selection_lines_planned", selection_lines.c.selection_id,
-         selection_lines.c.item_id, selection_lines.c.subscription_plan_id, unique=True,
+         selection_lines.c.item_id, selection_lines.c.subscription_plan_id,
+         selection_lines.c.contents, unique=True,
          sqlite_where=selection_lines.c.subscription_plan_id.isnot(None),
          postgresql_where=selection_lines.c.subscription_plan_id.isnot(None))
+# What one unit of a bundle line holds: per section, the item chosen and its units.
+selection_line_parts = sa.Table(
+    "selection_line_parts",
+    metadata,
+    sa.Column("line_id", sa.ForeignKey("selection_lines.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("section_id", sa.ForeignKey("bundle_sections.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+)
 
 sessions = sa.Table(
     "sessions",

@@ -15,6 +15,7 @@ display_item = ObjectType("DisplayItem")
 item = ObjectType("Item")
 product_media = ObjectType("ProductMedia")
 localized_size = ObjectType("LocalizedSize")
+bundle_section = ObjectType("BundleSection")
 
 
 async def _extras(view: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
@@ -49,4 +50,11 @@ def resolve_countries(size: dict[str, Any], info: GraphQLResolveInfo) -> list[di
             if code in geography.countries]
 
 
-bindables = [display_item, item, product_media, localized_size]
+@bundle_section.field("items")
+async def resolve_section_items(section: dict[str, Any], info: GraphQLResolveInfo
+                                ) -> list[dict[str, Any]]:
+    members = await section["extras"].members(context(info).runtime.db.reads)
+    return [members[i] for i in section["memberIds"] if i in members]
+
+
+bindables = [display_item, item, product_media, localized_size, bundle_section]

@@ -46,7 +46,20 @@ async def resolve_add_item(
     _: Any, info: GraphQLResolveInfo, item: str, quantity: int = 1,
     subscriptionPlan: int | None = None
 ) -> dict[str, Any]:
-    change = await change_selection(info, usecases.add_item, item, quantity, subscriptionPlan)
+    return _added(info, await change_selection(info, usecases.add_item, item, quantity,
+                                               subscriptionPlan, None))
+
+
+@mutation.field("addFlexibleBundle")
+async def resolve_add_flexible_bundle(
+    _: Any, info: GraphQLResolveInfo, item: str, sections: list[dict[str, Any]],
+    quantity: int = 1, subscriptionPlan: int | None = None
+) -> dict[str, Any]:
+    return _added(info, await change_selection(info, usecases.add_item, item, quantity,
+                                               subscriptionPlan, sections))
+
+
+def _added(info: GraphQLResolveInfo, change: SelectionChange) -> dict[str, Any]:
     payload = selection_payload(info, change)
     payload["line"] = next(
         (line for line in change.selection["lines"] if line["id"] == change.line_id), None
