@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from dtc_api.core.money import monetary_value
+from dtc_api.orders import subscriptions
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store.reads import Query, Reads
@@ -72,9 +73,11 @@ _WISHLIST_ITEMS = Query(
     JOIN wishlists w ON w.id = i.wishlist_id
     WHERE w.customer_id = $1 ORDER BY i.created_at, i.display_item_id""")
 _CONTRACTS = Query(
-    """SELECT id, created_at, updated_at, market_id, pricelist_id, shipping_address
+    """SELECT id, created_at, updated_at, market_id, pricelist_id, shipping_address,
+    shipping_method, payment_method, payment_status
     FROM subscription_contracts WHERE customer_id = $1 ORDER BY id""",
-    created_at="datetime", updated_at="datetime", shipping_address="json")
+    created_at="datetime", updated_at="datetime", shipping_address="json",
+    shipping_method="json")
 _ORDER_COUNT = Query("SELECT count(*) FROM orders WHERE customer_id = $1")
 _ORDERS = Query(
     """SELECT id, number, order_date, status, comment, totals, billing_address,
@@ -179,11 +182,29 @@ async def wishlists(reads: Reads, geography: Geography, customer_id: int,
 
 async def subscription_contracts(reads: Reads, geography: Geography,
                                  customer_id: int) -> list[dict[str, Any]]:
+    """GraphQL ``SubscriptionContract``s; their subscriptions are read when asked for."""
+    rows = await reads.all(_CONTRACTS, customer_id)
+    loader = subscriptions.Loader(geography, rows)
     return [{"id": row["id"], "createdAt": row["created_at"], "updatedAt": row["updated_at"],
              "market": geography.market(row["market_id"]) if row["market_id"] else None,
              "pricelist": geography.pricelist(row["pricelist_id"]),
-             "shippingAddress": address_view(geography, row["shipping_address"])}
-            for row in await reads.all(_CONTRACTS, customer_id)]
+             "shippingAddress": address_view(geography, row["shipping_address"]),
+             "shippingOption": _contract_shipping(geography, row),
+             "subscriptionPayment": [] if row["payment_method"] is None else [{
+                 "id": row["id"], "paymentMethod": row["payment_method"],
+                 "status": row["payment_status"] or "ACTIVE",
+                 "createdAt": row["created_at"], "updatedAt": row["updated_at"]}],
+             "loader": loader}
+            for row in rows]
+
+
+def _contract_shipping(geography: Geography, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    method = row["shipping_method"]
+    if method is None:
+        return None
+    currency = geography.currency_of(row["pricelist_id"])
+    return {"id": method["id"], "name": method["name"], "comment": method.get("comment"),
+            "price": monetary_value(method.get("priceMinor") or 0, currency), "selected": True}
 
 
 async def orders(reads: Reads, geography: Geography, customer_id: int,
@@ -273,7 +294,7 @@ async def profile(reads: Reads, geography: Geography, customer_id: int
 
 
 # Keys of the views that serve resolvers, not readers.
-_INTERNAL = frozenset({"extras", "priceMinor", "parts", "memberIds"})
+_INTERNAL = frozenset({"extras", "priceMinor", "parts", "memberIds", "loader"})
 
 
 def _public(value: Any) -> Any:

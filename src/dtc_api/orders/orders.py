@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api.core import validate as valid
 from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.core.money import to_major, to_minor
+from dtc_api.orders import subscriptions
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 
@@ -103,10 +104,13 @@ async def _items_of(conn: AsyncConnection, lines: Sequence[OrderLine]) -> dict[s
 async def create_subscription_contract(
     conn: AsyncConnection, *, customer_id: int, pricelist_id: int, market_id: int | None,
     shipping_address: Mapping[str, Any], now: dt.datetime,
+    shipping_method: Mapping[str, Any] | None = None, payment_method: str | None = None,
 ) -> int:
     return int((await conn.execute(sa.insert(t.subscription_contracts).values(
         customer_id=customer_id, pricelist_id=pricelist_id, market_id=market_id,
         shipping_address=dict(shipping_address), created_at=now, updated_at=now,
+        shipping_method=dict(shipping_method) if shipping_method else None,
+        payment_method=payment_method, payment_status="ACTIVE" if payment_method else None,
     ).returning(t.subscription_contracts.c.id))).scalar_one())
 
 
@@ -295,12 +299,33 @@ def _contract_errors(geography: Geography, data: dict[str, Any]) -> list[UserErr
 
 async def record_contract(conn: AsyncConnection, geography: Geography, data: dict[str, Any],
                           now: dt.datetime) -> int:
-    """Record a subscription contract (a SubscriptionContractInput)."""
-    _refuse([await _customer_error(conn, data["customerId"]),
-             *_contract_errors(geography, data)])
-    return await create_subscription_contract(
-        conn, customer_id=data["customerId"], pricelist_id=data["pricelist"],
-        market_id=data.get("market"), shipping_address=data["shippingAddress"], now=now)
+    """Record a subscription contract (a SubscriptionContractInput) with its
+    subscriptions."""
+    errors = [await _customer_error(conn, data["customerId"]),
+              *_contract_errors(geography, data)]
+    pricelist = data["pricelist"]
+    digits = geography.currency_of(pricelist)["decimalDigits"] if pricelist in \
+        geography.pricelists else 2
+    shipping = _amount(data.get("shipping", 0), digits, errors, "shipping")
+    method = _shipping_method(data.get("shippingMethod"), errors)
+    payment = (data.get("paymentMethod") or "").strip() or None
+    if payment is not None and len(payment) > MAX_PAYMENT_METHOD:
+        errors.append(UserError(f"paymentMethod has at most {MAX_PAYMENT_METHOD} characters",
+                                ("paymentMethod",), code=Code.INVALID_INPUT))
+    _refuse(errors)
+    contract_id = await create_subscription_contract(
+        conn, customer_id=data["customerId"], pricelist_id=pricelist,
+        market_id=data.get("market"), shipping_address=data["shippingAddress"], now=now,
+        shipping_method=None if method is None else {**method, "priceMinor": shipping},
+        payment_method=payment)
+    try:
+        await subscriptions.record(conn, contract_id, data.get("subscriptions") or [], now)
+    except DomainError as refused:
+        _refuse(refused.errors)
+    return contract_id
+
+
+MAX_PAYMENT_METHOD = 100
 
 
 async def update_contract(conn: AsyncConnection, geography: Geography, contract_id: int,

@@ -1,4 +1,5 @@
-"""Order and subscription-contract workflows of the back-office, one function each.
+"""Order and subscription-contract workflows of the back-office, and the customer's own
+changes to their subscriptions, one function each.
 
 Each takes plain values, runs in its own transaction, and returns the record as the
 back-office shows it, or raises a ``DomainError`` (nothing was changed) whose paths start
@@ -9,8 +10,12 @@ its own, single transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from dtc_api.accounts import view
 from dtc_api.orders import orders
 from dtc_api.shop.geography import Geography
 from dtc_api.store.db import Database
@@ -50,3 +55,14 @@ async def update_subscription_contract(db: Database, places: Geography, contract
     async with db.write() as conn:
         await orders.update_contract(conn, places, contract_id, data, now)
         return await orders.contract_summary(conn, contract_id)
+
+
+async def change_subscription(db: Database, geography: Geography, customer_id: int,
+                              change: Callable[[AsyncConnection], Awaitable[int]]
+                              ) -> dict[str, Any]:
+    """One of the customer's changes to their subscriptions (``change(conn)`` returns the
+    contract's id): the contract as it is afterwards."""
+    async with db.write() as conn:
+        contract_id = await change(conn)
+    contracts = await db.reads(view.subscription_contracts, geography, customer_id)
+    return next(c for c in contracts if c["id"] == contract_id)

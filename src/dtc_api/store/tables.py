@@ -530,8 +530,41 @@ subscription_contracts = sa.Table(
     sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=True),
     sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=False),
     sa.Column("shipping_address", sa.JSON, nullable=False),
+    # The shipping method deliveries go with: {"id": 1, "name": "Standard", "comment": null}
+    sa.Column("shipping_method", sa.JSON, nullable=True),
+    # The stored payment method deliveries are paid with (e.g. "Card"); null once purged.
+    sa.Column("payment_method", sa.String(100), nullable=True),
+    sa.Column("payment_status", sa.String(10), nullable=True),  # ACTIVE, REVOKED, SUSPENDED
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+# One product (or bundle) delivered on a schedule under a contract.
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("contract_id", sa.ForeignKey("subscription_contracts.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("plan_id", sa.ForeignKey("subscription_plans.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("status", sa.String(10), nullable=False),  # ACTIVE, PAUSED or CANCELLED
+    # The terms in force (the plan's when chosen: a plan changed since does not change them).
+    sa.Column("interval_type", sa.String(10), nullable=False),
+    sa.Column("interval_value", sa.Integer, nullable=False),
+    sa.Column("discount", sa.Float, nullable=True),
+    sa.Column("next_order_date", sa.Date, nullable=True),
+    _created(),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+subscription_lines = sa.Table(
+    "subscription_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("subscription_id", sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
 )
 
 newsletter_subscriptions = sa.Table(

@@ -10,6 +10,7 @@ from graphql import GraphQLSchema
 
 from dtc_api.storefront.resolvers import (
     catalog,
+    contracts,
     customer,
     geography,
     password_reset,
@@ -21,7 +22,7 @@ from dtc_api.storefront.resolvers import (
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
              *customer.bindables, *password_reset.bindables, *subscriptions.bindables,
-             *catalog.bindables]
+             *catalog.bindables, *contracts.bindables]
 
 
 def type_defs() -> str:

@@ -191,7 +191,7 @@ def resolve_wishlist_items(wishlist: dict[str, Any], _: GraphQLResolveInfo, limi
 DATE_TIME = "Y-m-dTH:i:sP"  # the schema's default formats
 
 
-def _date_field(name: str, default: str = DATE_TIME) -> Any:
+def date_field(name: str, default: str = DATE_TIME) -> Any:
     def resolve(obj: dict[str, Any], _: GraphQLResolveInfo,
                 format: str | None = None) -> str | None:
         value: dt.date | None = obj[name]
@@ -206,11 +206,11 @@ def _date_field(name: str, default: str = DATE_TIME) -> Any:
     return resolve
 
 
-customer_type.set_field("birthdate", _date_field("birthdate", "Y-m-d"))
-order_type.set_field("orderDate", _date_field("orderDate"))
-newsletter_type.set_field("createdAt", _date_field("createdAt"))
-contract_type.set_field("createdAt", _date_field("createdAt"))
-contract_type.set_field("updatedAt", _date_field("updatedAt"))
+customer_type.set_field("birthdate", date_field("birthdate", "Y-m-d"))
+order_type.set_field("orderDate", date_field("orderDate"))
+newsletter_type.set_field("createdAt", date_field("createdAt"))
+contract_type.set_field("createdAt", date_field("createdAt"))
+contract_type.set_field("updatedAt", date_field("updatedAt"))
 
 bindables = [query, mutation, session_type, customer_type, wishlist_type, order_type,
              newsletter_type, contract_type, login_payload, register_payload, update_payload]
