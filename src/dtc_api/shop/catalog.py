@@ -8,6 +8,7 @@ import mimetypes
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
+from html import escape as html_escape
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,10 +45,17 @@ def item_view(row: Any) -> dict[str, Any]:
 
 _DISPLAY_ITEMS = Query(
     """SELECT d.id, d.name, d.uri, d.product_number, p.price_minor,
-    b.type AS bundle_type, b.price_type AS bundle_price_type FROM display_items d
+    b.type AS bundle_type, b.price_type AS bundle_price_type,
+    d.description, d.short_description, d.meta_title, d.meta_description, d.meta_keywords,
+    d.variant_name, d.variant_number, d.created_at, d.modified_at,
+    d.brand_id, br.name AS brand_name, br.uri AS brand_uri,
+    d.collection_id, co.name AS collection_name, co.uri AS collection_uri
+    FROM display_items d
     LEFT JOIN display_item_prices p ON p.display_item_id = d.id AND p.pricelist_id = $2
     LEFT JOIN bundles b ON b.display_item_id = d.id
-    WHERE d.id = ANY($1)""")
+    LEFT JOIN brands br ON br.id = d.brand_id
+    LEFT JOIN collections co ON co.id = d.collection_id
+    WHERE d.id = ANY($1)""", created_at="datetime", modified_at="datetime")
 # Every item a bundle's sections may hold, with its units in the market and its price.
 _BUNDLE_PARTS = Query(
     """SELECT s.bundle_id, s.id AS section_id, s.quantity AS section_quantity,
@@ -104,6 +112,7 @@ async def display_items(
             "priceMinor": row["price_minor"],
             "extras": extras,
             "bundle": bundles.get(row["id"]),
+            **_texts(row),
         }
     for row in await reads.all(_ITEMS, list(views), market_id):
         item = item_view(row)
@@ -174,6 +183,18 @@ class Extras:
         self._read: asyncio.Future[dict[str, Any]] | None = None
         self.member_ids: set[int] = set()  # of the bundles' sections
         self._members: asyncio.Future[dict[int, Any]] | None = None
+        self._places: asyncio.Future[tuple[Tree, dict[int, list[int]]]] | None = None
+        self.tree: Tree | None = None  # when the caller has read it already
+
+    async def categories(self, run: Callable[..., Awaitable[Any]]
+                         ) -> tuple[Tree, dict[int, list[int]]]:
+        """Every category, and the categories of each display item of the load."""
+        if self._places is None:
+            async def load(reads: Reads) -> tuple[Tree, dict[int, list[int]]]:
+                return (self.tree or await tree(reads)), await placements(reads, self.ids)
+
+            self._places = asyncio.ensure_future(run(load))
+        return await asyncio.shield(self._places)
 
     async def get(self, run: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
         """``run(unit, *args)`` runs a read unit (``Database.reads``)."""
@@ -293,3 +314,94 @@ def _section_units(section: dict[str, Any], kind: str, size_id: int) -> int:
     else:
         candidates = section["parts"]
     return max((int(p["units"] or 0) // section["quantity"] for p in candidates), default=0)
+
+
+def formatted(raw: str) -> dict[str, str]:
+    """A GraphQL ``FormattedString``: the text as stored, and as HTML (escaped; a blank line
+    starts a paragraph, a line break is kept)."""
+    paragraphs = [p for p in raw.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    html = "".join(f"<p>{html_escape(p.strip()).replace(chr(10), '<br>')}</p>"
+                   for p in paragraphs)
+    return {"raw": raw, "formatted": html}
+
+
+def _texts(row: Any) -> dict[str, Any]:
+    """The display item's texts, variant, brand and collection (from its own row)."""
+    return {
+        "description": formatted(row["description"] or ""),
+        "shortDescription": formatted(row["short_description"] or ""),
+        "metaTitle": row["meta_title"] or "", "metaDescription": row["meta_description"] or "",
+        "metaKeywords": row["meta_keywords"] or "",
+        "productVariant": {"id": row["id"], "name": row["variant_name"],
+                           "number": row["variant_number"]},
+        "createdAt": _iso(row["created_at"]), "modifiedAt": _iso(row["modified_at"]),
+        "canonicalUri": row["uri"],
+        "brand": None if row["brand_id"] is None else {
+            "id": row["brand_id"], "name": row["brand_name"], "uri": row["brand_uri"],
+            "metaTitle": "", "metaDescription": "", "metaKeywords": ""},
+        "collection": None if row["collection_id"] is None else {
+            "id": row["collection_id"], "name": row["collection_name"],
+            "uri": row["collection_uri"]},
+        "createdAtValue": row["created_at"], "modifiedAtValue": row["modified_at"],
+    }
+
+
+def _iso(value: Any) -> str:
+    return "" if value is None else value.isoformat()
+
+
+_CATEGORIES = Query(
+    """SELECT id, parent_id, name, uri, sort_order, meta_title, meta_description,
+    meta_keywords FROM categories ORDER BY sort_order, id""")
+_PLACED = Query(
+    """SELECT display_item_id, category_id FROM display_item_categories
+    WHERE display_item_id = ANY($1) ORDER BY display_item_id, position""")
+
+
+class Tree:
+    """Every category (a shop has tens or hundreds), as GraphQL ``Category`` views."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = {row["id"]: row for row in rows}
+        self.views: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            self.views[row["id"]] = {
+                "id": row["id"], "uri": row["uri"], "sortOrder": row["sort_order"],
+                "name": self._names(row), "metaTitle": row["meta_title"],
+                "metaDescription": row["meta_description"],
+                "metaKeywords": row["meta_keywords"], "parentId": row["parent_id"],
+                "tree": self}
+
+    def _names(self, row: Any) -> list[str]:
+        """The names from the top category down to this one (a breadcrumb)."""
+        names, seen = [], set()
+        while row is not None and row["id"] not in seen:
+            seen.add(row["id"])
+            names.append(row["name"])
+            row = self.rows.get(row["parent_id"])
+        return names[::-1]
+
+    def children(self, category_id: int | None) -> list[dict[str, Any]]:
+        return [view for view in self.views.values() if view["parentId"] == category_id]
+
+    def below(self, category_id: int) -> set[int]:
+        """The category and every category under it."""
+        found, todo = set(), [category_id]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo += [v["id"] for v in self.views.values() if v["parentId"] == current]
+        return found
+
+
+async def tree(reads: Reads) -> Tree:
+    return Tree(await reads.all(_CATEGORIES))
+
+
+async def placements(reads: Reads, ids: Collection[int]) -> dict[int, list[int]]:
+    """The categories of each display item, its own first."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for row in await reads.all(_PLACED, list(ids)):
+        found[row["display_item_id"]].append(row["category_id"])
+    return found

@@ -7,6 +7,7 @@ same document or one already stored. Any error names its record, and nothing is 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import replace
 from typing import Any
@@ -63,6 +64,11 @@ _BOUNDS: dict[str, Any] = {
     "warehouses": {"key": t.warehouses.c.key, "name": t.warehouses.c.name,
                    "markets": t.markets.c.key},
     "subscriptionPlans": {"name": t.subscription_plans.c.name},
+    "brands": {"name": t.brands.c.name, "uri": t.brands.c.uri},
+    "collections": {"name": t.collections.c.name, "uri": t.collections.c.uri},
+    "categories": {"name": t.categories.c.name, "metaTitle": t.categories.c.meta_title,
+                   "metaDescription": t.categories.c.meta_description,
+                   "metaKeywords": t.categories.c.meta_keywords},
     "displayItems": {"name": t.display_items.c.name, "uri": t.display_items.c.uri,
                      "productNumber": t.display_items.c.product_number,
                      "prices": {"pricelist": t.pricelists.c.key},
@@ -71,7 +77,12 @@ _BOUNDS: dict[str, Any] = {
                                "sizeLocalization": {
                                    "displayName": t.item_size_localizations.c.definition,
                                    "name": t.item_size_localizations.c.name}},
-                     "media": {"altText": t.display_item_media.c.alt_text}},
+                     "media": {"altText": t.display_item_media.c.alt_text},
+                     "metaTitle": t.display_items.c.meta_title,
+                     "metaDescription": t.display_items.c.meta_description,
+                     "metaKeywords": t.display_items.c.meta_keywords,
+                     "productVariant": {"name": t.display_items.c.variant_name,
+                                        "number": t.display_items.c.variant_number}},
     "attributeTypes": {"name": t.attribute_types.c.name,
                        "elements": {"key": t.attribute_elements.c.key},
                        "attributes": {"values": {
@@ -86,16 +97,24 @@ MAX_MINOR = 10**15
 def _check_lengths(records: Any, bounds: dict[str, Any], errors: _Errors,
                    *path: str | int) -> None:
     for index, record in enumerate(records or []):
-        for field, bound in bounds.items():
-            value = record.get(field)
-            if isinstance(bound, dict):
-                _check_lengths(value, bound, errors, *path, index, field)
-                continue
-            limit = bound.type.length
-            texts = value if isinstance(value, list) else [value]
-            if any(isinstance(text, str) and len(text) > limit for text in texts):
-                errors.add(Code.INVALID_INPUT, f"{field} has at most {limit} characters",
-                           *path, index, field)
+        _check_record(record, bounds, errors, *path, index)
+
+
+def _check_record(record: dict[str, Any], bounds: dict[str, Any], errors: _Errors,
+                  *path: str | int) -> None:
+    for field, bound in bounds.items():
+        value = record.get(field)
+        if isinstance(bound, dict):
+            if isinstance(value, dict):  # one object, e.g. a display item's productVariant
+                _check_record(value, bound, errors, *path, field)
+            else:
+                _check_lengths(value, bound, errors, *path, field)
+            continue
+        limit = bound.type.length
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and len(text) > limit for text in texts):
+            errors.add(Code.INVALID_INPUT, f"{field} has at most {limit} characters",
+                       *path, field)
 
 
 async def apply(conn: AsyncConnection, data: dict[str, Any],
@@ -159,6 +178,9 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     await _countries(conn, data.get("countries") or [], errors, counts)
     await _warehouses(conn, data.get("warehouses") or [], errors, counts)
     await _subscription_plans(conn, data.get("subscriptionPlans") or [], errors, counts)
+    for section, table in (("brands", t.brands), ("collections", t.collections)):
+        await _named(conn, section, table, data.get(section) or [], errors, counts)
+    await _categories(conn, data.get("categories") or [], errors, counts)
     await _display_items(conn, data.get("displayItems") or [], errors, counts)
     await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
     return counts
@@ -275,6 +297,69 @@ MAX_URL = 1_000
 _SIZE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,50}")
 
 
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]{1,200}")
+_URI = re.compile(r"[A-Za-z0-9._~-]{1,200}(/[A-Za-z0-9._~-]{1,200})*")
+URI_RULE = "letters, digits and . _ ~ - only"
+
+
+async def _named(conn: AsyncConnection, section: str, table: sa.Table,
+                 records: list[dict[str, Any]], errors: _Errors, counts: dict[str, int]) -> None:
+    """Brands or collections: an id, a name and a uri of their own."""
+    taken = dict((await conn.execute(sa.select(table.c.uri, table.c.id))).all())
+    for index, record in enumerate(records):
+        if not _URI.fullmatch(record["uri"]):
+            errors.add(Code.INVALID_INPUT, f"uri has {URI_RULE}", section, index, "uri")
+        elif taken.setdefault(record["uri"], record["id"]) != record["id"]:
+            errors.add(Code.ALREADY_EXISTS, f"uri {record['uri']} belongs to "
+                       f"{taken[record['uri']]}", section, index, "uri")
+        if not record["name"].strip():
+            errors.add(Code.REQUIRED, "name must not be empty", section, index, "name")
+    errors.check()
+    await upsert(conn, table, [{"id": r["id"], "name": r["name"].strip(), "uri": r["uri"]}
+                               for r in records], ["id"])
+    counts[section] = len(records)
+
+
+async def _categories(conn: AsyncConnection, records: list[dict[str, Any]], errors: _Errors,
+                      counts: dict[str, int]) -> None:
+    """Categories, each below its parent: its uri is the parent's path and its own segment."""
+    cats = t.categories
+    stored = {row.id: row for row in await conn.execute(sa.select(cats.c.id, cats.c.uri,
+                                                                 cats.c.parent_id))}
+    paths: dict[int, str] = {row.id: row.uri for row in stored.values()}
+    taken = {row.uri: row.id for row in stored.values()}
+    rows = []
+    for index, record in enumerate(records):
+        segment, parent = record["uri"], record.get("parent")
+        if not _SEGMENT.fullmatch(segment):
+            errors.add(Code.INVALID_INPUT, f"uri is one segment: {URI_RULE}", "categories",
+                       index, "uri")
+        if parent is not None and (parent not in paths or parent == record["id"]):
+            errors.add(Code.NOT_FOUND, f"parent category {parent} not found (give parents "
+                       "first)", "categories", index, "parent")
+            continue
+        path = segment if parent is None else f"{paths[parent]}/{segment}"
+        if taken.setdefault(path, record["id"]) != record["id"]:
+            errors.add(Code.ALREADY_EXISTS, f"uri {path} belongs to category {taken[path]}",
+                       "categories", index, "uri")
+        if record["id"] in stored and stored[record["id"]].uri != path and any(
+                p.startswith(f"{stored[record['id']].uri}/") for p in paths.values()):
+            errors.add(Code.INVALID_INPUT, "a category with subcategories keeps its place and "
+                       "uri", "categories", index, "uri")
+        paths[record["id"]] = path
+        rows.append({"id": record["id"], "parent_id": parent, "name": record["name"].strip(),
+                     "uri": path, "sort_order": record.get("sortOrder") or 0,
+                     "meta_title": record.get("metaTitle") or "",
+                     "meta_description": record.get("metaDescription") or "",
+                     "meta_keywords": record.get("metaKeywords") or ""})
+        if not record["name"].strip():
+            errors.add(Code.REQUIRED, "name must not be empty", "categories", index, "name")
+    errors.check()
+    for row in rows:  # parents first, as given
+        await upsert(conn, cats, [row], ["id"])
+    counts["categories"] = len(rows)
+
+
 async def _subscription_plans(conn: AsyncConnection, plans: list[dict[str, Any]],
                               errors: _Errors, counts: dict[str, int]) -> None:
     for index, plan in enumerate(plans):
@@ -351,8 +436,25 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                                                t.display_items.c.id))).all())
     plans = set((await conn.execute(sa.select(t.subscription_plans.c.id))).scalars())
     countries = set((await conn.execute(sa.select(t.countries.c.code))).scalars())
-    prices, items, media, offered, sizes = [], [], [], [], []
+    known = {name: set((await conn.execute(sa.select(table.c.id))).scalars())
+             for name, table in (("brand", t.brands), ("collection", t.collections),
+                                 ("categories", t.categories))}
+    prices, items, media, offered, sizes, placed = [], [], [], [], [], []
     for index, product in enumerate(products):
+        for field in ("brand", "collection"):
+            if product.get(field) is not None and product[field] not in known[field]:
+                errors.add(Code.NOT_FOUND, f"{field} {product[field]} not found",
+                           "displayItems", index, field)
+        chosen = product.get("categories") or []
+        if len(set(chosen)) != len(chosen):
+            errors.add(Code.ALREADY_EXISTS, "a category is given twice", "displayItems", index,
+                       "categories")
+        for position, category in enumerate(chosen):
+            if category not in known["categories"]:
+                errors.add(Code.NOT_FOUND, f"category {category} not found", "displayItems",
+                           index, "categories", position)
+            placed.append({"display_item_id": product["id"], "category_id": category,
+                           "position": position})
         if product.get("media") is not None:
             media += _media_rows(product, index, errors)
         for position, plan in enumerate(product.get("subscriptionPlans") or []):
@@ -395,9 +497,22 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                 sizes += _size_rows(item, ("displayItems", index, "items", position),
                                     countries, errors)
     errors.check()
-    await upsert(conn, t.display_items, [{"id": p["id"], "name": p["name"], "uri": p["uri"],
-                                          "product_number": p["productNumber"]}
-                                         for p in products], ["id"])
+    now = dt.datetime.now(dt.UTC)
+    await upsert(conn, t.display_items, [{
+        "id": p["id"], "name": p["name"], "uri": p["uri"], "product_number": p["productNumber"],
+        "brand_id": p.get("brand"), "collection_id": p.get("collection"),
+        "description": p.get("description") or "",
+        "short_description": p.get("shortDescription") or "",
+        "meta_title": p.get("metaTitle") or "", "meta_description": p.get("metaDescription") or "",
+        "meta_keywords": p.get("metaKeywords") or "",
+        "variant_name": (p.get("productVariant") or {}).get("name"),
+        "variant_number": (p.get("productVariant") or {}).get("number"),
+        "modified_at": now} for p in products], ["id"])
+    await conn.execute(sa.update(t.display_items).where(
+        t.display_items.c.created_at.is_(None),
+        t.display_items.c.id.in_([p["id"] for p in products])).values(created_at=now))
+    await _replace(conn, t.display_item_categories, "display_item_id", placed,
+                   [p["id"] for p in products if p.get("categories") is not None])
     await upsert(conn, t.display_item_prices, prices, ["display_item_id", "pricelist_id"])
     await upsert(conn, t.items, items, ["id"])
     await _replace(conn, t.display_item_media, "display_item_id", media,

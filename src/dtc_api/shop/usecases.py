@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
 from dtc_api.core.errors import DomainError, UserError
-from dtc_api.shop import catalog, catalogue, imports, selections, stock
+from dtc_api.shop import catalog, catalogue, imports, listing, selections, stock
 from dtc_api.shop.geography import Geography, GeographyCache, load_from
 from dtc_api.shop.selections import SelectionPolicy
 from dtc_api.store.db import Database
-from dtc_api.store.reads import within
+from dtc_api.store.reads import Query, within
 
 # A change to the locked session or its selection. It returns the UserErrors that did not
 # stop it (UnavailableItem), or a tuple of (result, those errors); a refusal raises.
@@ -220,3 +220,127 @@ async def import_document(db: Database, document: Any, now: dt.datetime) -> dict
     returns the records per section."""
     async with db.write() as conn:
         return await imports.apply(conn, document, now)
+
+
+# -- the catalogue -------------------------------------------------------------------------
+
+@dataclass
+class DisplayItemList:
+    views: list[dict[str, Any]]
+    filters: list[dict[str, Any]]
+    total: int
+    page: int
+    limit: int
+    errors: list[UserError]
+
+
+def _currency(geography: Geography, pricelist_id: int | None) -> dict[str, Any]:
+    if pricelist_id is not None:
+        return geography.currency_of(pricelist_id)
+    return next(iter(geography.currencies.values()))  # no price is shown without a pricelist
+
+
+async def _listed(reads: Any, geography: Geography, market_id: int, pricelist_id: int | None,
+                  where: dict[str, Any] | None, sort: list[dict[str, Any]], limit: int,
+                  page: int, within_category: int | None = None) -> DisplayItemList:
+    found = await listing.index(reads, market_id, pricelist_id)
+    result = listing.listing(found, where, sort, limit, page, within_category=within_category)
+    views = await catalog.display_items(reads, result.ids, market_id=market_id,
+                                        pricelist_id=pricelist_id or 0,
+                                        currency=_currency(geography, pricelist_id))
+    for view in views.values():
+        view["extras"].tree = found.categories
+    filters = [_filter_option(option, found) for option in result.filters]
+    return DisplayItemList([views[i] for i in result.ids if i in views], filters, result.total,
+                           result.page, result.limit, result.errors)
+
+
+def _filter_option(option: dict[str, Any], found: listing.Index) -> dict[str, Any]:
+    """A GraphQL ``FilterOption``: each value typed by its key."""
+    brands = {e.row["brand_id"]: e.row for e in found.entries.values()}
+    collections = {e.row["collection_id"]: e.row for e in found.entries.values()}
+    values = []
+    for value in option["values"]:
+        typed = dict(value)
+        if option["key"] == "brands":
+            row = brands.get(int(value["value"]))
+            typed.update(__typename="BrandFilterValue", name=row and row["brand_name"],
+                         brand=row and {"id": row["brand_id"], "name": row["brand_name"],
+                                        "uri": "", "metaTitle": "", "metaDescription": "",
+                                        "metaKeywords": ""})
+        elif option["key"] == "collections":
+            row = collections.get(int(value["value"]))
+            typed.update(__typename="CollectionFilterValue",
+                         name=row and row["collection_name"],
+                         collection=row and {"id": row["collection_id"],
+                                             "name": row["collection_name"], "uri": ""})
+        elif option["key"] == "categories":
+            category = found.categories.views[int(value["value"])]
+            typed.update(__typename="CategoryFilterValue", category=category,
+                         name=category["name"][-1])
+        else:
+            typed.update(__typename="SizeNameFilterValue", sizeLocalization=[])
+        values.append(typed)
+    return {**option, "values": values}
+
+
+async def list_display_items(db: Database, geography: Geography, market_id: int,
+                             pricelist_id: int | None, where: dict[str, Any] | None,
+                             sort: list[dict[str, Any]], limit: int, page: int
+                             ) -> DisplayItemList:
+    """``displayItems``: one read unit."""
+    return await db.reads(_listed, geography, market_id, pricelist_id, where, sort, limit,
+                          page)
+
+
+async def display_item(db: Database, geography: Geography, market_id: int,
+                       pricelist_id: int | None, display_item_id: int) -> dict[str, Any] | None:
+    async def unit(reads: Any) -> dict[str, Any] | None:
+        views = await catalog.display_items(reads, [display_item_id], market_id=market_id,
+                                            pricelist_id=pricelist_id or 0,
+                                            currency=_currency(geography, pricelist_id))
+        return views.get(display_item_id)
+    return await db.reads(unit)
+
+
+async def category_tree(db: Database) -> catalog.Tree:
+    return await db.reads(catalog.tree)
+
+
+@dataclass
+class Lookup:
+    category: dict[str, Any] | None = None
+    listing: DisplayItemList | None = None
+    display_item: dict[str, Any] | None = None
+
+
+_BY_URI = Query("SELECT id FROM display_items WHERE uri = $1")
+
+
+async def lookup_uri(db: Database, geography: Geography, market_id: int,
+                     pricelist_id: int | None, uri: str, wanted: set[str], limit: int,
+                     page: int) -> Lookup | None:
+    """``lookupUri``: a category by its path, or a display item by its uri (alone, or after
+    a category's path); None when nothing asked for matches."""
+    path = uri.strip().strip("/")
+
+    async def unit(reads: Any) -> Lookup | None:
+        tree = await catalog.tree(reads)
+        by_path = {view["uri"]: view for view in tree.views.values()}
+        if "CATEGORY" in wanted and path in by_path:
+            category = by_path[path]
+            found = await _listed(reads, geography, market_id, pricelist_id, None, [], limit,
+                                  page, within_category=category["id"])
+            return Lookup(category=category, listing=found)
+        if "DISPLAY_ITEM" in wanted:
+            prefix, _, own = path.rpartition("/")
+            if prefix and prefix not in by_path:
+                return None
+            found_id = await reads.scalar(_BY_URI, own or path)
+            if found_id is not None:
+                views = await catalog.display_items(
+                    reads, [found_id], market_id=market_id, pricelist_id=pricelist_id or 0,
+                    currency=_currency(geography, pricelist_id))
+                return Lookup(display_item=views.get(found_id))
+        return None
+    return await db.reads(unit)

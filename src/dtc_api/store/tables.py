@@ -130,6 +130,34 @@ warehouse_markets = sa.Table(
     sa.Column("market_id", sa.ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True),
 )
 
+brands = sa.Table(
+    "brands",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("uri", sa.String(300), nullable=False, unique=True),
+)
+collections = sa.Table(
+    "collections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("uri", sa.String(300), nullable=False, unique=True),
+)
+# A tree: a category's uri is its whole path ("women/shoes").
+categories = sa.Table(
+    "categories",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("parent_id", sa.ForeignKey("categories.id", ondelete="CASCADE"), nullable=True,
+              index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("uri", sa.String(1000), nullable=False, unique=True),
+    sa.Column("sort_order", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("meta_title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("meta_description", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("meta_keywords", sa.String(1000), nullable=False, server_default=""),
+)
 display_items = sa.Table(
     "display_items",
     metadata,
@@ -137,6 +165,28 @@ display_items = sa.Table(
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("uri", sa.String(300), nullable=False, unique=True),
     sa.Column("product_number", sa.String(100), nullable=False),
+    sa.Column("brand_id", sa.ForeignKey("brands.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("collection_id", sa.ForeignKey("collections.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("short_description", sa.Text, nullable=False, server_default=""),
+    sa.Column("meta_title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("meta_description", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("meta_keywords", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("variant_name", sa.String(300), nullable=True),
+    sa.Column("variant_number", sa.String(100), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=True),
+    sa.Column("modified_at", UTCDateTime(), nullable=True),
+)
+# The categories a display item is in; the first (position 0) is its own.
+display_item_categories = sa.Table(
+    "display_item_categories",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"),
+              primary_key=True, index=True),
+    sa.Column("position", sa.Integer, nullable=False),
 )
 
 display_item_prices = sa.Table(

@@ -13,6 +13,7 @@ from dtc_api.storefront.resolvers import (
     contracts,
     customer,
     geography,
+    listing,
     password_reset,
     selection,
     session,
@@ -22,7 +23,7 @@ from dtc_api.storefront.resolvers import (
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
              *customer.bindables, *password_reset.bindables, *subscriptions.bindables,
-             *catalog.bindables, *contracts.bindables]
+             *catalog.bindables, *contracts.bindables, *listing.bindables]
 
 
 def type_defs() -> str:

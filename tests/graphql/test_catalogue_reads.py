@@ -1,0 +1,273 @@
+"""displayItems, displayItem, categories and lookupUri, as Centra storefront pages use them
+(most with the no-session token, one market and one pricelist)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from dtc_api.access import integration_keys
+from dtc_api.access.clients import ClientCredentials
+from tests.support import Shopper, post_as
+
+UPSERT = """mutation($input: CatalogueInput!) {
+  upsertCatalogue(input: $input) { userErrors { message path } } }"""
+CATALOGUE = {
+    "brands": [{"id": 1, "name": "Acme", "uri": "acme"},
+               {"id": 2, "name": "Nordic", "uri": "nordic"}],
+    "collections": [{"id": 2, "name": "Summer", "uri": "summer"},
+                    {"id": 11, "name": "Basics", "uri": "basics"}],
+    "categories": [{"id": 100, "name": "Women", "uri": "women", "sortOrder": 1,
+                    "metaTitle": "Women's clothes"},
+                   {"id": 101, "name": "Shoes", "uri": "shoes", "parent": 100},
+                   {"id": 102, "name": "Men", "uri": "men", "sortOrder": 2}],
+    "displayItems": [
+        {"id": 1, "name": "Organic Cotton T-Shirt", "uri": "organic-cotton-t-shirt",
+         "productNumber": "TS-100", "brand": 1, "collection": 11, "categories": [100],
+         "description": "Soft <b>cotton</b>.\n\nMade to last.", "metaTitle": "T-shirt",
+         "productVariant": {"name": "White", "number": "TS-100-W"}},
+        {"id": 2, "name": "Merino Wool Sweater", "uri": "merino-wool-sweater",
+         "productNumber": "SW-200", "brand": 2, "collection": 2, "categories": [100]},
+        {"id": 3, "name": "Selvedge Denim Jeans", "uri": "selvedge-denim-jeans",
+         "productNumber": "JN-300", "collection": 11, "categories": [102]},
+        {"id": 5, "name": "Leather Sneakers", "uri": "leather-sneakers",
+         "productNumber": "SN-500", "brand": 1, "categories": [101, 100]},
+    ]}
+LIST = """query($where: DisplayItemFilter, $sort: [CustomSortInput!] = [], $limit: Int = 40,
+               $page: Int = 1) {
+  displayItems(where: $where, sort: $sort, limit: $limit, page: $page, market: [1],
+               pricelist: [1]) {
+    list { id name price { value } }
+    pagination { currentPage lastPage total hasNextPage nextPage }
+    filters { key selectedValues anyAvailable values { __typename value active count filterCount
+      totalCount ... on BrandFilterValue { name } ... on CollectionFilterValue { name }
+      ... on CategoryFilterValue { name category { uri } } } }
+    userErrors { message path }
+  }
+}"""
+
+
+@pytest.fixture
+async def key(runtime: Any, clock: Any) -> str:
+    async with runtime.db.write() as conn:
+        return await integration_keys.create(conn, "erp", "write", clock.now())
+
+
+async def upsert(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
+                 ) -> list[dict[str, Any]]:
+    response = await http.post("/integration/graphql", json={
+        "query": UPSERT, "variables": {"input": catalogue}},
+        headers={"authorization": f"Bearer {key}"})
+    answer = response.json()
+    assert "errors" not in answer, answer
+    return answer["data"]["upsertCatalogue"]["userErrors"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def catalogue(http: httpx.AsyncClient, key: str) -> None:
+    assert await upsert(http, key, CATALOGUE) == []
+
+
+async def no_session(http: httpx.AsyncClient, credentials: ClientCredentials, query: str,
+                     variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = await post_as(http, credentials.no_session_token,
+                             {"query": query, "variables": variables or {}})
+    answer = response.json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+async def listed(http: httpx.AsyncClient, credentials: ClientCredentials,
+                 **variables: Any) -> dict[str, Any]:
+    return (await no_session(http, credentials, LIST, variables))["displayItems"]
+
+
+def option(found: dict[str, Any], key: str) -> dict[str, Any]:
+    return next(f for f in found["filters"] if f["key"] == key)
+
+
+def counts(found: dict[str, Any], key: str) -> dict[str, tuple[int, int, int, bool]]:
+    return {v["value"]: (v["count"], v["filterCount"], v["totalCount"], v["active"])
+            for v in option(found, key)["values"]}
+
+
+async def test_a_category_page_with_its_filters(http: httpx.AsyncClient,
+                                                credentials: ClientCredentials,
+                                                catalogue: None) -> None:
+    women = await listed(http, credentials, where={"filters": [
+        {"key": "categories", "values": ["100"]}]})
+    # The sneakers are in Shoes, below Women.
+    assert [d["id"] for d in women["list"]] == [1, 2, 5]
+    assert women["list"][0]["price"] == {"value": 299.0}
+    assert women["pagination"] == {"currentPage": 1, "lastPage": 1, "total": 3,
+                                   "hasNextPage": False, "nextPage": None}
+    assert counts(women, "brands") == {"1": (2, 2, 2, False), "2": (1, 1, 1, False)}
+    brand = option(women, "brands")["values"][0]
+    assert (brand["__typename"], brand["name"]) == ("BrandFilterValue", "Acme")
+    category = next(v for v in option(women, "categories")["values"] if v["value"] == "101")
+    assert category["name"] == "Shoes" and category["category"] == {"uri": "women/shoes"}
+
+    acme = await listed(http, credentials, where={"filters": [
+        {"key": "categories", "values": ["100"]}, {"key": "brands", "values": ["1"]}]})
+    assert [d["id"] for d in acme["list"]] == [1, 5]
+    # Nordic: none under every filter, one beside its checkbox (the brand filter aside).
+    assert counts(acme, "brands") == {"1": (2, 2, 2, True), "2": (0, 1, 1, False)}
+    assert option(acme, "brands")["selectedValues"] == ["1"]
+    # Sizes: the T-shirt's and the sneakers'.
+    assert {"S", "M", "L", "EU 40"} <= set(counts(acme, "itemName"))
+
+
+async def test_values_of_a_key_combine_with_or(http: httpx.AsyncClient,
+                                               credentials: ClientCredentials,
+                                               catalogue: None) -> None:
+    found = await listed(http, credentials, where={"filters": [
+        {"key": "collections", "values": ["2", "11"]}]})
+    assert [d["id"] for d in found["list"]] == [1, 2, 3]
+    assert option(found, "collections")["values"][0]["__typename"] == "CollectionFilterValue"
+
+
+@pytest.mark.parametrize(("search", "ids"), [
+    ("sweater", [2]), ("ACME", [1, 5]), ("", [1, 2, 3, 4, 5, 10]), ("made to last", [1]),
+    ("shoes", [5]), ("TS-100-S", [1]), ("no such thing", []),
+])
+async def test_search(http: httpx.AsyncClient, credentials: ClientCredentials,
+                      catalogue: None, search: str, ids: list[int]) -> None:
+    found = await listed(http, credentials, where={"search": search})
+    assert [d["id"] for d in found["list"]] == ids
+
+
+async def test_sort_and_pages(http: httpx.AsyncClient, credentials: ClientCredentials,
+                              catalogue: None, key: str) -> None:
+    dear = await listed(http, credentials, sort=[{"key": "PRICE", "order": "DESC"}])
+    assert [d["id"] for d in dear["list"]] == [10, 5, 3, 2, 4, 1]
+    by_uri = await listed(http, credentials, sort={"key": "URI", "order": "ASC"})
+    assert [d["name"] for d in by_uri["list"]][:2] == ["Canvas Tote Bag", "Leather Sneakers"]
+    second = await listed(http, credentials, limit=2, page=2)
+    assert [d["id"] for d in second["list"]] == [3, 4]
+    assert second["pagination"]["currentPage"] == 2 and second["pagination"]["lastPage"] == 3
+    beyond = await listed(http, credentials, limit=2, page=99)
+    assert beyond["pagination"]["currentPage"] == 3
+    # The jeans sell out; the parka has none in stock but one size on preorder.
+    zero = [{"item": f"3-{n}", "warehouse": "main", "quantity": 0} for n in (1, 2, 3)]
+    set_stock = await http.post("/integration/graphql", json={
+        "query": "mutation($s: [StockInput!]!) { setStocks(input: $s) { userErrors "
+                 "{ message } } }", "variables": {"s": zero}},
+        headers={"authorization": f"Bearer {key}"})
+    assert set_stock.json()["data"]["setStocks"]["userErrors"] == []
+    available = await listed(http, credentials, where={"onlyAvailable": True})
+    assert [d["id"] for d in available["list"]] == [1, 2, 4, 5, 10]
+
+
+@pytest.mark.parametrize(("filters", "path", "message"), [
+    ([{"key": "colour", "values": ["red"]}], ["where", "filters", "0", "key"],
+     "unknown filter 'colour': use one of categories, brands, collections, itemName"),
+    ([{"key": "categories", "values": ["100", "999"]}], ["where", "filters", "0", "values", "1"],
+     "categories has no value '999'"),
+])
+async def test_unknown_filters_are_refused(http: httpx.AsyncClient,
+                                           credentials: ClientCredentials, catalogue: None,
+                                           filters: list[Any], path: list[str],
+                                           message: str) -> None:
+    found = await listed(http, credentials, where={"filters": filters})
+    assert found["userErrors"] == [{"message": message, "path": ["displayItems", *path]}]
+
+
+async def test_a_product_page(http: httpx.AsyncClient, credentials: ClientCredentials,
+                              catalogue: None) -> None:
+    item = (await no_session(http, credentials, """{ displayItem(id: 1, market: [1],
+      pricelist: [1]) { name brand { name } collection { name } category { name uri }
+      categories { id } productVariant { name number } description { raw formatted }
+      metaTitle metaDescription price { value } } }"""))["displayItem"]
+    assert item["brand"] == {"name": "Acme"} and item["collection"] == {"name": "Basics"}
+    assert item["category"] == {"name": ["Women"], "uri": "women"}
+    assert item["productVariant"] == {"name": "White", "number": "TS-100-W"}
+    assert item["description"] == {
+        "raw": "Soft <b>cotton</b>.\n\nMade to last.",
+        "formatted": "<p>Soft &lt;b&gt;cotton&lt;/b&gt;.</p><p>Made to last.</p>"}
+    assert item["metaTitle"] == "T-shirt" and item["metaDescription"] == ""
+    shoes = (await no_session(http, credentials, """{ displayItem(id: 5) {
+      category { name uri parentCategory { uri } } categories { id } price { value } } }"""))[
+        "displayItem"]
+    assert shoes["category"] == {"name": ["Women", "Shoes"], "uri": "women/shoes",
+                                 "parentCategory": {"uri": "women"}}
+    assert shoes["categories"] == [{"id": 101}, {"id": 100}]
+    assert shoes["price"] is None  # no market and pricelist given: no price
+    assert (await no_session(http, credentials, "{ displayItem(id: 404) { id } }")) == {
+        "displayItem": None}
+
+
+async def test_the_category_tree(http: httpx.AsyncClient, credentials: ClientCredentials,
+                                 catalogue: None) -> None:
+    top = (await no_session(http, credentials, """{ categories(parent: 0) { list { id name uri
+      metaTitle childCategories { name uri } } pagination { total } } }"""))["categories"]
+    assert [(c["id"], c["uri"]) for c in top["list"]] == [(100, "women"), (102, "men")]
+    assert top["list"][0]["childCategories"] == [{"name": ["Women", "Shoes"],
+                                                  "uri": "women/shoes"}]
+    assert top["list"][0]["metaTitle"] == "Women's clothes"
+    named = (await no_session(http, credentials, "{ categories(sort: [name_ASC]) "
+                                                 "{ list { id } } }"))["categories"]
+    assert [c["id"] for c in named["list"]] == [102, 101, 100]  # Men, Shoes, Women
+
+
+LOOKUP = """mutation($uri: String!, $for: [UriLookupType!]!) {
+  lookupUri(uri: $uri, for: $for, market: [1], pricelist: [1]) {
+    __typename found
+    ... on DisplayItemUriLookupPayload { displayItem { id } }
+    ... on CategoryUriLookupPayload { category { id name } displayItemList {
+      displayItems { id } pagination { total } filters(keys: ["brands"]) { key } } }
+  }
+}"""
+
+
+@pytest.mark.parametrize(("uri", "kinds", "expected"), [
+    ("women/shoes", ["CATEGORY"], ("CategoryUriLookupPayload", 101)),
+    ("organic-cotton-t-shirt", ["DISPLAY_ITEM"], ("DisplayItemUriLookupPayload", 1)),
+    ("women/organic-cotton-t-shirt", ["DISPLAY_ITEM"], ("DisplayItemUriLookupPayload", 1)),
+    ("nowhere/organic-cotton-t-shirt", ["DISPLAY_ITEM"], ("NotFoundUriLookupPayload", None)),
+    ("women/shoes", ["DISPLAY_ITEM"], ("NotFoundUriLookupPayload", None)),
+    ("no-such-thing", ["CATEGORY", "DISPLAY_ITEM"], ("NotFoundUriLookupPayload", None)),
+])
+async def test_lookup_uri(http: httpx.AsyncClient, credentials: ClientCredentials,
+                          catalogue: None, uri: str, kinds: list[str],
+                          expected: tuple[str, int | None]) -> None:
+    found = (await no_session(http, credentials, LOOKUP, {"uri": uri, "for": kinds}))[
+        "lookupUri"]
+    kind, id_ = expected
+    assert found["__typename"] == kind
+    if kind == "CategoryUriLookupPayload":
+        assert found["category"] == {"id": id_, "name": ["Women", "Shoes"]}
+        assert found["displayItemList"]["displayItems"] == [{"id": 5}]
+        assert found["displayItemList"]["filters"] == [{"key": "brands"}]
+    elif kind == "DisplayItemUriLookupPayload":
+        assert found["displayItem"] == {"id": id_}
+    else:
+        assert found["found"] == "NOT_FOUND"
+
+
+async def test_a_session_reads_in_its_own_pricelist(shopper: Shopper, catalogue: None) -> None:
+    found = await shopper.gql("""{ displayItems(where: {search: "sweater"}, pricelist: [2])
+      { list { price { formattedValue } } } }""")
+    assert found["displayItems"]["list"] == [{"price": {"formattedValue": "1 299,00 SEK"}}]
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    (lambda c: c["categories"][1].update(parent=999), ["categories", "1", "parent"]),
+    (lambda c: c["categories"][0].update(uri="wo men"), ["categories", "0", "uri"]),
+    (lambda c: c["categories"][2].update(uri="women"), ["categories", "2", "uri"]),
+    (lambda c: c["brands"][1].update(uri="acme"), ["brands", "1", "uri"]),
+    (lambda c: c["displayItems"][0].update(brand=9), ["displayItems", "0", "brand"]),
+    (lambda c: c["displayItems"][0].update(categories=[100, 999]),
+     ["displayItems", "0", "categories", "1"]),
+])
+async def test_bad_catalogue_records_are_refused(http: httpx.AsyncClient, key: str,
+                                                 credentials: ClientCredentials, change: Any,
+                                                 path: list[str]) -> None:
+    catalogue = copy.deepcopy(CATALOGUE)
+    change(catalogue)
+    refused = await upsert(http, key, catalogue)
+    assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
+    nothing = (await no_session(http, credentials, "{ categories { list { id } } }"))
+    assert nothing["categories"]["list"] == []
