@@ -271,3 +271,100 @@ async def test_bad_catalogue_records_are_refused(http: httpx.AsyncClient, key: s
     assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
     nothing = (await no_session(http, credentials, "{ categories { list { id } } }"))
     assert nothing["categories"]["list"] == []
+
+
+TRANSLATED = {
+    "attributeTypes": [{"name": "variant_swatch", "kind": "dynamic",
+                        "elements": [{"key": "color_code", "kind": "INPUT"}]},
+                       {"name": "pd_size_guide", "kind": "dynamic",
+                        "elements": [{"key": "table", "kind": "TEXTAREA"}]}],
+    "categories": [{"id": 100, "name": "Women", "uri": "women", "translations": [
+        {"language": "sv", "name": "Dam", "uri": "dam", "metaTitle": "Damkläder"}]},
+                   {"id": 101, "name": "Shoes", "uri": "shoes", "parent": 100,
+                    "translations": [{"language": "sv", "name": "Skor", "uri": "skor"}]}],
+    "displayItems": [
+        {"id": 1, "name": "Organic Cotton T-Shirt", "uri": "organic-cotton-t-shirt",
+         "productNumber": "TS-100", "categories": [101],
+         "translations": [{"language": "sv", "name": "T-shirt i ekologisk bomull",
+                           "uri": "t-shirt-ekologisk", "description": "Mjuk."}],
+         "relatedDisplayItems": [{"relation": "variant", "displayItems": [2]},
+                                 {"relation": "standard", "displayItems": [3, 5]}],
+         "attributes": [{"type": "variant_swatch",
+                         "values": [{"key": "color_code", "value": "#ffffff"}]},
+                        {"type": "pd_size_guide", "values": [{"key": "table",
+                                                              "value": "S: 86 cm"}]}]}]}
+PRODUCT = """query($language: [String!]) { displayItem(id: 1, languageCode: $language) {
+  name description { raw }
+  translations { language { code } name uri description { formatted } }
+  category { name uri translations { language { code } name uri metaTitle } }
+  related: relatedDisplayItems(relationType: ["variant"]) { relation displayItems { id name } }
+  all: relatedDisplayItems { relation displayItems { id } }
+  swatch: attributes(keys: ["variant_swatch"]) { type { name } elements { key
+    ... on AttributeStringElement { value } } }
+  every: attributes { type { name } }
+} }"""
+
+
+async def test_translations_relations_and_attributes(
+    http: httpx.AsyncClient, credentials: ClientCredentials, key: str, catalogue: None
+) -> None:
+    assert await upsert(http, key, TRANSLATED) == []
+    english = (await no_session(http, credentials, PRODUCT))["displayItem"]
+    assert english["name"] == "Organic Cotton T-Shirt"
+    assert english["translations"] == [{"language": {"code": "sv"},
+                                        "name": "T-shirt i ekologisk bomull",
+                                        "uri": "t-shirt-ekologisk",
+                                        "description": {"formatted": "<p>Mjuk.</p>"}}]
+    assert english["category"]["name"] == ["Women", "Shoes"]
+    assert english["category"]["translations"] == [{
+        "language": {"code": "sv"}, "name": ["Dam", "Skor"], "uri": "dam/skor",
+        "metaTitle": ""}]
+    assert english["related"] == [{"relation": "variant", "displayItems": [
+        {"id": 2, "name": "Merino Wool Sweater"}]}]
+    assert english["all"] == [{"relation": "standard", "displayItems": [{"id": 3}, {"id": 5}]},
+                              {"relation": "variant", "displayItems": [{"id": 2}]}]
+    assert english["swatch"] == [{"type": {"name": "variant_swatch"}, "elements": [
+        {"key": "color_code", "value": "#ffffff"}]}]
+    assert [a["type"]["name"] for a in english["every"]] == ["pd_size_guide", "variant_swatch"]
+
+    swedish = (await no_session(http, credentials, PRODUCT, {"language": ["sv"]}))[
+        "displayItem"]
+    assert swedish["name"] == "T-shirt i ekologisk bomull"
+    assert swedish["description"] == {"raw": "Mjuk."}
+    assert swedish["category"]["name"] == ["Dam", "Skor"]
+    # The category page in Swedish resolves by its Swedish path too.
+    found = (await no_session(http, credentials, LOOKUP, {"uri": "dam/skor",
+                                                          "for": ["CATEGORY"]}))["lookupUri"]
+    assert found["__typename"] == "CategoryUriLookupPayload"
+
+
+async def test_a_session_reads_in_its_language(shopper: Shopper, http: httpx.AsyncClient,
+                                               key: str, catalogue: None) -> None:
+    assert await upsert(http, key, TRANSLATED) == []
+    await shopper.gql('mutation { setLanguage(code: "sv") { userErrors { message } } }')
+    added = await shopper.gql('mutation { addItem(item: "1-1") { selection { lines { name '
+                              "displayItem { name category { name } } } } } }")
+    [line] = added["addItem"]["selection"]["lines"]
+    assert line["displayItem"]["name"] == line["name"] == "T-shirt i ekologisk bomull"
+    assert line["displayItem"]["category"]["name"] == ["Dam", "Skor"]
+
+
+@pytest.mark.parametrize(("change", "path"), [
+    (lambda c: c["displayItems"][0]["translations"][0].update(language="xx"),
+     ["displayItems", "0", "translations", "0", "language"]),
+    (lambda c: c["displayItems"][0]["relatedDisplayItems"][1].update(displayItems=[3, 404]),
+     ["displayItems", "0", "relatedDisplayItems", "1", "displayItems", "1"]),
+    (lambda c: c["displayItems"][0]["attributes"][0].update(type="nope"),
+     ["displayItems", "0", "attributes", "0", "type"]),
+    (lambda c: c["displayItems"][0]["attributes"][0]["values"][0].update(key="nope"),
+     ["displayItems", "0", "attributes", "0", "values", "0", "key"]),
+    (lambda c: c["categories"][1]["translations"][0].update(uri="sk/or"),
+     ["categories", "1", "translations", "0", "uri"]),
+])
+async def test_bad_translations_relations_and_attributes(
+    http: httpx.AsyncClient, key: str, catalogue: None, change: Any, path: list[str]
+) -> None:
+    document = copy.deepcopy(TRANSLATED)
+    change(document)
+    refused = await upsert(http, key, document)
+    assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]

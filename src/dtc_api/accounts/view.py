@@ -16,9 +16,6 @@ from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store.reads import Query, Reads
 
-_ELEMENT_TYPES = {"FILE": "AttributeFileElement", "IMAGE": "AttributeImageElement",
-                  "SELECT": "AttributeChoiceElement", "BOOLEAN": "AttributeChoiceElement"}
-
 
 def address_view(geography: Geography, values: Mapping[str, Any]) -> dict[str, Any]:
     """A GraphQL ``Address`` from camelCase values with ``country``/``state`` as codes."""
@@ -120,26 +117,14 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     return customer
 
 
-def _element(kind: str, key: str, value: str) -> dict[str, Any]:
-    typename = _ELEMENT_TYPES.get(kind, "AttributeStringElement")
-    element: dict[str, Any] = {"__typename": typename, "key": key, "kind": kind}
-    if typename == "AttributeChoiceElement":
-        choice = {"name": value, "value": value}
-        element.update(value=choice, values=[choice])
-    elif typename in {"AttributeFileElement", "AttributeImageElement"}:
-        element["url"] = value
-    else:
-        element.update(value=value, translations=[])
-    return element
-
-
 async def attributes(reads: Reads, customer_id: int) -> list[dict[str, Any]]:
     result: dict[int, dict[str, Any]] = {}
     for row in await reads.all(_DYNAMIC_ATTRIBUTES, customer_id):
         attribute = result.setdefault(row["id"], {
             "__typename": "DynamicAttribute",
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
-        attribute["elements"].append(_element(row["kind"], row["element_key"], row["value"]))
+        attribute["elements"].append(
+            catalog.attribute_element(row["kind"], row["element_key"], row["value"]))
     mapped_views: dict[int, dict[str, Any]] = {}
     for row in await reads.all(_MAPPED_ATTRIBUTES, customer_id):
         attribute = mapped_views.setdefault(row["mapped_attribute_id"], {
@@ -147,7 +132,8 @@ async def attributes(reads: Reads, customer_id: int) -> list[dict[str, Any]]:
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
         if row["element_key"] is not None:
             attribute["elements"].append(
-                _element(row["kind"] or "INPUT", row["element_key"], row["value"]))
+                catalog.attribute_element(row["kind"] or "INPUT", row["element_key"],
+                                          row["value"]))
     return [*result.values(), *mapped_views.values()]
 
 
@@ -162,7 +148,8 @@ async def _display_items(reads: Reads, geography: Geography, ids: Collection[int
                          session: Mapping[str, Any]) -> dict[int, dict[str, Any]]:
     return await catalog.display_items(
         reads, ids, market_id=session["market_id"], pricelist_id=session["pricelist_id"],
-        currency=geography.currency_of(session["pricelist_id"]))
+        currency=geography.currency_of(session["pricelist_id"]),
+        language=session.get("language_code"))
 
 
 async def wishlists(reads: Reads, geography: Geography, customer_id: int,

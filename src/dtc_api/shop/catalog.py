@@ -43,10 +43,15 @@ def item_view(row: Any) -> dict[str, Any]:
     }
 
 
+# Texts in the language asked for ($3), where translated; the shop's own otherwise.
 _DISPLAY_ITEMS = Query(
-    """SELECT d.id, d.name, d.uri, d.product_number, p.price_minor,
-    b.type AS bundle_type, b.price_type AS bundle_price_type,
-    d.description, d.short_description, d.meta_title, d.meta_description, d.meta_keywords,
+    """SELECT d.id, COALESCE(NULLIF(tr.name, ''), d.name) AS name, d.uri, d.product_number,
+    p.price_minor, b.type AS bundle_type, b.price_type AS bundle_price_type,
+    COALESCE(NULLIF(tr.description, ''), d.description) AS description,
+    COALESCE(NULLIF(tr.short_description, ''), d.short_description) AS short_description,
+    COALESCE(NULLIF(tr.meta_title, ''), d.meta_title) AS meta_title,
+    COALESCE(NULLIF(tr.meta_description, ''), d.meta_description) AS meta_description,
+    COALESCE(NULLIF(tr.meta_keywords, ''), d.meta_keywords) AS meta_keywords,
     d.variant_name, d.variant_number, d.created_at, d.modified_at,
     d.brand_id, br.name AS brand_name, br.uri AS brand_uri,
     d.collection_id, co.name AS collection_name, co.uri AS collection_uri
@@ -55,6 +60,8 @@ _DISPLAY_ITEMS = Query(
     LEFT JOIN bundles b ON b.display_item_id = d.id
     LEFT JOIN brands br ON br.id = d.brand_id
     LEFT JOIN collections co ON co.id = d.collection_id
+    LEFT JOIN display_item_translations tr ON tr.display_item_id = d.id
+     AND tr.language_code = $3
     WHERE d.id = ANY($1)""", created_at="datetime", modified_at="datetime")
 # Every item a bundle's sections may hold, with its units in the market and its price.
 _BUNDLE_PARTS = Query(
@@ -89,14 +96,16 @@ async def display_items(
     market_id: int,
     pricelist_id: int,
     currency: dict[str, Any],
+    language: str | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """GraphQL ``DisplayItem``s by id, priced and stocked for one market and pricelist."""
+    """GraphQL ``DisplayItem``s by id, priced and stocked for one market and pricelist, their
+    texts in ``language`` where translated."""
     if not ids:
         return {}
     views: dict[int, dict[str, Any]] = {}
-    extras = Extras(ids, market_id, pricelist_id, currency)
+    extras = Extras(ids, market_id, pricelist_id, currency, language)
     bundles: dict[int, dict[str, Any]] = {}
-    for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id):
+    for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id, language or ""):
         if row["bundle_type"] is not None:
             bundles[row["id"]] = {"id": row["id"], "type": row["bundle_type"],
                                   "priceType": row["bundle_price_type"], "sections": []}
@@ -176,22 +185,41 @@ class Extras:
     returned: read for all of them together, once, and only if a field asks for them."""
 
     def __init__(self, ids: Collection[int], market_id: int, pricelist_id: int,
-                 currency: dict[str, Any]) -> None:
+                 currency: dict[str, Any], language: str | None = None) -> None:
         self.ids = list(ids)
         self.where = {"market_id": market_id, "pricelist_id": pricelist_id,
-                      "currency": currency}
+                      "currency": currency, "language": language}
+        self._texts: asyncio.Future[dict[str, Any]] | None = None
+        self._related: asyncio.Future[dict[int, Any]] | None = None
         self._read: asyncio.Future[dict[str, Any]] | None = None
         self.member_ids: set[int] = set()  # of the bundles' sections
         self._members: asyncio.Future[dict[int, Any]] | None = None
         self._places: asyncio.Future[tuple[Tree, dict[int, list[int]]]] | None = None
         self.tree: Tree | None = None  # when the caller has read it already
 
+    async def texts(self, run: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
+        """Translations, relations and attribute values of the display items of the load."""
+        if self._texts is None:
+            self._texts = asyncio.ensure_future(run(_texts_of, self.ids))
+        return await asyncio.shield(self._texts)
+
+    async def related(self, run: Callable[..., Awaitable[Any]], ids: Collection[int]
+                      ) -> dict[int, Any]:
+        """The related display items (``ids``: all of them), read together once."""
+        if self._related is None:
+            async def load(reads: Reads) -> dict[int, Any]:
+                return await display_items(reads, ids, **self.where)
+
+            self._related = asyncio.ensure_future(run(load))
+        return await asyncio.shield(self._related)
+
     async def categories(self, run: Callable[..., Awaitable[Any]]
                          ) -> tuple[Tree, dict[int, list[int]]]:
         """Every category, and the categories of each display item of the load."""
         if self._places is None:
             async def load(reads: Reads) -> tuple[Tree, dict[int, list[int]]]:
-                return (self.tree or await tree(reads)), await placements(reads, self.ids)
+                return (self.tree or await tree(reads, self.where["language"])), \
+                    await placements(reads, self.ids)
 
             self._places = asyncio.ensure_future(run(load))
         return await asyncio.shield(self._places)
@@ -353,33 +381,108 @@ def _iso(value: Any) -> str:
 _CATEGORIES = Query(
     """SELECT id, parent_id, name, uri, sort_order, meta_title, meta_description,
     meta_keywords FROM categories ORDER BY sort_order, id""")
+_CATEGORY_TEXTS = Query(
+    """SELECT category_id, language_code, name, uri, meta_title, meta_description,
+    meta_keywords FROM category_translations""")
+_META = (("metaTitle", "meta_title"), ("metaDescription", "meta_description"),
+         ("metaKeywords", "meta_keywords"))
+_ITEM_TEXTS = Query(
+    """SELECT display_item_id, language_code, name, uri, description, short_description,
+    meta_title, meta_description, meta_keywords FROM display_item_translations
+    WHERE display_item_id = ANY($1) ORDER BY display_item_id, language_code""")
+_RELATIONS = Query(
+    """SELECT display_item_id, relation, related_id FROM display_item_relations
+    WHERE display_item_id = ANY($1) ORDER BY display_item_id, relation, position""")
+_ATTRIBUTES = Query(
+    """SELECT a.display_item_id, ty.name, ty.is_multi, a.element_key, a.value, e.kind
+    FROM display_item_attributes a JOIN attribute_types ty ON ty.id = a.attribute_type_id
+    JOIN attribute_elements e ON e.attribute_type_id = ty.id AND e.key = a.element_key
+    WHERE a.display_item_id = ANY($1) ORDER BY a.display_item_id, ty.name, a.element_key""",
+    is_multi="bool")
+
+
+async def _texts_of(reads: Reads, ids: list[int]) -> dict[str, Any]:
+    translations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in await reads.all(_ITEM_TEXTS, ids):
+        translations[row["display_item_id"]].append({
+            "language": row["language_code"], "name": row["name"], "uri": row["uri"],
+            "description": formatted(row["description"]),
+            "shortDescription": formatted(row["short_description"]),
+            "metaTitle": row["meta_title"], "metaDescription": row["meta_description"],
+            "metaKeywords": row["meta_keywords"]})
+    relations: dict[int, dict[str, list[int]]] = defaultdict(dict)
+    for row in await reads.all(_RELATIONS, ids):
+        relations[row["display_item_id"]].setdefault(row["relation"], []).append(
+            row["related_id"])
+    attributes: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in await reads.all(_ATTRIBUTES, ids):
+        attribute = attributes[row["display_item_id"]].setdefault(row["name"], {
+            "__typename": "DynamicAttribute",
+            "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
+        attribute["elements"].append(attribute_element(row["kind"], row["element_key"],
+                                                       row["value"]))
+    return {"translations": translations, "relations": relations, "attributes": attributes}
+
+
+_ELEMENT_TYPES = {"FILE": "AttributeFileElement", "IMAGE": "AttributeImageElement",
+                  "SELECT": "AttributeChoiceElement", "BOOLEAN": "AttributeChoiceElement"}
+
+
+def attribute_element(kind: str, key: str, value: str) -> dict[str, Any]:
+    """A GraphQL ``AttributeElement`` of an element kind and its stored value."""
+    typename = _ELEMENT_TYPES.get(kind, "AttributeStringElement")
+    element: dict[str, Any] = {"__typename": typename, "key": key, "kind": kind}
+    if typename == "AttributeChoiceElement":
+        choice = {"name": value, "value": value}
+        element.update(value=choice, values=[choice])
+    elif typename in {"AttributeFileElement", "AttributeImageElement"}:
+        element["url"] = value
+    else:
+        element.update(value=value, translations=[])
+    return element
 _PLACED = Query(
     """SELECT display_item_id, category_id FROM display_item_categories
     WHERE display_item_id = ANY($1) ORDER BY display_item_id, position""")
 
 
 class Tree:
-    """Every category (a shop has tens or hundreds), as GraphQL ``Category`` views."""
+    """Every category (a shop has tens or hundreds), as GraphQL ``Category`` views, named in
+    ``language`` where translated."""
 
-    def __init__(self, rows: list[Any]) -> None:
+    def __init__(self, rows: list[Any], translations: list[Any] | None = None,
+                 language: str | None = None) -> None:
         self.rows = {row["id"]: row for row in rows}
+        self.texts: dict[int, dict[str, Any]] = defaultdict(dict)  # id -> language -> row
+        for text in translations or ():
+            self.texts[text["category_id"]][text["language_code"]] = text
         self.views: dict[int, dict[str, Any]] = {}
         for row in rows:
+            own = self.texts[row["id"]].get(language or "") or {}
             self.views[row["id"]] = {
                 "id": row["id"], "uri": row["uri"], "sortOrder": row["sort_order"],
-                "name": self._names(row), "metaTitle": row["meta_title"],
-                "metaDescription": row["meta_description"],
-                "metaKeywords": row["meta_keywords"], "parentId": row["parent_id"],
+                "name": self._path(row, "name", language), "parentId": row["parent_id"],
+                **{field: own.get(column) or row[column] for field, column in _META},
+                "translations": [self._translation(row, code) for code in
+                                 sorted(self.texts[row["id"]])],
                 "tree": self}
 
-    def _names(self, row: Any) -> list[str]:
-        """The names from the top category down to this one (a breadcrumb)."""
+    def _path(self, row: Any, column: str, language: str | None) -> list[str]:
+        """The names (or uri segments) from the top category down to this one, in
+        ``language`` where translated (a breadcrumb)."""
         names, seen = [], set()
         while row is not None and row["id"] not in seen:
             seen.add(row["id"])
-            names.append(row["name"])
+            text = self.texts[row["id"]].get(language or "") or {}
+            own = row[column] if column == "name" else row["uri"].rpartition("/")[2]
+            names.append(text.get(column) or own)
             row = self.rows.get(row["parent_id"])
         return names[::-1]
+
+    def _translation(self, row: Any, language: str) -> dict[str, Any]:
+        text = self.texts[row["id"]][language]
+        return {"language": language, "name": self._path(row, "name", language),
+                "uri": "/".join(self._path(row, "uri", language)),
+                **{field: text[column] for field, column in _META}}
 
     def children(self, category_id: int | None) -> list[dict[str, Any]]:
         return [view for view in self.views.values() if view["parentId"] == category_id]
@@ -395,8 +498,8 @@ class Tree:
         return found
 
 
-async def tree(reads: Reads) -> Tree:
-    return Tree(await reads.all(_CATEGORIES))
+async def tree(reads: Reads, language: str | None = None) -> Tree:
+    return Tree(await reads.all(_CATEGORIES), await reads.all(_CATEGORY_TEXTS), language)
 
 
 async def placements(reads: Reads, ids: Collection[int]) -> dict[int, list[int]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import replace
 from typing import Any
 
@@ -181,8 +182,9 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     for section, table in (("brands", t.brands), ("collections", t.collections)):
         await _named(conn, section, table, data.get(section) or [], errors, counts)
     await _categories(conn, data.get("categories") or [], errors, counts)
-    await _display_items(conn, data.get("displayItems") or [], errors, counts)
+    # Attribute types first: a display item may have values of them.
     await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
+    await _display_items(conn, data.get("displayItems") or [], errors, counts)
     return counts
 
 
@@ -354,10 +356,35 @@ async def _categories(conn: AsyncConnection, records: list[dict[str, Any]], erro
                      "meta_keywords": record.get("metaKeywords") or ""})
         if not record["name"].strip():
             errors.add(Code.REQUIRED, "name must not be empty", "categories", index, "name")
+    languages = set((await conn.execute(sa.select(t.languages.c.code))).scalars())
+    translated = []
+    for index, record in enumerate(records):
+        for number, text in enumerate(record.get("translations") or []):
+            where = ("categories", index, "translations", number)
+            if text["language"] not in languages:
+                errors.add(Code.NOT_FOUND, f"language {text['language']} not found", *where,
+                           "language")
+            if text.get("uri") and not _SEGMENT.fullmatch(text["uri"]):
+                errors.add(Code.INVALID_INPUT, f"uri is one segment: {URI_RULE}", *where,
+                           "uri")
+            translated.append({"category_id": record["id"], "language_code": text["language"],
+                               **_translated(text, ("name", "uri", *_META))})
     errors.check()
     for row in rows:  # parents first, as given
         await upsert(conn, cats, [row], ["id"])
+    await _replace(conn, t.category_translations, "category_id", translated,
+                   [r["id"] for r in records if r.get("translations") is not None])
     counts["categories"] = len(rows)
+
+
+_META = ("metaTitle", "metaDescription", "metaKeywords")
+_COLUMNS = {"name": "name", "uri": "uri", "description": "description",
+            "shortDescription": "short_description", "metaTitle": "meta_title",
+            "metaDescription": "meta_description", "metaKeywords": "meta_keywords"}
+
+
+def _translated(text: dict[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
+    return {_COLUMNS[field]: (text.get(field) or "") for field in fields}
 
 
 async def _subscription_plans(conn: AsyncConnection, plans: list[dict[str, Any]],
@@ -523,6 +550,7 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                    [i["id"] for p in products for i in p.get("items") or []
                     if i.get("sizeLocalization") is not None])
     await _bundles(conn, products, errors)
+    await _display_item_extras(conn, products, errors)
     counts["displayItems"] = len(products)
     counts["items"] = len(items)
 
@@ -601,3 +629,67 @@ async def _bundles(conn: AsyncConnection, products: list[dict[str, Any]], errors
     await conn.execute(sa.delete(t.bundle_sections).where(t.bundle_sections.c.id.in_(gone)))
     await upsert(conn, t.bundle_sections, sections, ["id"])
     await _replace(conn, t.bundle_section_items, "section_id", members, kept)
+
+
+MAX_TEXT = 100_000  # characters of a description
+
+
+async def _display_item_extras(conn: AsyncConnection, products: list[dict[str, Any]],
+                               errors: _Errors) -> None:
+    """Translations, relations and attribute values of the display items (written after the
+    display items: a relation may name one of the same document)."""
+    languages = set((await conn.execute(sa.select(t.languages.c.code))).scalars())
+    known = set((await conn.execute(sa.select(t.display_items.c.id))).scalars())
+    types = {row.name: (row.id, row.kind) for row in await conn.execute(
+        sa.select(t.attribute_types.c.name, t.attribute_types.c.id, t.attribute_types.c.kind))}
+    keys: dict[int, set[str]] = defaultdict(set)
+    for type_id, key in await conn.execute(sa.select(t.attribute_elements.c.attribute_type_id,
+                                                     t.attribute_elements.c.key)):
+        keys[type_id].add(key)
+    translated, related, values = [], [], []
+    for index, product in enumerate(products):
+        for number, text in enumerate(product.get("translations") or []):
+            where = ("displayItems", index, "translations", number)
+            if text["language"] not in languages:
+                errors.add(Code.NOT_FOUND, f"language {text['language']} not found", *where,
+                           "language")
+            if text.get("uri") and not _URI.fullmatch(text["uri"]):
+                errors.add(Code.INVALID_INPUT, f"uri has {URI_RULE}", *where, "uri")
+            for field in ("description", "shortDescription"):
+                if len(text.get(field) or "") > MAX_TEXT:
+                    errors.add(Code.INVALID_INPUT, f"{field} has at most {MAX_TEXT} characters",
+                               *where, field)
+            translated.append({"display_item_id": product["id"],
+                               "language_code": text["language"],
+                               **_translated(text, tuple(_COLUMNS))})
+        for number, relation in enumerate(product.get("relatedDisplayItems") or []):
+            where = ("displayItems", index, "relatedDisplayItems", number)
+            if not relation["relation"].strip() or len(relation["relation"]) > 100:
+                errors.add(Code.INVALID_INPUT, "relation is 1 to 100 characters", *where,
+                           "relation")
+            for position, other in enumerate(dict.fromkeys(relation["displayItems"])):
+                if other not in known or other == product["id"]:
+                    errors.add(Code.NOT_FOUND, f"display item {other} not found", *where,
+                               "displayItems", position)
+                related.append({"display_item_id": product["id"],
+                                "relation": relation["relation"].strip(),
+                                "related_id": other, "position": position})
+        for number, attribute in enumerate(product.get("attributes") or []):
+            where = ("displayItems", index, "attributes", number)
+            type_id, kind = types.get(attribute["type"], (None, None))
+            if type_id is None or kind != "dynamic":
+                errors.add(Code.NOT_FOUND, f"dynamic attribute type {attribute['type']} not "
+                           "found", *where, "type")
+                continue
+            for position, value in enumerate(attribute["values"]):
+                if value["key"] not in keys[type_id]:
+                    errors.add(Code.NOT_FOUND, f"element {value['key']} is not one of the "
+                               "type's elements", *where, "values", position, "key")
+                values.append({"display_item_id": product["id"], "attribute_type_id": type_id,
+                               "element_key": value["key"], "value": value["value"]})
+    errors.check()
+    for table, field, rows in ((t.display_item_translations, "translations", translated),
+                               (t.display_item_relations, "relatedDisplayItems", related),
+                               (t.display_item_attributes, "attributes", values)):
+        await _replace(conn, table, "display_item_id", rows,
+                       [p["id"] for p in products if p.get(field) is not None])

@@ -91,7 +91,8 @@ class Index:
     categories: Tree
 
 
-async def index(reads: Reads, market_id: int, pricelist_id: int | None) -> Index:
+async def index(reads: Reads, market_id: int, pricelist_id: int | None,
+                language: str | None = None) -> Index:
     entries = {row["id"]: Entry(row) for row in await reads.all(_INDEX, pricelist_id or 0)}
     for size in await reads.all(_SIZES, market_id):
         if size["display_item_id"] in entries:
@@ -99,7 +100,7 @@ async def index(reads: Reads, market_id: int, pricelist_id: int | None) -> Index
     for place in await reads.all(_PLACES):
         if place["display_item_id"] in entries:
             entries[place["display_item_id"]].categories.append(place["category_id"])
-    return Index(entries, await tree(reads))
+    return Index(entries, await tree(reads, language))
 
 
 @dataclass

@@ -407,6 +407,7 @@ async def view(
         market_id=session["market_id"],
         pricelist_id=session["pricelist_id"],
         currency=currency,
+        language=session["language_code"],
     )
     total = 0
     for row in rows:

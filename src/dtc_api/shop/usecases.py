@@ -241,13 +241,15 @@ def _currency(geography: Geography, pricelist_id: int | None) -> dict[str, Any]:
 
 
 async def _listed(reads: Any, geography: Geography, market_id: int, pricelist_id: int | None,
-                  where: dict[str, Any] | None, sort: list[dict[str, Any]], limit: int,
-                  page: int, within_category: int | None = None) -> DisplayItemList:
-    found = await listing.index(reads, market_id, pricelist_id)
+                  language: str | None, where: dict[str, Any] | None,
+                  sort: list[dict[str, Any]], limit: int, page: int,
+                  within_category: int | None = None) -> DisplayItemList:
+    found = await listing.index(reads, market_id, pricelist_id, language)
     result = listing.listing(found, where, sort, limit, page, within_category=within_category)
     views = await catalog.display_items(reads, result.ids, market_id=market_id,
                                         pricelist_id=pricelist_id or 0,
-                                        currency=_currency(geography, pricelist_id))
+                                        currency=_currency(geography, pricelist_id),
+                                        language=language)
     for view in views.values():
         view["extras"].tree = found.categories
     filters = [_filter_option(option, found) for option in result.filters]
@@ -285,26 +287,28 @@ def _filter_option(option: dict[str, Any], found: listing.Index) -> dict[str, An
 
 
 async def list_display_items(db: Database, geography: Geography, market_id: int,
-                             pricelist_id: int | None, where: dict[str, Any] | None,
-                             sort: list[dict[str, Any]], limit: int, page: int
-                             ) -> DisplayItemList:
+                             pricelist_id: int | None, language: str | None,
+                             where: dict[str, Any] | None, sort: list[dict[str, Any]],
+                             limit: int, page: int) -> DisplayItemList:
     """``displayItems``: one read unit."""
-    return await db.reads(_listed, geography, market_id, pricelist_id, where, sort, limit,
-                          page)
+    return await db.reads(_listed, geography, market_id, pricelist_id, language, where, sort,
+                          limit, page)
 
 
 async def display_item(db: Database, geography: Geography, market_id: int,
-                       pricelist_id: int | None, display_item_id: int) -> dict[str, Any] | None:
+                       pricelist_id: int | None, language: str | None, display_item_id: int
+                       ) -> dict[str, Any] | None:
     async def unit(reads: Any) -> dict[str, Any] | None:
         views = await catalog.display_items(reads, [display_item_id], market_id=market_id,
                                             pricelist_id=pricelist_id or 0,
-                                            currency=_currency(geography, pricelist_id))
+                                            currency=_currency(geography, pricelist_id),
+                                            language=language)
         return views.get(display_item_id)
     return await db.reads(unit)
 
 
-async def category_tree(db: Database) -> catalog.Tree:
-    return await db.reads(catalog.tree)
+async def category_tree(db: Database, language: str | None) -> catalog.Tree:
+    return await db.reads(catalog.tree, language)
 
 
 @dataclass
@@ -318,19 +322,22 @@ _BY_URI = Query("SELECT id FROM display_items WHERE uri = $1")
 
 
 async def lookup_uri(db: Database, geography: Geography, market_id: int,
-                     pricelist_id: int | None, uri: str, wanted: set[str], limit: int,
-                     page: int) -> Lookup | None:
+                     pricelist_id: int | None, language: str | None, uri: str,
+                     wanted: set[str], limit: int, page: int) -> Lookup | None:
     """``lookupUri``: a category by its path, or a display item by its uri (alone, or after
     a category's path); None when nothing asked for matches."""
     path = uri.strip().strip("/")
 
     async def unit(reads: Any) -> Lookup | None:
-        tree = await catalog.tree(reads)
+        tree = await catalog.tree(reads, language)
         by_path = {view["uri"]: view for view in tree.views.values()}
+        for view in tree.views.values():  # and by its path in any language
+            for text in view["translations"]:
+                by_path.setdefault(text["uri"], view)
         if "CATEGORY" in wanted and path in by_path:
             category = by_path[path]
-            found = await _listed(reads, geography, market_id, pricelist_id, None, [], limit,
-                                  page, within_category=category["id"])
+            found = await _listed(reads, geography, market_id, pricelist_id, language, None, [],
+                                  limit, page, within_category=category["id"])
             return Lookup(category=category, listing=found)
         if "DISPLAY_ITEM" in wanted:
             prefix, _, own = path.rpartition("/")
@@ -340,7 +347,7 @@ async def lookup_uri(db: Database, geography: Geography, market_id: int,
             if found_id is not None:
                 views = await catalog.display_items(
                     reads, [found_id], market_id=market_id, pricelist_id=pricelist_id or 0,
-                    currency=_currency(geography, pricelist_id))
+                    currency=_currency(geography, pricelist_id), language=language)
                 return Lookup(display_item=views.get(found_id))
         return None
     return await db.reads(unit)

@@ -178,6 +178,57 @@ display_items = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=True),
     sa.Column("modified_at", UTCDateTime(), nullable=True),
 )
+# A display item's texts in another language (empty: as in the shop's own).
+display_item_translations = sa.Table(
+    "display_item_translations",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False, server_default=""),
+    sa.Column("uri", sa.String(300), nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("short_description", sa.Text, nullable=False, server_default=""),
+    sa.Column("meta_title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("meta_description", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("meta_keywords", sa.String(1000), nullable=False, server_default=""),
+)
+category_translations = sa.Table(
+    "category_translations",
+    metadata,
+    sa.Column("category_id", sa.ForeignKey("categories.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("language_code", sa.ForeignKey("languages.code", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("uri", sa.String(200), nullable=False, server_default=""),  # its own segment
+    sa.Column("meta_title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("meta_description", sa.String(1000), nullable=False, server_default=""),
+    sa.Column("meta_keywords", sa.String(1000), nullable=False, server_default=""),
+)
+# Display items shown with another: "variant" (other colours), merchant-named ("standard").
+display_item_relations = sa.Table(
+    "display_item_relations",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("relation", sa.String(100), primary_key=True),
+    sa.Column("related_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+)
+# A display item's values of dynamic attribute types (e.g. variant_swatch.color_code).
+display_item_attributes = sa.Table(
+    "display_item_attributes",
+    metadata,
+    sa.Column("display_item_id", sa.ForeignKey("display_items.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("attribute_type_id", sa.ForeignKey("attribute_types.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("element_key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
 # The categories a display item is in; the first (position 0) is its own.
 display_item_categories = sa.Table(
     "display_item_categories",

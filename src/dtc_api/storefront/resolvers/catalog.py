@@ -16,6 +16,7 @@ item = ObjectType("Item")
 product_media = ObjectType("ProductMedia")
 localized_size = ObjectType("LocalizedSize")
 bundle_section = ObjectType("BundleSection")
+category_type = ObjectType("Category")
 
 
 async def _extras(view: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
@@ -57,4 +58,50 @@ async def resolve_section_items(section: dict[str, Any], info: GraphQLResolveInf
     return [members[i] for i in section["memberIds"] if i in members]
 
 
-bindables = [display_item, item, product_media, localized_size, bundle_section]
+async def _texts(view: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
+    return await view["extras"].texts(context(info).runtime.db.reads)  # type: ignore[no-any-return]
+
+
+def _with_language(info: GraphQLResolveInfo, texts: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    geography = context(info).geography
+    return [{**text, "language": geography.language(text["language"])} for text in texts
+            if text["language"] in geography.languages]
+
+
+@display_item.field("translations")
+async def resolve_translations(view: dict[str, Any], info: GraphQLResolveInfo
+                               ) -> list[dict[str, Any]]:
+    return _with_language(info, (await _texts(view, info))["translations"].get(view["id"], []))
+
+
+@category_type.field("translations")
+def resolve_category_translations(category: dict[str, Any], info: GraphQLResolveInfo
+                                  ) -> list[dict[str, Any]]:
+    return _with_language(info, category["translations"])
+
+
+@display_item.field("relatedDisplayItems")
+async def resolve_related(view: dict[str, Any], info: GraphQLResolveInfo,
+                          relationType: list[str] | None = None) -> list[dict[str, Any]]:
+    relations = (await _texts(view, info))["relations"]
+    mine = relations.get(view["id"], {})
+    wanted = [r for r in mine if not relationType or r in relationType]
+    if not wanted:
+        return []
+    every = {i for found in relations.values() for ids in found.values() for i in ids}
+    others = await view["extras"].related(context(info).runtime.db.reads, every)
+    return [{"relation": relation,
+             "displayItems": [others[i] for i in mine[relation] if i in others]}
+            for relation in wanted]
+
+
+@display_item.field("attributes")
+async def resolve_attributes(view: dict[str, Any], info: GraphQLResolveInfo,
+                             keys: list[str] | None = None) -> list[dict[str, Any]]:
+    found = (await _texts(view, info))["attributes"].get(view["id"], {})
+    return [a for name, a in found.items() if not keys or name in keys]
+
+
+bindables = [display_item, item, product_media, localized_size, bundle_section,
+             category_type]

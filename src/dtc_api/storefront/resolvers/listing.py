@@ -46,6 +46,14 @@ def _where(info: GraphQLResolveInfo, market: list[int] | None, pricelist: list[i
     return chosen_market, chosen_pricelist
 
 
+def _language(info: GraphQLResolveInfo, asked: list[str] | None) -> str | None:
+    """The session's language; without a session, the first of ``languageCode`` known."""
+    ctx = context(info)
+    if ctx.principal.session is not None:
+        return ctx.language_code
+    return next((code for code in asked or () if code in ctx.geography.languages), None)
+
+
 def _limit(info: GraphQLResolveInfo, limit: int) -> int:
     mode = "SESSION" if context(info).principal.session is not None else "NO_SESSION"
     return max(1, min(limit, MAX_LIMIT[mode]))
@@ -65,13 +73,14 @@ async def resolve_display_items(_: Any, info: GraphQLResolveInfo, limit: int = 2
                                 where: dict[str, Any] | None = None,
                                 market: list[int] | None = None,
                                 pricelist: list[int] | None = None,
-                                **_languages: Any) -> dict[str, Any]:
+                                languageCode: list[str] | None = None) -> dict[str, Any]:
     ctx = context(info)
     errors: list[UserError] = []
     market_id, pricelist_id = _where(info, market, pricelist, errors)
     limit = _limit(info, limit)
     found = await usecases.list_display_items(ctx.runtime.db, ctx.geography, market_id,
-                                              pricelist_id, where, sort or [], limit, page)
+                                              pricelist_id, _language(info, languageCode),
+                                              where, sort or [], limit, page)
     return {"list": found.views, "filters": found.filters,
             "pagination": pagination(found.total, found.page, found.limit),
             "userErrors": user_errors(info, [*errors, *found.errors])}
@@ -81,19 +90,22 @@ async def resolve_display_items(_: Any, info: GraphQLResolveInfo, limit: int = 2
 async def resolve_display_item(_: Any, info: GraphQLResolveInfo, id: int,
                                market: list[int] | None = None,
                                pricelist: list[int] | None = None,
-                               **_languages: Any) -> dict[str, Any] | None:
+                               languageCode: list[str] | None = None
+                               ) -> dict[str, Any] | None:
     ctx = context(info)
     market_id, pricelist_id = _where(info, market, pricelist)
     return await usecases.display_item(ctx.runtime.db, ctx.geography, market_id, pricelist_id,
-                                       id)
+                                       _language(info, languageCode), id)
 
 
 @query.field("categories")
 async def resolve_categories(_: Any, info: GraphQLResolveInfo, limit: int = 20, page: int = 1,
                              parent: int | None = None, id: list[int] | None = None,
-                             sort: list[str] | None = None, **_ignored: Any
+                             sort: list[str] | None = None,
+                             languageCode: list[str] | None = None, **_ignored: Any
                              ) -> dict[str, Any]:
-    tree = await usecases.category_tree(context(info).runtime.db)
+    tree = await usecases.category_tree(context(info).runtime.db,
+                                        _language(info, languageCode))
     chosen = list(tree.views.values())
     if parent is not None:
         chosen = tree.children(None if parent == 0 else parent)
@@ -127,7 +139,8 @@ async def resolve_lookup_uri(_: Any, info: GraphQLResolveInfo, uri: str, limit: 
     wanted = set(kinds.get("for") or ())
     market_id, pricelist_id = _where(info, market, pricelist)
     found = await usecases.lookup_uri(ctx.runtime.db, ctx.geography, market_id, pricelist_id,
-                                      uri, wanted, _limit(info, limit), page)
+                                      _language(info, kinds.get("languageCode")), uri, wanted,
+                                      _limit(info, limit), page)
     if found is None:
         return {"__typename": "NotFoundUriLookupPayload", "found": "NOT_FOUND",
                 "userErrors": []}
