@@ -11,9 +11,10 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from dtc_api import logs
+from dtc_api import demo, logs
 from dtc_api.backoffice.gate import IntegrationGate
 from dtc_api.backoffice.resolvers import build_schema as build_integration_schema
 from dtc_api.clock import Clock, SystemClock
@@ -103,6 +104,8 @@ def create_app(
             Route("/integration/graphql", integration),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            # The demo data's images (a shop's own live on its CDN).
+            Mount("/media", StaticFiles(directory=demo.MEDIA), name="media"),
         ],
         lifespan=lifespan,
     )

@@ -59,15 +59,16 @@ UPSERT = """mutation($input: CatalogueInput!) {
 PLANS = [{"id": 7, "name": "Every 2 weeks", "interval": {"type": "WEEK", "value": 2},
           "discount": 10.0},
          {"id": 8, "name": "Monthly", "interval": {"type": "MONTH", "value": 1}}]
-SHIRT = {"id": 1, "name": "Organic Cotton T-Shirt", "uri": "organic-cotton-t-shirt",
-         "productNumber": "TS-100", "subscriptionPlans": [7, 8],
+# A display item of the test's own (the demo's have media and plans already).
+SHIRT = {"id": 51, "name": "Test Shirt", "uri": "test-shirt", "productNumber": "TS-5100",
+         "prices": [{"pricelist": "sek", "price": 299.0}], "subscriptionPlans": [7, 8],
          "media": [
              {"altText": "Front", "sources": [
                  {"size": "standard", "url": "https://cdn.example/1-front.jpg"},
                  {"size": "mini", "url": "https://cdn.example/1-front-mini.jpg"},
                  {"size": "1350x0", "url": "https://cdn.example/1-front-1350.webp"}]},
              {"sources": [{"size": "standard", "url": "/media/1-back.png"}]}],
-         "items": [{"id": "1-1", "sizeId": 1, "name": "S", "sku": "TS-100-S",
+         "items": [{"id": "51-1", "sizeId": 1, "name": "S", "sku": "TS-5100-S",
                     "sizeLocalization": [
                         {"displayName": "US", "name": "XS", "countries": ["us", "CA"]},
                         {"displayName": "EU", "name": "44", "countries": ["SE", "DE"]}]}]}
@@ -89,10 +90,25 @@ async def upsert(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
     return answer["data"]["upsertCatalogue"]  # type: ignore[no-any-return]
 
 
+PLAIN = {"id": 52, "name": "Plain Shirt", "uri": "plain-shirt", "productNumber": "PS-5200",
+         "prices": [{"pricelist": "sek", "price": 199.0}],
+         "items": [{"id": "52-1", "sizeId": 1, "name": "S", "sku": "PS-5200-S"}]}
+
+
+async def set_stock(http: httpx.AsyncClient, key: str, rows: list[dict[str, Any]]) -> None:
+    response = await http.post("/integration/graphql", json={
+        "query": "mutation($s: [StockInput!]!) { setStocks(input: $s) { userErrors "
+                 "{ message } } }", "variables": {"s": rows}},
+        headers={"authorization": f"Bearer {key}"})
+    assert response.json()["data"]["setStocks"]["userErrors"] == []
+
+
 @pytest.fixture
 async def catalogue(http: httpx.AsyncClient, key: str) -> None:
-    done = await upsert(http, key, {"subscriptionPlans": PLANS, "displayItems": [SHIRT]})
+    done = await upsert(http, key, {"subscriptionPlans": PLANS, "displayItems": [SHIRT, PLAIN]})
     assert done["userErrors"] == []
+    await set_stock(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 40},
+                                {"item": "52-1", "warehouse": "main", "quantity": 40}])
 
 
 async def add(shopper: Shopper, item: str, quantity: int = 1, plan: int | None = None
@@ -104,7 +120,7 @@ async def add(shopper: Shopper, item: str, quantity: int = 1, plan: int | None =
 async def test_the_cart_fragment_reads_media_plans_and_sizes(
     shopper: Shopper, catalogue: None
 ) -> None:
-    added = await add(shopper, "1-1", 2, plan=7)
+    added = await add(shopper, "51-1", 2, plan=7)
     assert added["userErrors"] == []
     line = added["line"]
     assert line["__typename"] == "ProductLine" and line["subscriptionId"] == 7
@@ -120,7 +136,7 @@ async def test_the_cart_fragment_reads_media_plans_and_sizes(
         "mimeType": "image/jpeg", "mediaSize": {"name": "mini"}}
     # A medium without the size asked for serves its standard size, and says so.
     assert display["media"][1]["source"] == {
-        "url": "/media/1-back.png", "type": "IMAGE", "mimeType": "image/png",
+        "url": "http://dtc.test/media/1-back.png", "type": "IMAGE", "mimeType": "image/png",
         "mediaSize": {"name": "standard"}}
     assert display["subscriptionPlans"] == [
         {"id": 7, "name": "Every 2 weeks", "discount": 10.0,
@@ -131,7 +147,7 @@ async def test_the_cart_fragment_reads_media_plans_and_sizes(
 
 
 async def test_media_sizes_by_name(shopper: Shopper, catalogue: None) -> None:
-    await add(shopper, "1-1")
+    await add(shopper, "51-1")
     answer = await shopper.gql("""{ selection { lines { displayItem { media {
       big: source(sizeName: "1350x0") { url mimeType mediaSize { name maxWidth maxHeight } }
       plain: source { url }
@@ -147,7 +163,7 @@ async def test_media_sizes_by_name(shopper: Shopper, catalogue: None) -> None:
 
 async def test_display_items_without_extras_answer_empty_lists(shopper: Shopper,
                                                                catalogue: None) -> None:
-    added = await add(shopper, "2-1")
+    added = await add(shopper, "52-1")
     display = added["line"]["displayItem"]
     assert display["media"] == [] and display["subscriptionPlans"] == []
     assert added["line"]["item"]["sizeLocalization"] == []
@@ -155,10 +171,10 @@ async def test_display_items_without_extras_answer_empty_lists(shopper: Shopper,
 
 
 async def test_a_line_per_item_and_plan(shopper: Shopper, catalogue: None) -> None:
-    planned = (await add(shopper, "1-1", 1, plan=7))["line"]["id"]
-    once = (await add(shopper, "1-1", 1))["line"]["id"]
+    planned = (await add(shopper, "51-1", 1, plan=7))["line"]["id"]
+    once = (await add(shopper, "51-1", 1))["line"]["id"]
     assert once != planned
-    again = await add(shopper, "1-1", 2, plan=7)
+    again = await add(shopper, "51-1", 2, plan=7)
     assert again["line"]["id"] == planned and again["line"]["quantity"] == 3
     lines = again["selection"]["lines"]
     assert [(x["id"], x["quantity"], x["subscriptionId"]) for x in lines] == [
@@ -168,8 +184,8 @@ async def test_a_line_per_item_and_plan(shopper: Shopper, catalogue: None) -> No
 
 
 async def test_update_line_keeps_or_changes_the_plan(shopper: Shopper, catalogue: None) -> None:
-    planned = (await add(shopper, "1-1", 1, plan=7))["line"]["id"]
-    once = (await add(shopper, "1-1", 2))["line"]["id"]
+    planned = (await add(shopper, "51-1", 1, plan=7))["line"]["id"]
+    once = (await add(shopper, "51-1", 2))["line"]["id"]
 
     # A quantity change with the line's plan (as storefronts send it), then without any.
     kept = (await shopper.gql(UPDATE, {"line": planned, "quantity": 4, "plan": 7}))["updateLine"]
@@ -195,7 +211,7 @@ async def test_update_line_keeps_or_changes_the_plan(shopper: Shopper, catalogue
 
 
 @pytest.mark.parametrize(("item", "plan", "message"), [
-    ("1-1", 999, "subscription plan 999 is not offered for item 1-1"),
+    ("51-1", 999, "subscription plan 999 is not offered for item 51-1"),
     ("2-1", 7, "subscription plan 7 is not offered for item 2-1"),
 ])
 async def test_a_plan_the_item_does_not_offer_is_refused(
@@ -227,13 +243,9 @@ async def test_update_line_refuses_a_plan_not_offered_and_an_unknown_line(
 async def test_stock_covers_all_lines_of_an_item_together(
     shopper: Shopper, catalogue: None, http: httpx.AsyncClient, key: str
 ) -> None:
-    set_stock = await http.post("/integration/graphql", json={
-        "query": 'mutation { setStocks(input: [{item: "1-1", warehouse: "main", quantity: 3},'
-                 ' {item: "1-1", warehouse: "us-east", quantity: 0}]) '
-                 "{ userErrors { message } } }"}, headers={"authorization": f"Bearer {key}"})
-    assert set_stock.json()["data"]["setStocks"]["userErrors"] == []
-    await add(shopper, "1-1", 2)
-    short = await add(shopper, "1-1", 2, plan=7)
+    await set_stock(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 3}])
+    await add(shopper, "51-1", 2)
+    short = await add(shopper, "51-1", 2, plan=7)
     assert [(e["__typename"], e["availableQuantity"]) for e in short["userErrors"]] == [
         ("UnavailableItem", 1)]
     assert [(x["quantity"], x["subscriptionId"]) for x in short["selection"]["lines"]] == [
@@ -272,19 +284,18 @@ async def test_bad_catalogue_records_are_refused_whole(
     change(catalogue)
     refused = await upsert(http, key, catalogue)
     assert [e["path"] for e in refused["userErrors"]] == [["upsertCatalogue", "input", *path]]
-    # Nothing was written: no plan, no media.
-    added = await add(shopper, "1-1")
-    assert added["line"]["displayItem"]["media"] == []
-    assert added["line"]["displayItem"]["subscriptionPlans"] == []
+    # Nothing was written: not even the display item.
+    missing = await add(shopper, "51-1")
+    assert [e["path"] for e in missing["userErrors"]] == [["addItem", "item"]]
 
 
 async def test_lists_given_replace_the_stored_ones(
     http: httpx.AsyncClient, key: str, shopper: Shopper, catalogue: None
 ) -> None:
-    shirt = {k: v for k, v in SHIRT.items() if k not in ("media", "items")}
+    shirt = {k: v for k, v in SHIRT.items() if k not in ("media", "items", "prices")}
     done = await upsert(http, key, {"displayItems": [{**shirt, "subscriptionPlans": [8]}]})
     assert done["userErrors"] == []
-    line = (await add(shopper, "1-1"))["line"]
+    line = (await add(shopper, "51-1"))["line"]
     # Plans replaced; media and sizes not given, so kept.
     assert [p["id"] for p in line["displayItem"]["subscriptionPlans"]] == [8]
     assert len(line["displayItem"]["media"]) == 2

@@ -46,6 +46,6 @@ class IntegrationGate:
                     "read-only" for name in sorted(fields - {"__typename"})]
         return []
 
-    async def context(self, principal: Operator, trace_id: str, client_ip: str | None
-                      ) -> IntegrationContext:
+    async def context(self, principal: Operator, trace_id: str, client_ip: str | None,
+                      base_url: str) -> IntegrationContext:
         return IntegrationContext(self.runtime, await self.runtime.geography.get(), trace_id)

@@ -20,6 +20,9 @@ from dtc_api.shop import imports
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
 
+# The demo catalogue's images, served under /media/ (small PNGs shipped with the package).
+MEDIA = str(resources.files(__package__).joinpath("media"))
+
 DEMO_CLIENT = {
     "name": "demo",
     "frontend_url": "http://localhost:3000",

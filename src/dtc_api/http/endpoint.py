@@ -64,7 +64,8 @@ class Gate(Protocol):
         """Why the operation's root fields may not run for this caller (empty: they may)."""
         ...
 
-    async def context(self, principal: Any, trace_id: str, client_ip: str | None) -> Any: ...
+    async def context(self, principal: Any, trace_id: str, client_ip: str | None,
+                      base_url: str) -> Any: ...
 
 
 class StorefrontGate:
@@ -112,10 +113,10 @@ class StorefrontGate:
         return refused
 
     async def context(self, principal: sessions.Principal, trace_id: str,
-                      client_ip: str | None) -> RequestContext:
+                      client_ip: str | None, base_url: str) -> RequestContext:
         return RequestContext(runtime=self.runtime, principal=principal,
                               geography=await self.runtime.geography.get(),
-                              trace_id=trace_id, client_ip=client_ip)
+                              trace_id=trace_id, client_ip=client_ip, base_url=base_url)
 
 
 class GraphQLEndpoint:
@@ -240,7 +241,7 @@ class GraphQLEndpoint:
                     200 if media_type == JSON else 403, media_type,
                 )
 
-        context = await self.gate.context(principal, trace_id, ip)
+        context = await self.gate.context(principal, trace_id, ip, str(request.base_url))
         result = execute(
             self.schema, prepared.document,  # type: ignore[arg-type]
             context_value=context, variable_values=variables, operation_name=operation_name,

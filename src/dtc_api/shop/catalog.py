@@ -266,13 +266,17 @@ STANDARD = "standard"
 _BOX = re.compile(r"(\d+)x(\d+)")
 
 
-def media_source(medium: dict[str, Any], size_name: str) -> dict[str, Any]:
+def media_source(medium: dict[str, Any], size_name: str, base_url: str = "/"
+                 ) -> dict[str, Any]:
     """The URL of a size of a medium: the size asked for, else ``standard``, else the first
-    size stored (``mediaSize.name`` says which one is served)."""
+    size stored (``mediaSize.name`` says which one is served). A path on this server is
+    made absolute with ``base_url``: a storefront serves its pages from another origin."""
     sources: dict[str, str] = medium["sources"]
     name = size_name if size_name in sources else STANDARD if STANDARD in sources \
         else next(iter(sources))
     url = sources[name]
+    if url.startswith("/"):
+        url = base_url.rstrip("/") + url
     box = _BOX.fullmatch(name)
     width, height = (int(box[1]) or None, int(box[2]) or None) if box else (None, None)
     mime_type = mimetypes.guess_type(url.partition("?")[0])[0]

@@ -21,6 +21,8 @@ class RequestContext:
     geography: Geography
     trace_id: str
     client_ip: str | None = None
+    # This API as the client addressed it (http://host/), for paths it serves, e.g. /media/.
+    base_url: str = "/"
 
     @property
     def session(self) -> dict[str, Any]:

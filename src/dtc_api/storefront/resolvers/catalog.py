@@ -39,9 +39,9 @@ async def resolve_sizes(view: dict[str, Any], info: GraphQLResolveInfo) -> list[
 
 
 @product_media.field("source")
-def resolve_source(medium: dict[str, Any], _: GraphQLResolveInfo, sizeName: str = STANDARD
+def resolve_source(medium: dict[str, Any], info: GraphQLResolveInfo, sizeName: str = STANDARD
                    ) -> dict[str, Any]:
-    return media_source(medium, sizeName)
+    return media_source(medium, sizeName, context(info).base_url)
 
 
 @localized_size.field("countries")
