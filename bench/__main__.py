@@ -46,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset  # noqa: E402
 from bench.serve import HERE, free_port, start, wait_healthy  # noqa: E402
-from tests.documents import CUSTOMER_ORDERS, SESSION  # noqa: E402
+from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION  # noqa: E402
 from tests.fragments import FOR_CUSTOMER  # noqa: E402
 
 UNLIMITED = "1000000000"
@@ -185,6 +185,13 @@ def shapes(data: dataset.Dataset, client: str, shopper: str, run: str) -> list[S
             expect(payload(answer, name)["subscribed"] is True, "subscribed", answer)
         return check
 
+    def listing(answer: dict[str, Any]) -> None:
+        found = payload(answer, "displayItems")
+        expect(len(found["list"]) == min(20, found["pagination"]["total"]) > 0
+               and all(item["media"] and item["price"] for item in found["list"]
+                       if item["id"] != 19),  # the flexible bundle has no single price
+               "a page of display items with media and prices", answer)
+
     probe_email = f"bench-probe-{run}@example.com"
     return [
         Shape("{ __typename } (shopper token)", "fixed.lua",
@@ -203,6 +210,9 @@ def shapes(data: dataset.Dataset, client: str, shopper: str, run: str) -> list[S
         Shape("customer { ...CustomerFragment }", "pool.lua",
               {**logged_in, "BODY": json.dumps({"query": CUSTOMER_FULL})},
               '"orders":[{"id":', (first_logged_in, CUSTOMER_FULL, None), customer_full),
+        Shape("displayItems: a listing page (media, prices, stock, filters)", "fixed.lua",
+              {"TOKEN": shopper, "BODY": json.dumps({"query": LISTING})},
+              '"list":[{"id":', (shopper, LISTING, None), listing),
         Shape("login (new session + login)", "login_customers.lua",
               {"TOKEN": client, "QUERY": json.dumps(LOGIN), "PASSWORD": dataset.PASSWORD,
                "CUSTOMERS": str(data.customers)},

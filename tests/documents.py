@@ -23,3 +23,7 @@ CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
                    "billingAddress { address1 city zipCode country { code } } "
                    "orders(limit: 10) { number status totals { type price { formattedValue } } }"
                    " } }")
+# A category page of a storefront: 20 display items with media, prices and stock, and filters.
+LISTING = ("{ displayItems(limit: 20) { list { id name uri price { formattedValue } "
+           "media { source(sizeName: \"1350x0\") { url } } items { id stock { available } } } "
+           "pagination { total lastPage } filters { key values { value filterCount } } } }")

@@ -18,7 +18,7 @@ from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
 from dtc_api.shop import wishlists
 from tests import fragments, support
-from tests.documents import CUSTOMER_ORDERS, SESSION
+from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION
 from tests.support import Shopper
 
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
@@ -108,3 +108,16 @@ async def test_more_orders_cost_no_more_statements(
                                 lines=[OrderLine("1-1", 1, 29900)], now=now)
 
     assert len(await _sent(shopper, statements, CUSTOMER_FULL)) == len(few)
+
+
+async def test_a_listing_page(shopper: Shopper, statements: list[str]) -> None:
+    """The token lookup; the catalogue's index (display items, sizes with stock, placements,
+    categories and their translations); the page's display items, items with stock and
+    bundle contents; their media, plans and localized sizes, read together once."""
+    sent = await _sent(shopper, statements, LISTING)
+
+    assert len(sent) == 12, sent
+    assert all(s.lstrip().upper().startswith("SELECT") for s in sent), sent
+    answer = (await shopper.gql(LISTING))["displayItems"]
+    assert len(answer["list"]) == answer["pagination"]["total"] == 15  # the demo's
+    assert all(item["media"] for item in answer["list"])
