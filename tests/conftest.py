@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from dtc_api import demo
-from dtc_api.access import clients
+from dtc_api.access import clients, integration_keys
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.app import create_app
 from dtc_api.clock import SteppableClock
@@ -213,6 +213,13 @@ async def credentials(runtime: Any, clock: SteppableClock) -> ClientCredentials:
             conn, "storefront", clock.now(), frontend_url="https://shop.example",
             default_country_code="SE", default_language_code="en",
         )
+
+
+@pytest.fixture
+async def key(runtime: Any, clock: SteppableClock) -> str:
+    """A back-office key with the write scope."""
+    async with runtime.db.write() as conn:
+        return await integration_keys.create(conn, "erp", "write", clock.now())
 
 
 @pytest.fixture

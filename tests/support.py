@@ -98,3 +98,31 @@ async def register(shopper: Shopper, email: str = "daniel@example.com", *,
         email, first_name=first_name, last_name=last_name, login=login)}))["registerCustomer"]
     assert payload["userErrors"] == []
     return payload["loggedIn"]  # type: ignore[no-any-return]
+
+
+BACKOFFICE = "/integration/graphql"
+UPSERT_CATALOGUE = """mutation($input: CatalogueInput!) {
+  upsertCatalogue(input: $input) { userErrors { message path } } }"""
+
+
+async def backoffice(http: httpx.AsyncClient, key: str, query: str,
+                     variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a back-office operation that must succeed without GraphQL errors; its ``data``."""
+    response = await http.post(BACKOFFICE, json={"query": query, "variables": variables or {}},
+                               headers={"authorization": f"Bearer {key}"})
+    answer = response.json()
+    assert "errors" not in answer, answer
+    return answer["data"]  # type: ignore[no-any-return]
+
+
+async def upsert_catalogue(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
+                           ) -> list[dict[str, Any]]:
+    """``upsertCatalogue``; its userErrors."""
+    data = await backoffice(http, key, UPSERT_CATALOGUE, {"input": catalogue})
+    return data["upsertCatalogue"]["userErrors"]  # type: ignore[no-any-return]
+
+
+async def set_stocks(http: httpx.AsyncClient, key: str, rows: list[dict[str, Any]]) -> None:
+    data = await backoffice(http, key, "mutation($s: [StockInput!]!) { setStocks(input: $s) "
+                                       "{ userErrors { message } } }", {"s": rows})
+    assert data["setStocks"]["userErrors"] == []

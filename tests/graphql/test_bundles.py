@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dtc_api.access import integration_keys
+from tests import support
 from tests.support import Shopper
 
 LINE = """
@@ -46,9 +46,6 @@ mutation($line: String!, $quantity: Int) {
 BUNDLE = """{ selection { lines { displayItem { id price { value } bundle {
   id type priceType minPrice { value } maxPrice { value }
   sections { id quantity items { id name price { value } } } } } } } }"""
-UPSERT = """mutation($input: CatalogueInput!) {
-  upsertCatalogue(input: $input) { userErrors { message path } }
-}"""
 
 
 def bundle(id_: int, kind: str, price_type: str, sections: list[tuple[int, int, list[int]]],
@@ -72,24 +69,8 @@ CATALOGUE = {"displayItems": [
 
 
 @pytest.fixture
-async def key(runtime: Any, clock: Any) -> str:
-    async with runtime.db.write() as conn:
-        return await integration_keys.create(conn, "erp", "write", clock.now())
-
-
-async def upsert(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
-                 ) -> list[dict[str, Any]]:
-    response = await http.post("/integration/graphql", json={
-        "query": UPSERT, "variables": {"input": catalogue}},
-        headers={"authorization": f"Bearer {key}"})
-    answer = response.json()
-    assert "errors" not in answer, answer
-    return answer["data"]["upsertCatalogue"]["userErrors"]  # type: ignore[no-any-return]
-
-
-@pytest.fixture
 async def bundles(http: httpx.AsyncClient, key: str) -> None:
-    assert await upsert(http, key, CATALOGUE) == []
+    assert await support.upsert_catalogue(http, key, CATALOGUE) == []
 
 
 async def add(shopper: Shopper, item: str, quantity: int = 1) -> dict[str, Any]:
@@ -241,7 +222,7 @@ async def test_bad_bundle_definitions_are_refused_whole(
 ) -> None:
     catalogue = copy.deepcopy(CATALOGUE)
     change(catalogue)
-    refused = await upsert(http, key, catalogue)
+    refused = await support.upsert_catalogue(http, key, catalogue)
     assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
     missing = await add(shopper, "20-1")
     assert [e["path"] for e in missing["userErrors"]] == [["addItem", "item"]]

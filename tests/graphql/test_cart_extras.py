@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dtc_api.access import integration_keys
+from tests import support
 from tests.support import Shopper
 
 # The line and item fragments of a Centra storefront's cart (names as it writes them).
@@ -52,9 +52,6 @@ REMOVE_PLAN = CART + """
 mutation($line: String!) {
   removeSubscriptionPlanFromLine(lineId: $line) { selection { ...selection } """ + ERRORS + """ }
 }"""
-UPSERT = """mutation($input: CatalogueInput!) {
-  upsertCatalogue(input: $input) { counts { section records } userErrors { message path } }
-}"""
 
 PLANS = [{"id": 7, "name": "Every 2 weeks", "interval": {"type": "WEEK", "value": 2},
           "discount": 10.0},
@@ -74,40 +71,16 @@ SHIRT = {"id": 51, "name": "Test Shirt", "uri": "test-shirt", "productNumber": "
                         {"displayName": "EU", "name": "44", "countries": ["SE", "DE"]}]}]}
 
 
-@pytest.fixture
-async def key(runtime: Any, clock: Any) -> str:
-    async with runtime.db.write() as conn:
-        return await integration_keys.create(conn, "erp", "write", clock.now())
-
-
-async def upsert(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
-                 ) -> dict[str, Any]:
-    response = await http.post("/integration/graphql", json={
-        "query": UPSERT, "variables": {"input": catalogue}},
-        headers={"authorization": f"Bearer {key}"})
-    answer = response.json()
-    assert "errors" not in answer, answer
-    return answer["data"]["upsertCatalogue"]  # type: ignore[no-any-return]
-
-
 PLAIN = {"id": 52, "name": "Plain Shirt", "uri": "plain-shirt", "productNumber": "PS-5200",
          "prices": [{"pricelist": "sek", "price": 199.0}],
          "items": [{"id": "52-1", "sizeId": 1, "name": "S", "sku": "PS-5200-S"}]}
 
 
-async def set_stock(http: httpx.AsyncClient, key: str, rows: list[dict[str, Any]]) -> None:
-    response = await http.post("/integration/graphql", json={
-        "query": "mutation($s: [StockInput!]!) { setStocks(input: $s) { userErrors "
-                 "{ message } } }", "variables": {"s": rows}},
-        headers={"authorization": f"Bearer {key}"})
-    assert response.json()["data"]["setStocks"]["userErrors"] == []
-
-
 @pytest.fixture
 async def catalogue(http: httpx.AsyncClient, key: str) -> None:
-    done = await upsert(http, key, {"subscriptionPlans": PLANS, "displayItems": [SHIRT, PLAIN]})
-    assert done["userErrors"] == []
-    await set_stock(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 40},
+    assert await support.upsert_catalogue(
+        http, key, {"subscriptionPlans": PLANS, "displayItems": [SHIRT, PLAIN]}) == []
+    await support.set_stocks(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 40},
                                 {"item": "52-1", "warehouse": "main", "quantity": 40}])
 
 
@@ -243,7 +216,7 @@ async def test_update_line_refuses_a_plan_not_offered_and_an_unknown_line(
 async def test_stock_covers_all_lines_of_an_item_together(
     shopper: Shopper, catalogue: None, http: httpx.AsyncClient, key: str
 ) -> None:
-    await set_stock(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 3}])
+    await support.set_stocks(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 3}])
     await add(shopper, "51-1", 2)
     short = await add(shopper, "51-1", 2, plan=7)
     assert [(e["__typename"], e["availableQuantity"]) for e in short["userErrors"]] == [
@@ -282,8 +255,8 @@ async def test_bad_catalogue_records_are_refused_whole(
 ) -> None:
     catalogue = copy.deepcopy({"subscriptionPlans": PLANS, "displayItems": [SHIRT]})
     change(catalogue)
-    refused = await upsert(http, key, catalogue)
-    assert [e["path"] for e in refused["userErrors"]] == [["upsertCatalogue", "input", *path]]
+    refused = await support.upsert_catalogue(http, key, catalogue)
+    assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
     # Nothing was written: not even the display item.
     missing = await add(shopper, "51-1")
     assert [e["path"] for e in missing["userErrors"]] == [["addItem", "item"]]
@@ -293,8 +266,8 @@ async def test_lists_given_replace_the_stored_ones(
     http: httpx.AsyncClient, key: str, shopper: Shopper, catalogue: None
 ) -> None:
     shirt = {k: v for k, v in SHIRT.items() if k not in ("media", "items", "prices")}
-    done = await upsert(http, key, {"displayItems": [{**shirt, "subscriptionPlans": [8]}]})
-    assert done["userErrors"] == []
+    assert await support.upsert_catalogue(
+        http, key, {"displayItems": [{**shirt, "subscriptionPlans": [8]}]}) == []
     line = (await add(shopper, "51-1"))["line"]
     # Plans replaced; media and sizes not given, so kept.
     assert [p["id"] for p in line["displayItem"]["subscriptionPlans"]] == [8]

@@ -9,12 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from dtc_api.access import integration_keys
 from dtc_api.access.clients import ClientCredentials
+from tests import support
 from tests.support import Shopper, post_as
 
-UPSERT = """mutation($input: CatalogueInput!) {
-  upsertCatalogue(input: $input) { userErrors { message path } } }"""
 # Brands, collections and categories of the test's own, given to four of the demo's display
 # items (the demo has a catalogue of its own around them).
 CATALOGUE = {
@@ -53,24 +51,8 @@ LIST = """query($where: DisplayItemFilter, $sort: [CustomSortInput!] = [], $limi
 
 
 @pytest.fixture
-async def key(runtime: Any, clock: Any) -> str:
-    async with runtime.db.write() as conn:
-        return await integration_keys.create(conn, "erp", "write", clock.now())
-
-
-async def upsert(http: httpx.AsyncClient, key: str, catalogue: dict[str, Any]
-                 ) -> list[dict[str, Any]]:
-    response = await http.post("/integration/graphql", json={
-        "query": UPSERT, "variables": {"input": catalogue}},
-        headers={"authorization": f"Bearer {key}"})
-    answer = response.json()
-    assert "errors" not in answer, answer
-    return answer["data"]["upsertCatalogue"]["userErrors"]  # type: ignore[no-any-return]
-
-
-@pytest.fixture
 async def catalogue(http: httpx.AsyncClient, key: str) -> None:
-    assert await upsert(http, key, CATALOGUE) == []
+    assert await support.upsert_catalogue(http, key, CATALOGUE) == []
 
 
 async def no_session(http: httpx.AsyncClient, credentials: ClientCredentials, query: str,
@@ -288,7 +270,7 @@ async def test_bad_catalogue_records_are_refused(http: httpx.AsyncClient, key: s
                                                  path: list[str]) -> None:
     catalogue = copy.deepcopy(CATALOGUE)
     change(catalogue)
-    refused = await upsert(http, key, catalogue)
+    refused = await support.upsert_catalogue(http, key, catalogue)
     assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
     nothing = (await no_session(http, credentials, "{ categories(id: [9100, 9101, 9102]) "
                                                    "{ list { id } } }"))
@@ -330,7 +312,7 @@ PRODUCT = """query($language: [String!]) { displayItem(id: 1, languageCode: $lan
 async def test_translations_relations_and_attributes(
     http: httpx.AsyncClient, credentials: ClientCredentials, key: str, catalogue: None
 ) -> None:
-    assert await upsert(http, key, TRANSLATED) == []
+    assert await support.upsert_catalogue(http, key, TRANSLATED) == []
     english = (await no_session(http, credentials, PRODUCT))["displayItem"]
     assert english["name"] == "Organic Cotton T-Shirt"
     assert english["translations"] == [{"language": {"code": "sv"},
@@ -362,7 +344,7 @@ async def test_translations_relations_and_attributes(
 
 async def test_a_session_reads_in_its_language(shopper: Shopper, http: httpx.AsyncClient,
                                                key: str, catalogue: None) -> None:
-    assert await upsert(http, key, TRANSLATED) == []
+    assert await support.upsert_catalogue(http, key, TRANSLATED) == []
     await shopper.gql('mutation { setLanguage(code: "sv") { userErrors { message } } }')
     added = await shopper.gql('mutation { addItem(item: "1-1") { selection { lines { name '
                               "displayItem { name category { name } } } } } }")
@@ -388,5 +370,5 @@ async def test_bad_translations_relations_and_attributes(
 ) -> None:
     document = copy.deepcopy(TRANSLATED)
     change(document)
-    refused = await upsert(http, key, document)
+    refused = await support.upsert_catalogue(http, key, document)
     assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]

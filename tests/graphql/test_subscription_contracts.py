@@ -8,7 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-from dtc_api.access import integration_keys
 from dtc_api.access.clients import ClientCredentials
 from tests import support
 from tests.support import Shopper
@@ -51,8 +50,6 @@ ADDRESS = FRAGMENTS + """
 mutation($id: Int!, $address: SubscriptionContractAddressInput!) {
   changeSubscriptionContractAddress(contractId: $id, address: $address) { """ + PAYLOAD + """ }
 }"""
-UPSERT = """mutation($input: CatalogueInput!) {
-  upsertCatalogue(input: $input) { userErrors { message path } } }"""
 CREATE = """mutation($input: SubscriptionContractInput!) {
   createSubscriptionContract(input: $input) { contract { id } userErrors { message path } } }"""
 
@@ -64,21 +61,6 @@ SHIRT = {"id": 1, "name": "Organic Cotton T-Shirt", "uri": "organic-cotton-t-shi
          "productNumber": "TS-100", "subscriptionPlans": [7, 8]}
 TOTE = {"id": 4, "name": "Canvas Tote Bag", "uri": "canvas-tote-bag", "productNumber": "TB-400",
         "subscriptionPlans": [7]}
-
-
-@pytest.fixture
-async def key(runtime: Any, clock: Any) -> str:
-    async with runtime.db.write() as conn:
-        return await integration_keys.create(conn, "erp", "write", clock.now())
-
-
-async def backoffice(http: httpx.AsyncClient, key: str, query: str, variables: dict[str, Any]
-                     ) -> dict[str, Any]:
-    response = await http.post("/integration/graphql", json={
-        "query": query, "variables": variables}, headers={"authorization": f"Bearer {key}"})
-    answer = response.json()
-    assert "errors" not in answer, answer
-    return answer["data"]  # type: ignore[no-any-return]
 
 
 def contract_input(customer_id: int, **fields: Any) -> dict[str, Any]:
@@ -97,12 +79,11 @@ def contract_input(customer_id: int, **fields: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def contract(http: httpx.AsyncClient, key: str, shopper: Shopper) -> dict[str, Any]:
-    done = await backoffice(http, key, UPSERT, {"input": {"subscriptionPlans": PLANS,
-                                                          "displayItems": [SHIRT, TOTE]}})
-    assert done["upsertCatalogue"]["userErrors"] == []
+    assert await support.upsert_catalogue(
+        http, key, {"subscriptionPlans": PLANS, "displayItems": [SHIRT, TOTE]}) == []
     customer = await support.register(shopper, "ada@example.com", login=True)
     assert customer is not None
-    created = await backoffice(http, key, CREATE, {"input": contract_input(
+    created = await support.backoffice(http, key, CREATE, {"input": contract_input(
         int(customer["id"]))})
     assert created["createSubscriptionContract"]["userErrors"] == []
     [found] = (await shopper.gql(CONTRACTS))["customer"]["subscriptionContracts"]
@@ -180,7 +161,7 @@ async def test_quantity_falls_to_one_and_rises_only_on_the_plans_terms(
     assert (await quantity(3))["contract"]["subscriptions"][0]["lines"][0]["quantity"] == 3
     # The plan's discount changes: this subscription keeps its terms, and may only go down.
     changed = [{**PLANS[0], "discount": 20.0}]
-    await backoffice(http, key, UPSERT, {"input": {"subscriptionPlans": changed}})
+    assert await support.upsert_catalogue(http, key, {"subscriptionPlans": changed}) == []
     refused = await quantity(4)
     assert [e["path"] for e in refused["userErrors"]] == [["updateSubscriptionQuantity",
                                                            "quantity"]]
@@ -257,7 +238,7 @@ async def test_a_bad_contract_is_refused_whole(http: httpx.AsyncClient, key: str
     customer_id = (await shopper.gql("{ customer { id } }"))["customer"]["id"]
     data = contract_input(int(customer_id))
     change(data)
-    refused = await backoffice(http, key, CREATE, {"input": data})
+    refused = await support.backoffice(http, key, CREATE, {"input": data})
     assert refused["createSubscriptionContract"]["contract"] is None
     assert [e["path"] for e in refused["createSubscriptionContract"]["userErrors"]] == [
         ["createSubscriptionContract", "input", *path]]

@@ -9,9 +9,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dtc_api.access import clients, integration_keys
+from dtc_api.access import clients
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.store import tables as t
+from tests import support
 from tests.support import GRAPHQL, UNAUTHORIZED, Shopper
 
 SHOP = "https://shop.example"  # the test client's frontend URL is https://shop.example
@@ -40,21 +41,6 @@ async def post_from(http: httpx.AsyncClient, origin: str, token: str, query: str
                     ) -> httpx.Response:
     return await http.post(GRAPHQL, json={"query": query}, headers={
         "origin": origin, "authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-async def key(runtime: Any, clock: Any) -> str:
-    async with runtime.db.write() as conn:
-        return await integration_keys.create(conn, "erp", "write", clock.now())
-
-
-async def backoffice(http: httpx.AsyncClient, key: str, query: str, variables: dict[str, Any]
-                     ) -> dict[str, Any]:
-    response = await http.post("/integration/graphql", json={
-        "query": query, "variables": variables}, headers={"authorization": f"Bearer {key}"})
-    answer = response.json()
-    assert "errors" not in answer, answer
-    return answer["data"]  # type: ignore[no-any-return]
 
 
 UPDATE = """mutation($input: ApiClientInput!) {
@@ -192,7 +178,7 @@ async def test_more_origins_through_the_back_office(
     staging = "https://staging.shop.example"
     await shopper.gql(SESSION)
     assert (await preflight(http, staging)).status_code == 403
-    answer = await backoffice(http, key, UPDATE, {"input": {
+    answer = await support.backoffice(http, key, UPDATE, {"input": {
         "name": "storefront",
         "allowedOrigins": [f"{staging}/", "HTTP://LOCALHOST:3000", "https://x.example:443",
                            "https://Bücher.example", "http://[0:0::1]:8080"]}})
@@ -206,7 +192,7 @@ async def test_more_origins_through_the_back_office(
     response = await post_from(http, "http://localhost:3000", shopper.token)
     assert cors_headers(response)["access-control-allow-origin"] == "http://localhost:3000"
     # Null clears the list; the frontend URL's origin stays.
-    cleared = await backoffice(http, key, UPDATE, {"input": {
+    cleared = await support.backoffice(http, key, UPDATE, {"input": {
         "name": "storefront", "allowedOrigins": None}})
     assert cleared["updateApiClient"]["client"] == {"allowedOrigins": [], "corsOrigins": [SHOP]}
     assert (await preflight(http, staging)).status_code == 403
@@ -221,7 +207,7 @@ async def test_more_origins_through_the_back_office(
 async def test_an_origin_that_is_not_one_is_refused_with_its_path(
     http: httpx.AsyncClient, credentials: ClientCredentials, key: str, origin: str
 ) -> None:
-    answer = await backoffice(http, key, UPDATE, {"input": {
+    answer = await support.backoffice(http, key, UPDATE, {"input": {
         "name": "storefront", "allowedOrigins": ["https://fine.example", origin]}})
     [error] = answer["updateApiClient"]["userErrors"]
     assert error["path"] == ["updateApiClient", "input", "allowedOrigins", "1"]
@@ -233,7 +219,7 @@ async def test_at_most_twenty_origins(
     http: httpx.AsyncClient, credentials: ClientCredentials, key: str
 ) -> None:
     many = [f"https://s{n}.example" for n in range(21)]
-    answer = await backoffice(http, key, UPDATE, {"input": {
+    answer = await support.backoffice(http, key, UPDATE, {"input": {
         "name": "storefront", "allowedOrigins": many}})
     assert answer["updateApiClient"]["userErrors"] == [{
         "message": "at most 20 allowed origins",
