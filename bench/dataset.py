@@ -32,6 +32,7 @@ from dtc_api.store.migrate import upgrade
 PASSWORD = "correct horse battery"  # noqa: S105 (every benchmark customer's)
 ORDERS_PER_CUSTOMER = 10
 ORDER_ITEMS = ("1-1", "2-1", "3-1")  # three lines per order, one unit each
+WISHLIST_ITEMS = 6  # the first display items of the demo catalogue, products all
 COUNTRY = "SE"
 CHUNK = 1000  # customers per transaction
 
@@ -77,7 +78,7 @@ async def _ids(conn: AsyncConnection) -> dict[str, object]:
     mapped = await conn.scalar(sa.select(sa.func.min(t.mapped_attributes.c.id)).where(
         t.mapped_attributes.c.attribute_type_id == types["registration_source"]))
     display_items = list(await conn.scalars(
-        sa.select(t.display_items.c.id).order_by(t.display_items.c.id)))
+        sa.select(t.display_items.c.id).order_by(t.display_items.c.id).limit(WISHLIST_ITEMS)))
     client_id = await conn.scalar(
         sa.select(t.api_clients.c.id).where(t.api_clients.c.name == "demo"))
     return {"market": market_id, "pricelist": pricelist_id, "currency": currency_id,

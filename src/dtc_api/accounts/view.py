@@ -282,7 +282,7 @@ async def profile(reads: Reads, geography: Geography, customer_id: int
 
 # Keys of the views that serve resolvers, not readers.
 _INTERNAL = frozenset({"extras", "priceMinor", "parts", "memberIds", "loader", "tree",
-                       "createdAtValue", "modifiedAtValue", "parentId"})
+                       "parentId"})
 
 
 def _public(value: Any) -> Any:

@@ -27,7 +27,6 @@ from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.reads import Query, Reads
 
-STATUSES = ("ACTIVE", "PAUSED", "CANCELLED")
 MAX_QUANTITY = 100
 # The address fields a customer may change (the country stays the contract's).
 ADDRESS_FIELDS = ("firstName", "lastName", "address1", "address2", "city", "zipCode",

@@ -38,9 +38,6 @@ class Bundle:
     price_type: str  # STATIC or DYNAMIC
 
 
-_BUNDLE_OF = Query(
-    """SELECT b.display_item_id, b.type, b.price_type FROM bundles b
-    JOIN items i ON i.display_item_id = b.display_item_id WHERE i.id = $1""")
 _SECTIONS = Query(
     """SELECT s.id AS section_id, s.quantity AS section_quantity, m.display_item_id,
     i.id AS item_id, i.product_size_id,
@@ -50,10 +47,11 @@ _SECTIONS = Query(
     WHERE s.bundle_id = $1 ORDER BY s.position, m.position, i.product_size_id""")
 
 
-async def bundle_of(conn: AsyncConnection, item_id: str) -> Bundle | None:
-    row = await (await within(conn)).one(_BUNDLE_OF, item_id)
-    return None if row is None else Bundle(row["display_item_id"], row["type"],
-                                           row["price_type"])
+def bundle_of(item: Mapping[str, Any]) -> Bundle | None:
+    """The bundle an item row of ``catalog.item_availability`` belongs to, if any."""
+    if item["bundle_type"] is None:
+        return None
+    return Bundle(item["display_item_id"], item["bundle_type"], item["bundle_price_type"])
 
 
 async def contents(conn: AsyncConnection, bundle: Bundle, size_id: int, item_id: str,
@@ -137,6 +135,8 @@ _UNITS = Query(
 async def units(conn: AsyncConnection, item_ids: Collection[str], market_id: int
                 ) -> dict[str, int | None]:
     """Units of each item the market's warehouses hold (None: on preorder, unlimited)."""
+    if not item_ids:
+        return {}
     rows = await (await within(conn)).all(_UNITS, list(set(item_ids)), market_id)
     return {r["id"]: None if r["preorder"] else int(r["units"] or 0) for r in rows}
 
@@ -149,14 +149,12 @@ async def used_elsewhere(conn: AsyncConnection, selection_id: int, item_ids: Col
     others = [lines.c.selection_id == selection_id]
     if line_pk is not None:
         others.append(lines.c.id != line_pk)
-    for item_id, quantity in await conn.execute(
-            sa.select(lines.c.item_id, lines.c.quantity)
-            .where(*others, lines.c.contents == "", lines.c.item_id.in_(list(item_ids)))):
-        used[item_id] += quantity
-    for item_id, quantity in await conn.execute(
-            sa.select(parts.c.item_id, parts.c.quantity * lines.c.quantity)
-            .join(lines, lines.c.id == parts.c.line_id)
-            .where(*others, parts.c.item_id.in_(list(item_ids)))):
+    wanted = list(item_ids)
+    as_products = sa.select(lines.c.item_id, lines.c.quantity).where(
+        *others, lines.c.contents == "", lines.c.item_id.in_(wanted))
+    in_bundles = sa.select(parts.c.item_id, parts.c.quantity * lines.c.quantity).join(
+        lines, lines.c.id == parts.c.line_id).where(*others, parts.c.item_id.in_(wanted))
+    for item_id, quantity in await conn.execute(sa.union_all(as_products, in_bundles)):
         used[item_id] += quantity
     return used
 

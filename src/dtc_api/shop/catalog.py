@@ -43,17 +43,16 @@ def item_view(row: Any) -> dict[str, Any]:
     }
 
 
-# Texts in the language asked for ($3), where translated; the shop's own otherwise.
+# Texts in the language asked for ($3), where translated; the shop's own otherwise. The
+# descriptions and dates are read apart (``Extras.texts``), only when asked for: a cart or an
+# order names many display items and shows none of them.
 _DISPLAY_ITEMS = Query(
     """SELECT d.id, COALESCE(NULLIF(tr.name, ''), d.name) AS name, d.uri, d.product_number,
     p.price_minor, b.type AS bundle_type, b.price_type AS bundle_price_type,
-    COALESCE(NULLIF(tr.description, ''), d.description) AS description,
-    COALESCE(NULLIF(tr.short_description, ''), d.short_description) AS short_description,
     COALESCE(NULLIF(tr.meta_title, ''), d.meta_title) AS meta_title,
     COALESCE(NULLIF(tr.meta_description, ''), d.meta_description) AS meta_description,
     COALESCE(NULLIF(tr.meta_keywords, ''), d.meta_keywords) AS meta_keywords,
-    d.variant_name, d.variant_number, d.created_at, d.modified_at,
-    d.brand_id, br.name AS brand_name, br.uri AS brand_uri,
+    d.variant_name, d.variant_number, d.brand_id, br.name AS brand_name, br.uri AS brand_uri,
     d.collection_id, co.name AS collection_name, co.uri AS collection_uri
     FROM display_items d
     LEFT JOIN display_item_prices p ON p.display_item_id = d.id AND p.pricelist_id = $2
@@ -62,7 +61,7 @@ _DISPLAY_ITEMS = Query(
     LEFT JOIN collections co ON co.id = d.collection_id
     LEFT JOIN display_item_translations tr ON tr.display_item_id = d.id
      AND tr.language_code = $3
-    WHERE d.id = ANY($1)""", created_at="datetime", modified_at="datetime")
+    WHERE d.id = ANY($1)""")
 # Every item a bundle's sections may hold, with its units in the market and its price.
 _BUNDLE_PARTS = Query(
     """SELECT s.bundle_id, s.id AS section_id, s.quantity AS section_quantity,
@@ -142,7 +141,9 @@ async def display_items(
 async def item_availability(
     conn: AsyncConnection, item_ids: Collection[str], market_id: int, pricelist_id: int
 ) -> dict[str, tuple[Any, int | None]]:
-    """Item rows with the units a market can sell (None: unlimited, the item is on preorder).
+    """Item rows with the units a market can sell (None: unlimited, the item is on preorder),
+    and the kind of bundle their display item is (``bundle_type``, ``bundle_price_type``;
+    null for a product).
 
     An item without a price in the pricelist cannot be sold there: it counts as 0 units.
     """
@@ -151,10 +152,13 @@ async def item_availability(
     stocked = market_stock()
     price = t.display_item_prices
     rows = await conn.execute(
-        sa.select(t.items, stocked.c.quantity, price.c.price_minor)
+        sa.select(t.items, stocked.c.quantity, price.c.price_minor,
+                  t.bundles.c.type.label("bundle_type"),
+                  t.bundles.c.price_type.label("bundle_price_type"))
         .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
         .outerjoin(price, sa.and_(price.c.display_item_id == t.items.c.display_item_id,
                                   price.c.pricelist_id == pricelist_id))
+        .outerjoin(t.bundles, t.bundles.c.display_item_id == t.items.c.display_item_id)
         .where(t.items.c.id.in_(list(item_ids))),
         {"market_id": market_id},
     )
@@ -200,7 +204,8 @@ class Extras:
     async def texts(self, run: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
         """Translations, relations and attribute values of the display items of the load."""
         if self._texts is None:
-            self._texts = asyncio.ensure_future(run(_texts_of, self.ids))
+            self._texts = asyncio.ensure_future(run(_texts_of, self.ids,
+                                                    self.where["language"]))
         return await asyncio.shield(self._texts)
 
     async def related(self, run: Callable[..., Awaitable[Any]], ids: Collection[int]
@@ -358,15 +363,12 @@ def formatted(raw: str) -> dict[str, str]:
 
 
 def _texts(row: Any) -> dict[str, Any]:
-    """The display item's texts, variant, brand and collection (from its own row)."""
+    """The display item's meta texts, variant, brand and collection (from its own row)."""
     return {
-        "description": formatted(row["description"] or ""),
-        "shortDescription": formatted(row["short_description"] or ""),
         "metaTitle": row["meta_title"] or "", "metaDescription": row["meta_description"] or "",
         "metaKeywords": row["meta_keywords"] or "",
         "productVariant": {"id": row["id"], "name": row["variant_name"],
                            "number": row["variant_number"]},
-        "createdAt": _iso(row["created_at"]), "modifiedAt": _iso(row["modified_at"]),
         "canonicalUri": row["uri"],
         "brand": None if row["brand_id"] is None else {
             "id": row["brand_id"], "name": row["brand_name"], "uri": row["brand_uri"],
@@ -374,7 +376,6 @@ def _texts(row: Any) -> dict[str, Any]:
         "collection": None if row["collection_id"] is None else {
             "id": row["collection_id"], "name": row["collection_name"],
             "uri": row["collection_uri"]},
-        "createdAtValue": row["created_at"], "modifiedAtValue": row["modified_at"],
     }
 
 
@@ -390,6 +391,13 @@ _CATEGORY_TEXTS = Query(
     meta_keywords FROM category_translations""")
 _META = (("metaTitle", "meta_title"), ("metaDescription", "meta_description"),
          ("metaKeywords", "meta_keywords"))
+_OWN_TEXTS = Query(
+    """SELECT d.id, COALESCE(NULLIF(tr.description, ''), d.description) AS description,
+    COALESCE(NULLIF(tr.short_description, ''), d.short_description) AS short_description,
+    d.created_at, d.modified_at FROM display_items d
+    LEFT JOIN display_item_translations tr ON tr.display_item_id = d.id
+     AND tr.language_code = $2
+    WHERE d.id = ANY($1)""", created_at="datetime", modified_at="datetime")
 _ITEM_TEXTS = Query(
     """SELECT display_item_id, language_code, name, uri, description, short_description,
     meta_title, meta_description, meta_keywords FROM display_item_translations
@@ -405,7 +413,12 @@ _ATTRIBUTES = Query(
     is_multi="bool")
 
 
-async def _texts_of(reads: Reads, ids: list[int]) -> dict[str, Any]:
+async def _texts_of(reads: Reads, ids: list[int], language: str | None) -> dict[str, Any]:
+    own = {row["id"]: {"description": formatted(row["description"]),
+                       "shortDescription": formatted(row["short_description"]),
+                       "createdAt": _iso(row["created_at"]),
+                       "modifiedAt": _iso(row["modified_at"])}
+           for row in await reads.all(_OWN_TEXTS, ids, language or "")}
     translations: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in await reads.all(_ITEM_TEXTS, ids):
         translations[row["display_item_id"]].append({
@@ -425,7 +438,8 @@ async def _texts_of(reads: Reads, ids: list[int]) -> dict[str, Any]:
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
         attribute["elements"].append(attribute_element(row["kind"], row["element_key"],
                                                        row["value"]))
-    return {"translations": translations, "relations": relations, "attributes": attributes}
+    return {"own": own, "translations": translations, "relations": relations,
+            "attributes": attributes}
 
 
 _ELEMENT_TYPES = {"FILE": "AttributeFileElement", "IMAGE": "AttributeImageElement",
@@ -490,16 +504,6 @@ class Tree:
 
     def children(self, category_id: int | None) -> list[dict[str, Any]]:
         return [view for view in self.views.values() if view["parentId"] == category_id]
-
-    def below(self, category_id: int) -> set[int]:
-        """The category and every category under it."""
-        found, todo = set(), [category_id]
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo += [v["id"] for v in self.views.values() if v["parentId"] == current]
-        return found
 
 
 async def tree(reads: Reads, language: str | None = None) -> Tree:

@@ -194,9 +194,6 @@ def _natural(value: str) -> tuple[int, int | str]:
     return (0, int(value)) if value.isdigit() else (1, value)
 
 
-_NONE_LAST = (1, "")
-
-
 def _sorted(entries: list[Entry], sort: list[dict[str, Any]], categories: Tree
             ) -> list[Entry]:
     ordered = sorted(entries, key=lambda e: e.row["id"])

@@ -129,7 +129,7 @@ async def _contents(conn: AsyncConnection, session: dict[str, Any], item: Any,
                     chosen: list[dict[str, Any]] | None) -> tuple[list[bundles.Part] | None,
                                                                   bool]:
     """A bundle's parts (None for a product), and whether the pricelist prices the line."""
-    bundle = await bundles.bundle_of(conn, item["id"])
+    bundle = bundles.bundle_of(item)
     if bundle is None:
         if chosen is not None:
             raise invalid(f"item {item['id']} is not a bundle", "item", code=Code.INVALID_INPUT)
@@ -274,7 +274,7 @@ async def update_line(
     available = await _allowed(conn, session, line["selection_id"], line["item_id"], parts,
                                line["id"], sellable)
     if parts is not None:
-        bundle = await bundles.bundle_of(conn, line["item_id"])
+        bundle = bundles.bundle_of(item)
         if bundle is None or not await bundles.sellable(conn, bundle, line["item_id"], parts,
                                                         session["pricelist_id"]):
             available = 0
@@ -340,7 +340,7 @@ async def fit_to_market(
         item, sellable = availability[row["item_id"]]
         held = parts[row["id"]] if row["contents"] else None
         if held is not None:
-            bundle = await bundles.bundle_of(conn, row["item_id"])
+            bundle = bundles.bundle_of(item)
             priced = bundle is not None and await bundles.sellable(
                 conn, bundle, row["item_id"], held, session["pricelist_id"])
             available = bundles.allowed(held, units, used) if priced else 0

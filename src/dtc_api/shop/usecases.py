@@ -252,15 +252,18 @@ async def _listed(reads: Any, geography: Geography, market_id: int, pricelist_id
                                         language=language)
     for view in views.values():
         view["extras"].tree = found.categories
-    filters = [_filter_option(option, found) for option in result.filters]
+    brands = {e.row["brand_id"]: e.row for e in found.entries.values()}
+    collections = {e.row["collection_id"]: e.row for e in found.entries.values()}
+    filters = [_filter_option(option, found.categories, brands, collections)
+               for option in result.filters]
     return DisplayItemList([views[i] for i in result.ids if i in views], filters, result.total,
                            result.page, result.limit, result.errors)
 
 
-def _filter_option(option: dict[str, Any], found: listing.Index) -> dict[str, Any]:
-    """A GraphQL ``FilterOption``: each value typed by its key."""
-    brands = {e.row["brand_id"]: e.row for e in found.entries.values()}
-    collections = {e.row["collection_id"]: e.row for e in found.entries.values()}
+def _filter_option(option: dict[str, Any], categories: catalog.Tree,
+                   brands: dict[int, Any], collections: dict[int, Any]) -> dict[str, Any]:
+    """A GraphQL ``FilterOption``: each value typed by its key (``brands``, ``collections``:
+    a display item's row of each, by id)."""
     values = []
     for value in option["values"]:
         typed = dict(value)
@@ -277,7 +280,7 @@ def _filter_option(option: dict[str, Any], found: listing.Index) -> dict[str, An
                          collection=row and {"id": row["collection_id"],
                                              "name": row["collection_name"], "uri": ""})
         elif option["key"] == "categories":
-            category = found.categories.views[int(value["value"])]
+            category = categories.views[int(value["value"])]
             typed.update(__typename="CategoryFilterValue", category=category,
                          name=category["name"][-1])
         else:

@@ -69,6 +69,17 @@ def _with_language(info: GraphQLResolveInfo, texts: list[dict[str, Any]]
             if text["language"] in geography.languages]
 
 
+def _own_text(name: str) -> Any:
+    """A text or date of the display item's own (read apart, only when asked for)."""
+    async def resolve(view: dict[str, Any], info: GraphQLResolveInfo) -> Any:
+        return (await _texts(view, info))["own"][view["id"]][name]
+    return resolve
+
+
+for _name in ("description", "shortDescription", "createdAt", "modifiedAt"):
+    display_item.set_field(_name, _own_text(_name))
+
+
 @display_item.field("translations")
 async def resolve_translations(view: dict[str, Any], info: GraphQLResolveInfo
                                ) -> list[dict[str, Any]]:
