@@ -298,7 +298,7 @@ TRANSLATED = {
                         {"type": "pd_size_guide", "values": [{"key": "table",
                                                               "value": "S: 86 cm"}]}]}]}
 PRODUCT = """query($language: [String!]) { displayItem(id: 1, languageCode: $language) {
-  name description { raw }
+  name uri canonicalUri description { raw }
   translations { language { code } name uri description { formatted } }
   category { name uri translations { language { code } name uri metaTitle } }
   related: relatedDisplayItems(relationType: ["variant"]) { relation displayItems { id name } }
@@ -334,6 +334,10 @@ async def test_translations_relations_and_attributes(
     swedish = (await no_session(http, credentials, PRODUCT, {"language": ["sv"]}))[
         "displayItem"]
     assert swedish["name"] == "T-shirt i ekologisk bomull"
+    # Links on a Swedish page use the Swedish path; the canonical one stays the shop's own.
+    assert (swedish["uri"], swedish["canonicalUri"]) == ("t-shirt-ekologisk",
+                                                         "organic-cotton-t-shirt")
+    assert english["uri"] == english["canonicalUri"] == "organic-cotton-t-shirt"
     assert swedish["description"] == {"raw": "Mjuk."}
     assert swedish["category"]["name"] == ["Dam", "Skor"]
     # The category page in Swedish resolves by its Swedish path too.
@@ -372,3 +376,30 @@ async def test_bad_translations_relations_and_attributes(
     change(document)
     refused = await support.upsert_catalogue(http, key, document)
     assert [e["path"] for e in refused] == [["upsertCatalogue", "input", *path]]
+
+
+SIZED = [{"id": 53 + n, "name": f"Sized {n}", "uri": f"sized-{n}", "productNumber": f"SZ-{n}",
+          "prices": [{"pricelist": "sek", "price": 100.0}],
+          "items": [{"id": f"{53 + n}-1", "sizeId": 1, "name": "Z9", "sku": f"SZ-{n}-Z9",
+                     "sizeLocalization": [
+                         {"displayName": "US", "name": "6", "countries": countries},
+                         {"displayName": "EU", "name": "38", "countries": ["SE"]}]}]}
+         for n, countries in enumerate((["US"], ["CA", "US"]))]
+SIZE_VALUES = """query($where: DisplayItemFilter) {
+  displayItems(where: $where, market: [1], pricelist: [1]) {
+    filters { key values { value ... on SizeNameFilterValue {
+      sizeLocalization { name displayName countries { code } } } } }
+  }
+}"""
+
+
+async def test_a_size_filter_value_names_its_localizations(
+        http: httpx.AsyncClient, credentials: ClientCredentials, key: str) -> None:
+    assert await support.upsert_catalogue(http, key, {"displayItems": SIZED}) == []
+    found = (await no_session(http, credentials, SIZE_VALUES,
+                              {"where": {"search": "Sized"}}))["displayItems"]
+    sizes = {v["value"]: v["sizeLocalization"] for v in option(found, "itemName")["values"]}
+    # One entry per localized name, over both display items' sizes of that name.
+    assert sizes == {"Z9": [
+        {"name": "6", "displayName": "US", "countries": [{"code": "US"}, {"code": "CA"}]},
+        {"name": "38", "displayName": "EU", "countries": [{"code": "SE"}]}]}

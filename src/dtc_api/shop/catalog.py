@@ -47,7 +47,8 @@ def item_view(row: Any) -> dict[str, Any]:
 # descriptions and dates are read apart (``Extras.texts``), only when asked for: a cart or an
 # order names many display items and shows none of them.
 _DISPLAY_ITEMS = Query(
-    """SELECT d.id, COALESCE(NULLIF(tr.name, ''), d.name) AS name, d.uri, d.product_number,
+    """SELECT d.id, COALESCE(NULLIF(tr.name, ''), d.name) AS name,
+    COALESCE(NULLIF(tr.uri, ''), d.uri) AS uri, d.uri AS own_uri, d.product_number,
     p.price_minor, b.type AS bundle_type, b.price_type AS bundle_price_type,
     COALESCE(NULLIF(tr.meta_title, ''), d.meta_title) AS meta_title,
     COALESCE(NULLIF(tr.meta_description, ''), d.meta_description) AS meta_description,
@@ -182,6 +183,38 @@ _SIZES = Query(
     """SELECT l.item_id, l.definition, l.name, l.countries FROM item_size_localizations l
     JOIN items i ON i.id = l.item_id
     WHERE i.display_item_id = ANY($1) ORDER BY l.item_id, l.position""", countries="json")
+
+
+_NAMED_SIZES = Query(
+    """SELECT i.name AS size, l.definition, l.name, l.countries FROM item_size_localizations l
+    JOIN items i ON i.id = l.item_id
+    WHERE i.name = ANY($1) ORDER BY i.name, l.position, l.item_id""", countries="json")
+
+
+class SizeNames:
+    """The localized sizes of size names (a listing's ``itemName`` filter values): read for
+    all of them together, once, and only if a field asks for them."""
+
+    def __init__(self, names: Collection[str]) -> None:
+        self.names = sorted(set(names))
+        self._read: asyncio.Future[dict[str, list[dict[str, Any]]]] | None = None
+
+    async def get(self, run: Callable[..., Awaitable[Any]]) -> dict[str, list[dict[str, Any]]]:
+        if self._read is None:
+            self._read = asyncio.ensure_future(run(self._load))
+        return await asyncio.shield(self._read)
+
+    async def _load(self, reads: Reads) -> dict[str, list[dict[str, Any]]]:
+        """A size name's localizations over every item of that name: one entry per
+        localized name, with the countries of all of them."""
+        found: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = defaultdict(dict)
+        for row in await reads.all(_NAMED_SIZES, self.names):
+            entry = found[row["size"]].setdefault(
+                (row["name"], row["definition"]),
+                {"name": row["name"], "displayName": row["definition"], "countries": []})
+            entry["countries"].extend(c for c in row["countries"]
+                                      if c not in entry["countries"])
+        return {size: list(entries.values()) for size, entries in found.items()}
 
 
 class Extras:
@@ -369,7 +402,7 @@ def _texts(row: Any) -> dict[str, Any]:
         "metaKeywords": row["meta_keywords"] or "",
         "productVariant": {"id": row["id"], "name": row["variant_name"],
                            "number": row["variant_number"]},
-        "canonicalUri": row["uri"],
+        "canonicalUri": row["own_uri"],
         "brand": None if row["brand_id"] is None else {
             "id": row["brand_id"], "name": row["brand_name"], "uri": row["brand_uri"],
             "metaTitle": "", "metaDescription": "", "metaKeywords": ""},

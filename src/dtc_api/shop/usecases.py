@@ -254,16 +254,19 @@ async def _listed(reads: Any, geography: Geography, market_id: int, pricelist_id
         view["extras"].tree = found.categories
     brands = {e.row["brand_id"]: e.row for e in found.entries.values()}
     collections = {e.row["collection_id"]: e.row for e in found.entries.values()}
-    filters = [_filter_option(option, found.categories, brands, collections)
+    sizes = catalog.SizeNames(value["value"] for option in result.filters
+                              if option["key"] == "itemName" for value in option["values"])
+    filters = [_filter_option(option, found.categories, brands, collections, sizes)
                for option in result.filters]
     return DisplayItemList([views[i] for i in result.ids if i in views], filters, result.total,
                            result.page, result.limit, result.errors)
 
 
 def _filter_option(option: dict[str, Any], categories: catalog.Tree,
-                   brands: dict[int, Any], collections: dict[int, Any]) -> dict[str, Any]:
+                   brands: dict[int, Any], collections: dict[int, Any],
+                   sizes: catalog.SizeNames) -> dict[str, Any]:
     """A GraphQL ``FilterOption``: each value typed by its key (``brands``, ``collections``:
-    a display item's row of each, by id)."""
+    a display item's row of each, by id; ``itemName``: its localizations, read if asked)."""
     values = []
     for value in option["values"]:
         typed = dict(value)
@@ -284,7 +287,7 @@ def _filter_option(option: dict[str, Any], categories: catalog.Tree,
             typed.update(__typename="CategoryFilterValue", category=category,
                          name=category["name"][-1])
         else:
-            typed.update(__typename="SizeNameFilterValue", sizeLocalization=[])
+            typed.update(__typename="SizeNameFilterValue", sizes=sizes)
         values.append(typed)
     return {**option, "values": values}
 

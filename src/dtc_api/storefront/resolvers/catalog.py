@@ -17,6 +17,7 @@ product_media = ObjectType("ProductMedia")
 localized_size = ObjectType("LocalizedSize")
 bundle_section = ObjectType("BundleSection")
 category_type = ObjectType("Category")
+size_name_value = ObjectType("SizeNameFilterValue")
 
 
 async def _extras(view: dict[str, Any], info: GraphQLResolveInfo) -> dict[str, Any]:
@@ -36,6 +37,13 @@ async def resolve_plans(view: dict[str, Any], info: GraphQLResolveInfo) -> list[
 @item.field("sizeLocalization")
 async def resolve_sizes(view: dict[str, Any], info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     return (await _extras(view, info))["sizes"].get(view["id"], [])  # type: ignore[no-any-return]
+
+
+@size_name_value.field("sizeLocalization")
+async def resolve_named_sizes(value: dict[str, Any], info: GraphQLResolveInfo
+                              ) -> list[dict[str, Any]]:
+    named = await value["sizes"].get(context(info).runtime.db.reads)
+    return named.get(value["value"], [])  # type: ignore[no-any-return]
 
 
 @product_media.field("source")
@@ -114,5 +122,6 @@ async def resolve_attributes(view: dict[str, Any], info: GraphQLResolveInfo,
     return [a for name, a in found.items() if not keys or name in keys]
 
 
-bindables = [display_item, item, product_media, localized_size, bundle_section,
+bindables = [display_item, item, size_name_value, product_media, localized_size,
+             bundle_section,
              category_type]
