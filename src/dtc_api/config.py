@@ -70,6 +70,9 @@ class Settings:
     session_max_age: int = 90 * 24 * 3600
     # Selections (carts) are dropped after this long without a change (Centra: 7 days).
     selection_ttl: int = 7 * 24 * 3600
+    # A payment started at checkout holds its stock this long; then it expires and the stock
+    # is returned (a result that comes later is refused).
+    payment_ttl: int = 30 * 60
     max_body_bytes: int = 1024 * 1024
     # Seconds the origins of all API clients are kept for CORS preflights (a change made by
     # another process, e.g. `dtc-api clients set-origins`, is seen within this; 0: never kept).
@@ -150,6 +153,7 @@ class Settings:
         "DTC_SESSION_IDLE_TTL": ("session_idle_ttl", int),
         "DTC_SESSION_MAX_AGE": ("session_max_age", int),
         "DTC_SELECTION_TTL": ("selection_ttl", int),
+        "DTC_PAYMENT_TTL": ("payment_ttl", int),
         "DTC_MAX_BODY_BYTES": ("max_body_bytes", int),
         "DTC_ALLOWED_ORIGINS_TTL": ("allowed_origins_ttl", float),
         "DTC_MAX_QUERY_TOKENS": ("max_query_tokens", int),
@@ -218,7 +222,8 @@ class Settings:
             raise ConfigError("DTC_LOG_FORMAT must be 'json' or 'console'")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError("DTC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
-        for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "max_body_bytes",
+        for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "payment_ttl",
+                     "max_body_bytes",
                      "max_query_tokens", "max_query_depth", "max_aliases",
                      "document_cache_size", "document_cache_bytes", "max_list_items",
                      "max_result_fields", "max_response_bytes",

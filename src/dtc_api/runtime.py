@@ -33,6 +33,10 @@ class Runtime:
     mail_sender: Sender
     allowed_origins: EveryOrigin
 
+    @property
+    def payment_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.settings.payment_ttl)
+
     @classmethod
     def build(cls, settings: Settings, clock: Clock, db: Database | None = None) -> Runtime:
         db = db or Database(settings.database_url, pool_size=settings.db_pool_size)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
+import urllib.parse
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,6 +54,22 @@ class PageServer:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def do_POST(self) -> None:
+        """A form posted to a page (a payment provider's return page): the page, with the
+        posted fields as JSON in place of ``{{FIELDS}}``."""
+        body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+        fields = {name: values[-1] for name, values in urllib.parse.parse_qs(body).items()}
+        page = Path(self.directory) / self.path.lstrip("/").partition("?")[0]
+        if not page.is_file():
+            self.send_error(404)
+            return
+        content = page.read_text().replace("{{FIELDS}}", json.dumps(fields)).encode()
+        self.send_response(200)
+        self.send_header("content-type", "text/html; charset=utf-8")
+        self.send_header("content-length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
 
 class Chromium:

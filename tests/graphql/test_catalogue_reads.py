@@ -340,6 +340,7 @@ async def test_translations_relations_and_attributes(
     assert english["uri"] == english["canonicalUri"] == "organic-cotton-t-shirt"
     assert swedish["description"] == {"raw": "Mjuk."}
     assert swedish["category"]["name"] == ["Dam", "Skor"]
+    assert swedish["category"]["uri"] == "t-dam/skor"  # links on a Swedish page
     # The category page in Swedish resolves by its Swedish path too.
     found = (await no_session(http, credentials, LOOKUP, {"uri": "t-dam/skor",
                                                           "for": ["CATEGORY"]}))["lookupUri"]

@@ -15,6 +15,7 @@ import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
+from graphql import get_introspection_query
 
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.config import Settings
@@ -388,3 +389,28 @@ def test_a_deep_traceback_is_logged_in_a_few_lines() -> None:
         lines = text.splitlines() if formatter.__class__ is ConsoleFormatter else (
             orjson.loads(text)["exception"].splitlines())
         assert len(lines) < 100
+
+
+async def test_a_code_generators_introspection_query_is_answered(
+    http: httpx.AsyncClient, credentials: ClientCredentials
+) -> None:
+    """The whole schema described (graphql-codegen, Apollo): more fields than data may have."""
+    response = await _post(http, credentials.no_session_token,
+                           {"query": get_introspection_query(descriptions=True)})()
+    answer = response.json()
+    assert "errors" not in answer, answer.get("errors")
+    names = {t["name"] for t in answer["data"]["__schema"]["types"]}
+    assert {"Selection", "CheckoutSelection", "DisplayItem", "Customer"} <= names
+
+
+async def test_introspection_has_a_ceiling_too(
+    http: httpx.AsyncClient, credentials: ClientCredentials
+) -> None:
+    query = "{{ {} }}".format(" ".join(
+        f"s{i}: __schema {{ types {{ name fields {{ name args {{ name type {{ name }} }} "
+        f"type {{ name kind }} }} }} }}" for i in range(40)))
+    response = await _post(http, credentials.no_session_token, {"query": query})()
+    assert response.json()["errors"] == [{
+        "message": "The answer would hold more than 10000 fields: ask for fewer fields or "
+                   "items.",
+        "extensions": {"code": "RESPONSE_TOO_LARGE"}}]

@@ -214,7 +214,7 @@ async def create(
         "last_seen_at": now,
     }
     session_id = await (await within(conn)).scalar(_CREATE, *values.values())
-    return {"id": session_id, **values}
+    return {"id": session_id, **values, "last_order_id": None}
 
 
 def _first_ship_to(geography: Geography) -> str:

@@ -189,6 +189,12 @@ async def customer_orders(runtime: Runtime, geography: Geography, customer_id: i
     return await runtime.db.reads(view.orders, geography, customer_id, session, limit, page)
 
 
+async def order(runtime: Runtime, geography: Geography, order_id: int,
+                session: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One order by id (``order`` after a checkout, ``paymentResult``)."""
+    return await runtime.db.reads(view.order, geography, order_id, session)
+
+
 # -- the forgotten password -------------------------------------------------------------------
 
 

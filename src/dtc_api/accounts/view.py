@@ -84,6 +84,12 @@ _ORDERS = Query(
     LIMIT $2 OFFSET $3""",
     order_date="datetime", totals="json", billing_address="json", shipping_address="json",
     shipping_method="json")
+_ORDER = Query(
+    """SELECT id, number, order_date, status, comment, totals, billing_address,
+    shipping_address, country_code, state_code, language_code, market_id, currency_id,
+    shipping_method FROM orders WHERE id = $1""",
+    order_date="datetime", totals="json", billing_address="json", shipping_address="json",
+    shipping_method="json")
 _ORDER_LINES = Query(
     """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
     FROM order_lines WHERE order_id = ANY($1) ORDER BY id""")
@@ -199,7 +205,19 @@ async def orders(reads: Reads, geography: Geography, customer_id: int,
     """One page of the customer's orders, newest first, in three or four statements."""
     limit = max(0, min(limit, 100))
     offset = max(0, page - 1) * limit
-    rows = await reads.all(_ORDERS, customer_id, limit, offset)
+    return await _orders(reads, geography, await reads.all(_ORDERS, customer_id, limit, offset),
+                         session)
+
+
+async def order(reads: Reads, geography: Geography, order_id: int,
+                session: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One order (the one a session placed last), whoever's it is."""
+    found = await _orders(reads, geography, await reads.all(_ORDER, order_id), session)
+    return found[0] if found else None
+
+
+async def _orders(reads: Reads, geography: Geography, rows: list[Any],
+                  session: Mapping[str, Any]) -> list[dict[str, Any]]:
     if not rows:
         return []
     lines = await reads.all(_ORDER_LINES, [r["id"] for r in rows])
@@ -219,8 +237,8 @@ def _order(geography: Geography, row: Mapping[str, Any], lines: list[Any],
     return {
         "id": str(row["id"]), "number": row["number"], "orderDate": row["order_date"],
         "status": row["status"], "comment": row["comment"],
-        "totals": [{"type": total["type"], "price": monetary_value(total["minor"], currency)}
-                   for total in row["totals"]],
+        "totals": [{"type": total["type"], "price": monetary_value(total["minor"], currency),
+                    "taxPercent": total.get("taxPercent")} for total in row["totals"]],
         "lines": [_order_line(line, display, currency) for line in lines],
         "shippingMethod": _shipping_method(row, currency),
         "billingAddress": address_view(geography, row["billing_address"])

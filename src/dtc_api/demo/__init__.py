@@ -42,10 +42,15 @@ async def load(db: Database, clock: Clock) -> ClientCredentials:
     Idempotent: running it again leaves the same rows, with the demo client's tokens rotated
     so they can be printed (only their hashes are stored).
     """
+    document = data()
+    # Payment methods belong to the demo client, which needs the countries first.
+    methods = document.pop("paymentMethods")
     async with db.write() as conn:
-        await imports.apply(conn, data(), clock.now())
+        await imports.apply(conn, document, clock.now())
         await _advance_sequences(conn)
-        return await _client(conn, clock)
+        credentials = await _client(conn, clock)
+        await imports.apply(conn, {"paymentMethods": methods}, clock.now())
+        return credentials
 
 
 async def _advance_sequences(conn: AsyncConnection) -> None:

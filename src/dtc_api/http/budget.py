@@ -28,6 +28,9 @@ UNSLICED_FIELDS = 1_000
 # Work done in one turn of the loop after that. Checked once an object, so a slice may run
 # over by the time of one object's fields.
 SLICE_SECONDS = 0.02
+# Introspection answers (a code generator's query describes the whole schema: ~15,000 fields
+# here) have a ceiling of their own, this many times the one of data fields.
+INTROSPECTION_SHARE = 5
 
 
 class FieldBudgetExceeded(Exception):
@@ -40,16 +43,23 @@ def budgeted(max_fields: int) -> type[Executor]:
 
     class Budgeted(Executor):
         fields_left = max_fields
+        schema_fields_left = max_fields * INTROSPECTION_SHARE
+        resolved = 0
         slice_ends = 0.0  # perf_counter() time; 0: execution has not started
         slice_over = False
         _next_slice: asyncio.Future[None] | None = None
 
         def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
                            grouped_field_set: Any, position_context: Any) -> Any:
-            self.fields_left -= len(grouped_field_set)
-            if self.fields_left < 0:
+            count = len(grouped_field_set)
+            self.resolved += count
+            if parent_type.name.startswith("__"):  # the schema's own description
+                self.schema_fields_left -= count
+            else:
+                self.fields_left -= count
+            if self.fields_left < 0 or self.schema_fields_left < 0:
                 raise FieldBudgetExceeded
-            if max_fields - self.fields_left > UNSLICED_FIELDS:
+            if self.resolved > UNSLICED_FIELDS:
                 now = time.perf_counter()
                 if not self.slice_ends:
                     self.slice_ends = now + SLICE_SECONDS

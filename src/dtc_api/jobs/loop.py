@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from dtc_api.access import sessions
 from dtc_api.accounts import password_reset, throttle
+from dtc_api.checkout import usecases as checkout
 from dtc_api.core import limits
 from dtc_api.mail import outbox
 from dtc_api.runtime import Runtime
@@ -45,6 +46,11 @@ async def purge_throttle_counters(runtime: Runtime) -> int:
 async def purge_reset_links(runtime: Runtime) -> int:
     async with runtime.db.write() as conn:
         return await password_reset.purge_expired(conn, runtime.clock.now())
+
+
+async def expire_payments(runtime: Runtime) -> int:
+    """Payments left unfinished past their time give their stock back."""
+    return await checkout.expire_payments(runtime.db, runtime.clock.now())
 
 
 async def purge_finished_mail(runtime: Runtime) -> int:
@@ -87,7 +93,8 @@ JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
                        Job("purge-selections", purge_selections),
                        Job("purge-throttle-counters", purge_throttle_counters),
                        Job("purge-reset-links", purge_reset_links),
-                       Job("purge-finished-mail", purge_finished_mail))
+                       Job("purge-finished-mail", purge_finished_mail),
+                       Job("expire-payments", expire_payments))
 
 
 async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, int]:

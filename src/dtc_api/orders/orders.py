@@ -26,6 +26,13 @@ class OrderLine:
     item_id: str
     quantity: int
     unit_price_minor: int
+    # The line's value when it is not quantity times unit price (a plan's discount rounded).
+    line_value_minor: int | None = None
+
+    @property
+    def value_minor(self) -> int:
+        return self.quantity * self.unit_price_minor if self.line_value_minor is None \
+            else self.line_value_minor
 
 
 async def create(
@@ -46,6 +53,9 @@ async def create(
     shipping_minor: int = 0,
     shipping_method: Mapping[str, Any] | None = None,
     comment: str | None = None,
+    totals: list[dict[str, Any]] | None = None,
+    payment_method: Mapping[str, Any] | None = None,
+    discounts: list[dict[str, Any]] | None = None,
     now: dt.datetime,
 ) -> int:
     if status not in STATUSES:
@@ -56,10 +66,11 @@ async def create(
         sa.select(t.pricelists.c.currency_id).where(t.pricelists.c.id == pricelist_id))
     if currency_id is None:
         raise invalid(f"pricelist {pricelist_id} not found", "pricelist", code=Code.NOT_FOUND)
-    subtotal = sum(line.quantity * line.unit_price_minor for line in lines)
-    totals = [{"type": "ITEMS_SUBTOTAL", "minor": subtotal},
-              {"type": "SHIPPING", "minor": shipping_minor},
-              {"type": "GRAND_TOTAL", "minor": subtotal + shipping_minor}]
+    if totals is None:
+        subtotal = sum(line.value_minor for line in lines)
+        totals = [{"type": "ITEMS_SUBTOTAL", "minor": subtotal},
+                  {"type": "SHIPPING", "minor": shipping_minor},
+                  {"type": "GRAND_TOTAL", "minor": subtotal + shipping_minor}]
     order_id = (await conn.execute(sa.insert(t.orders).values(
         number=number, customer_id=customer_id, order_date=order_date, status=status,
         country_code=country_code, state_code=state_code, language_code=language_code,
@@ -68,13 +79,15 @@ async def create(
         shipping_address=dict(shipping_address) if shipping_address else None,
         totals=totals, comment=comment, created_at=now,
         shipping_method=dict(shipping_method) if shipping_method else None,
+        payment_method=dict(payment_method) if payment_method else None,
+        discounts=discounts or None,
     ).returning(t.orders.c.id))).scalar_one()
     await conn.execute(sa.insert(t.order_lines), [
         {"order_id": order_id, "item_id": line.item_id,
          "display_item_id": items[line.item_id].display_item_id,
          "name": items[line.item_id].name, "quantity": line.quantity,
          "unit_price_minor": line.unit_price_minor,
-         "line_value_minor": line.quantity * line.unit_price_minor}
+         "line_value_minor": line.value_minor}
         for line in lines
     ])
     return int(order_id)

@@ -510,7 +510,8 @@ class Tree:
         for row in rows:
             own = self.texts[row["id"]].get(language or "") or {}
             self.views[row["id"]] = {
-                "id": row["id"], "uri": row["uri"], "sortOrder": row["sort_order"],
+                "id": row["id"], "uri": "/".join(self._path(row, "uri", language)),
+                "sortOrder": row["sort_order"],
                 "name": self._path(row, "name", language), "parentId": row["parent_id"],
                 **{field: own.get(column) or row[column] for field, column in _META},
                 "translations": [self._translation(row, code) for code in

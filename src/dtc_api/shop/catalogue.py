@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api.checkout import config as checkout_config
 from dtc_api.core import validate
 from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.money import to_minor
@@ -185,6 +186,7 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     # Attribute types first: a display item may have values of them.
     await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
     await _display_items(conn, data.get("displayItems") or [], errors, counts)
+    await checkout_config.apply(conn, data, errors, counts)
     return counts
 
 
@@ -255,6 +257,10 @@ async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], err
             if country.get(field) is not None and country[field] not in ids:
                 errors.add(Code.NOT_FOUND, f"{field} {country[field]} not found", "countries",
                            index, field)
+        tax = country.get("taxPercent")
+        if tax is not None and not 0 <= tax < 100:
+            errors.add(Code.OUT_OF_RANGE, "taxPercent must be from 0 to below 100", "countries",
+                       index, "taxPercent")
         language = country.get("defaultLanguage")
         if language is not None:
             errors.refused(validate.language_error(places, language, "countries", str(index),
@@ -262,7 +268,8 @@ async def _countries(conn: AsyncConnection, countries: list[dict[str, Any]], err
         rows.append({"code": code, "name": name, "is_eu": code in EU_MEMBERS,
                      "ship_to": country["shipTo"], "default_language_code": language,
                      "market_id": market_ids.get(country.get("market") or ""),
-                     "pricelist_id": pricelist_ids.get(country.get("pricelist") or "")})
+                     "pricelist_id": pricelist_ids.get(country.get("pricelist") or ""),
+                     "tax_percent": country.get("taxPercent")})
         states += [{"country_code": code, "code": s["code"], "name": s["name"]}
                    for s in country.get("states") or []]
     errors.check()

@@ -30,6 +30,10 @@ REQUIRED: dict[str, dict[str, tuple[type, ...]]] = {
     "categories": {"id": (int,), "name": (str,), "uri": (str,)},
     "displayItems": {"id": (int,), "name": (str,), "uri": (str,), "productNumber": (str,)},
     "attributeTypes": {"name": (str,), "kind": (str,)},
+    "shippingMethods": {"id": (int,), "name": (str,), "countries": (list,), "prices": (list,)},
+    "paymentMethods": {"id": (int,), "client": (str,), "name": (str,), "uri": (str,),
+                       "plugin": (str,), "kind": (str,)},
+    "vouchers": {"id": (int,), "name": (str,), "kind": (str,)},
     "stock": {"item": (str,), "warehouse": (str,), "quantity": (int,)},
     "orders": {"number": (int,), "pricelist": (int,), "lines": (list,)},
 }

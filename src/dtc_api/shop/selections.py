@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions as session_service
+from dtc_api.checkout import state as checkout
 from dtc_api.core.errors import Code, UserError, invalid
 from dtc_api.core.money import monetary_value
 from dtc_api.shop import bundles, catalog
@@ -27,7 +28,10 @@ class SelectionPolicy:
     ttl: dt.timedelta
 
 
-_UPDATED_AT = Query("SELECT updated_at FROM selections WHERE id = $1", updated_at="datetime")
+_SELECTION = Query(
+    """SELECT id, public_id, updated_at, shipping_address, billing_address, shipping_method_id,
+    payment_method_id FROM selections WHERE id = $1""",
+    updated_at="datetime", shipping_address="json", billing_address="json")
 
 
 async def active_id(
@@ -37,22 +41,31 @@ async def active_id(
     return await alive(conn, session["selection_id"], policy, now)
 
 
+async def active(
+    conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
+) -> dict[str, Any] | None:
+    """The row of the session's selection (with its checkout), unless it has expired."""
+    selection_id = session["selection_id"]
+    if selection_id is None:
+        return None
+    row = await (await within(conn)).one(_SELECTION, selection_id)
+    if row is None or row["updated_at"] + policy.ttl <= now:
+        return None
+    return row
+
+
 async def alive(
     conn: AsyncConnection, selection_id: int | None, policy: SelectionPolicy, now: dt.datetime
 ) -> int | None:
     """``selection_id``, unless there is none or it has expired from inactivity."""
-    if selection_id is None:
-        return None
-    row = await (await within(conn)).one(_UPDATED_AT, selection_id)
-    updated_at = row["updated_at"] if row else None
-    if updated_at is None or updated_at + policy.ttl <= now:
-        return None
-    return selection_id
+    row = await active(conn, {"selection_id": selection_id}, policy, now)
+    return None if row is None else selection_id
 
 
-async def _ensure(
+async def ensure(
     conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
 ) -> int:
+    """The session's selection, created if it has none."""
     selection_id = await active_id(conn, session, policy, now)
     if selection_id is None:
         result = await conn.execute(
@@ -65,7 +78,7 @@ async def _ensure(
     return selection_id
 
 
-async def _touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
+async def touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
     await conn.execute(
         sa.update(t.selections).where(t.selections.c.id == selection_id).values(updated_at=now)
     )
@@ -163,7 +176,7 @@ async def add_item(
     item, sellable = availability[item_id]
     parts, priced = await _contents(conn, session, item, chosen)
     contents = bundles.key(parts or ())
-    selection_id = await _ensure(conn, session, policy, now)
+    selection_id = await ensure(conn, session, policy, now)
     lines = t.selection_lines
     line = (
         await conn.execute(
@@ -204,7 +217,7 @@ async def add_item(
         )).scalar_one()
         if parts:
             await bundles.store(conn, line_pk, parts)
-    await _touch(conn, selection_id, now)
+    await touch(conn, selection_id, now)
     return public_id, errors
 
 
@@ -250,7 +263,7 @@ async def update_line(
     errors: list[UserError] = []
     if quantity == 0:
         await _set_quantity(conn, line["id"], 0)
-        await _touch(conn, line["selection_id"], now)
+        await touch(conn, line["selection_id"], now)
         return errors
     plan = line["subscription_plan_id"] if plan_id is KEEP else plan_id
     if plan != line["subscription_plan_id"]:
@@ -286,7 +299,7 @@ async def update_line(
             )
             quantity = max(available, 0)
     await _set_quantity(conn, line["id"], min(quantity, MAX_LINE_QUANTITY))
-    await _touch(conn, line["selection_id"], now)
+    await touch(conn, line["selection_id"], now)
     return errors
 
 
@@ -302,7 +315,7 @@ async def delete_line(
     if line is None:
         raise invalid(f"line {line_id} not found", "lineId", code=Code.NOT_FOUND)
     await _set_quantity(conn, line["id"], 0)
-    await _touch(conn, line["selection_id"], now)
+    await touch(conn, line["selection_id"], now)
 
 
 async def _set_quantity(conn: AsyncConnection, line_pk: int, quantity: int) -> None:
@@ -359,7 +372,7 @@ async def fit_to_market(
         if held is None:
             used[row["item_id"]] += kept
     if errors:
-        await _touch(conn, selection_id, now)
+        await touch(conn, selection_id, now)
     return errors
 
 
@@ -370,25 +383,41 @@ async def view(
     policy: SelectionPolicy,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """A GraphQL ``Selection`` priced in the session's pricelist; ``id`` is null when empty."""
+    """A GraphQL ``Selection`` priced in the session's pricelist, with its checkout and
+    discounts; ``id`` is null when empty."""
     currency = geography.currency_of(session["pricelist_id"])
-    selection = {
+    selection: dict[str, Any] = {
         "id": None,
         "lines": [],
-        "grandTotal": monetary_value(0, currency),
         "language": geography.language(session["language_code"]),
         "attributes": [],
         "comment": None,
+        "externalGiftCardAvailable": False,
+        "taxExempt": False,
+        "usedFallbackTax": False,
     }
-    selection_id = await active_id(conn, session, policy, now)
-    if selection_id is None:
-        return selection
+    row = await active(conn, session, policy, now)
+    total = 0
+    if row is not None:
+        total = await _lines(conn, session, row["id"], currency, selection["lines"])
+        if selection["lines"]:
+            selection["id"] = row["public_id"]
+    found = await checkout.build(await within(conn), geography, session, row,
+                                 [line["id"] for line in selection["lines"]], total, now)
+    selection["grandTotal"] = monetary_value(found.totals.grand_minor, currency)
+    selection["checkout"] = found.view
+    selection["discounts"] = found.discounts
+    selection["_checkout"] = found  # for the checkout's own use (vouchers, payments)
+    return selection
+
+
+async def _lines(conn: AsyncConnection, session: dict[str, Any], selection_id: int,
+                 currency: dict[str, Any], into: list[dict[str, Any]]) -> int:
+    """The selection's lines, appended to ``into``; returns their value in minor units."""
     lines = t.selection_lines
     rows = (
         await conn.execute(
-            sa.select(lines, t.selections.c.public_id.label("selection_public_id"),
-                      t.items.c.display_item_id, t.subscription_plans.c.discount)
-            .join(t.selections, t.selections.c.id == lines.c.selection_id)
+            sa.select(lines, t.items.c.display_item_id, t.subscription_plans.c.discount)
             .join(t.items, t.items.c.id == lines.c.item_id)
             .outerjoin(t.subscription_plans,
                        t.subscription_plans.c.id == lines.c.subscription_plan_id)
@@ -397,7 +426,7 @@ async def view(
         )
     ).mappings().all()
     if not rows:
-        return selection
+        return 0
     parts = await bundles.parts_of(conn, [r["id"] for r in rows if r["contents"]])
     # Item ids are "<displayItemId>-<sizeId>" (the catalogue refuses others).
     members = {int(p.item_id.partition("-")[0]) for held in parts.values() for p in held}
@@ -431,10 +460,10 @@ async def view(
             line_minor = round(line_minor * (100 - row["discount"]) / 100)
         total += line_minor
         line["lineValue"] = monetary_value(line_minor, currency)
-        selection["lines"].append(line)
-    selection["id"] = rows[0]["selection_public_id"]
-    selection["grandTotal"] = monetary_value(total, currency)
-    return selection
+        line["unitMinor"] = line_minor // row["quantity"]
+        line["minor"] = line_minor
+        into.append(line)
+    return total
 
 
 async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
@@ -455,7 +484,7 @@ async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetim
             await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
                                .values(quantity=quantity))
     await conn.execute(sa.delete(t.selections).where(t.selections.c.id == source))
-    await _touch(conn, target, now)
+    await touch(conn, target, now)
 
 
 async def purge_expired(conn: AsyncConnection, policy: SelectionPolicy, now: dt.datetime) -> int:

@@ -85,7 +85,7 @@ _DECODERS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
 
 _PARAMETER = re.compile(r"\$(\d+)")
 _ANY = re.compile(r"=\s*ANY\(\$(\d+)\)")
-_FOR_UPDATE = re.compile(r"\s+FOR UPDATE$")
+_FOR_UPDATE = re.compile(r"\s+FOR UPDATE( OF \w+)?$")
 
 
 def _sqlite_parameter(value: Any) -> Any:

@@ -103,6 +103,8 @@ countries = sa.Table(
     sa.Column("default_language_code", sa.ForeignKey("languages.code"), nullable=True),
     sa.Column("market_id", sa.ForeignKey("markets.id"), nullable=True),
     sa.Column("pricelist_id", sa.ForeignKey("pricelists.id"), nullable=True),
+    # The tax included in prices sold to the country, in percent (null: none shown).
+    sa.Column("tax_percent", sa.Float, nullable=True),
 )
 
 country_states = sa.Table(
@@ -415,6 +417,14 @@ selections = sa.Table(
     sa.Column("public_id", sa.String(32), nullable=False, unique=True),
     _created(),
     sa.Column("updated_at", UTCDateTime(), nullable=False, index=True),
+    # Checkout: the addresses given ({"firstName": ..., "country": "SE", ...}; no billing
+    # address: the shipping address), the shipping and payment methods chosen.
+    sa.Column("shipping_address", sa.JSON, nullable=True),
+    sa.Column("billing_address", sa.JSON, nullable=True),
+    sa.Column("shipping_method_id", sa.ForeignKey("shipping_methods.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("payment_method_id", sa.ForeignKey("payment_methods.id", ondelete="SET NULL"),
+              nullable=True),
 )
 
 selection_lines = sa.Table(
@@ -474,6 +484,8 @@ sessions = sa.Table(
     sa.Column("last_seen_at", UTCDateTime(), nullable=False, index=True),
     sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
               nullable=True, index=True),
+    # The order the session placed last (``order`` and ``receipt`` answer it, for a guest too).
+    sa.Column("last_order_id", sa.ForeignKey("orders.id", ondelete="SET NULL"), nullable=True),
 )
 
 # --- customers (accounts) -------------------------------------------------------------------
@@ -604,6 +616,10 @@ orders = sa.Table(
     sa.Column("comment", sa.Text, nullable=True),
     # The shipping method as chosen: {"id": 1, "name": "Standard", "comment": null}
     sa.Column("shipping_method", sa.JSON, nullable=True),
+    # The payment method as chosen at checkout: {"id": 1, "name": "Invoice", "plugin": ...}
+    sa.Column("payment_method", sa.JSON, nullable=True),
+    # The vouchers applied: [{"id": 3, "code": "SUMMER", "name": ..., "minor": 1000}]
+    sa.Column("discounts", sa.JSON, nullable=True),
     _created(),
 )
 
@@ -620,6 +636,131 @@ order_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
     sa.Column("line_value_minor", sa.BigInteger, nullable=False),
+)
+
+# --- checkout ----------------------------------------------------------------------------------
+
+shipping_methods = sa.Table(
+    "shipping_methods",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("comment", sa.String(1000), nullable=True),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+# The countries a method ships to.
+shipping_method_countries = sa.Table(
+    "shipping_method_countries",
+    metadata,
+    sa.Column("shipping_method_id", sa.ForeignKey("shipping_methods.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("country_code", sa.ForeignKey("countries.code", ondelete="CASCADE"),
+              primary_key=True),
+)
+# Its price per pricelist, free from an order value (items less discounts) when set. A method
+# without a price in the session's pricelist is not offered.
+shipping_method_prices = sa.Table(
+    "shipping_method_prices",
+    metadata,
+    sa.Column("shipping_method_id", sa.ForeignKey("shipping_methods.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("pricelist_id", sa.ForeignKey("pricelists.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("price_minor", sa.BigInteger, nullable=False),
+    sa.Column("free_from_minor", sa.BigInteger, nullable=True),
+)
+# A way to pay, of an API client: a payment plugin ("test", "invoice", …) under a name and the
+# kind a storefront knows it by.
+payment_methods = sa.Table(
+    "payment_methods",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("client_id", sa.ForeignKey("api_clients.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("uri", sa.String(100), nullable=False),
+    sa.Column("plugin", sa.String(50), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Market ids it is offered in; null: every market.
+    sa.Column("markets", sa.JSON, nullable=True),
+    sa.Column("settings", sa.JSON, nullable=True),
+    sa.UniqueConstraint("client_id", "uri"),
+)
+vouchers = sa.Table(
+    "vouchers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # The code a shopper types, stored upper-case; null: an automatic voucher.
+    sa.Column("code", sa.String(100), nullable=True, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # PERCENT | AMOUNT | FREE_SHIPPING
+    sa.Column("percent", sa.Float, nullable=True),
+    # An AMOUNT voucher's value per pricelist: {"1": 5000}; also, for any kind, the order
+    # value (items) it needs: "minimum".
+    sa.Column("amounts", sa.JSON, nullable=True),
+    sa.Column("minimum", sa.JSON, nullable=True),
+    sa.Column("starts_at", UTCDateTime(), nullable=True),
+    sa.Column("ends_at", UTCDateTime(), nullable=True),
+    sa.Column("max_uses", sa.Integer, nullable=True),
+    sa.Column("max_uses_per_customer", sa.Integer, nullable=True),
+    sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.CheckConstraint("kind IN ('PERCENT', 'AMOUNT', 'FREE_SHIPPING')", name="kind"),
+)
+voucher_uses = sa.Table(
+    "voucher_uses",
+    metadata,
+    sa.Column("voucher_id", sa.ForeignKey("vouchers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="SET NULL"),
+              nullable=True, index=True),
+    _created(),
+)
+selection_vouchers = sa.Table(
+    "selection_vouchers",
+    metadata,
+    sa.Column("selection_id", sa.ForeignKey("selections.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("voucher_id", sa.ForeignKey("vouchers.id", ondelete="CASCADE"), primary_key=True),
+    _created(),
+)
+# A payment started at checkout. Its public id is the idempotency key of the order it makes:
+# the first confirmed result creates the order, any later one answers the same order.
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("public_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("session_id", sa.ForeignKey("sessions.id", ondelete="SET NULL"), nullable=True,
+              index=True),
+    sa.Column("selection_id", sa.ForeignKey("selections.id", ondelete="SET NULL"),
+              nullable=True, index=True),
+    sa.Column("payment_method_id", sa.ForeignKey("payment_methods.id", ondelete="SET NULL"),
+              nullable=True),
+    sa.Column("plugin", sa.String(50), nullable=False),
+    # started -> paid (an order) | failed | expired (stock returned)
+    sa.Column("status", sa.String(10), nullable=False),
+    # What is being paid for, as it was at the start: lines, addresses, totals, customer.
+    sa.Column("snapshot", sa.JSON, nullable=False),
+    sa.Column("order_id", sa.ForeignKey("orders.id", ondelete="SET NULL"), nullable=True),
+    _created(),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime(), nullable=True),
+    sa.Index("ix_payments_due", "status", "expires_at"),
+    sa.CheckConstraint("status IN ('started', 'paid', 'failed', 'expired')", name="status"),
+)
+# Units taken from stock while a payment runs: kept when it is paid, returned otherwise.
+stock_reservations = sa.Table(
+    "stock_reservations",
+    metadata,
+    sa.Column("payment_id", sa.ForeignKey("payments.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("item_id", sa.ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("warehouse_id", sa.ForeignKey("warehouses.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
 )
 
 subscription_contracts = sa.Table(

@@ -10,6 +10,7 @@ from graphql import GraphQLSchema
 
 from dtc_api.storefront.resolvers import (
     catalog,
+    checkout,
     contracts,
     customer,
     geography,
@@ -23,7 +24,8 @@ from dtc_api.storefront.resolvers import (
 SCHEMA_DIR = Path(__file__).parent / "schema"
 BINDABLES = [*geography.bindables, *session.bindables, *selection.bindables,
              *customer.bindables, *password_reset.bindables, *subscriptions.bindables,
-             *catalog.bindables, *contracts.bindables, *listing.bindables]
+             *catalog.bindables, *contracts.bindables, *listing.bindables,
+             *checkout.bindables]
 
 
 def type_defs() -> str:

@@ -49,7 +49,14 @@ async def resolve_customer(_: Any, info: GraphQLResolveInfo) -> dict[str, Any] |
 
 @query.field("order")
 async def resolve_latest_order(_: Any, info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    """The order this session placed last (a guest's too), else the logged-in customer's
+    latest."""
     ctx = context(info)
+    if ctx.session["last_order_id"] is not None:
+        placed = await accounts.order(ctx.runtime, ctx.geography, ctx.session["last_order_id"],
+                                      ctx.session)
+        if placed is not None:
+            return placed
     customer_id = _customer_id(ctx)
     if customer_id is None:
         return None
