@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from dtc_api.clock import SteppableClock
+from dtc_api.orders.subscriptions import after
 from dtc_api.store import tables as t
 from tests import support
 from tests.support import Shopper
@@ -432,3 +433,69 @@ async def test_payment_methods_in_the_back_office_are_checked(http: httpx.AsyncC
     bad_voucher = [{"id": 30, "code": "X", "name": "x", "kind": "PERCENT", "percent": 150}]
     errors = await support.upsert_catalogue(http, key, {"vouchers": bad_voucher})
     assert [e["path"] for e in errors] == [["upsertCatalogue", "input", "vouchers", "0", "percent"]]
+
+
+PLANNED = ('mutation { addItem(item: "11-1", quantity: 2, subscriptionPlan: 1) '
+           "{ userErrors { message } } }")
+CONTRACTS = """query { customer { subscriptionContracts {
+  shippingOption { name } subscriptionPayment { paymentMethod }
+  subscriptions { status interval { type value } nextOrderDate lines { quantity item { id } } }
+} } }"""
+
+
+async def test_a_subscription_bought_at_checkout(shopper: Shopper, clock: SteppableClock,
+                                                 methods: None) -> None:
+    assert (await shopper.gql(PLANNED))["addItem"]["userErrors"] == []
+    # A guest cannot subscribe: the storefront asks the shopper to log in.
+    refused = await instructions(shopper, method=INVOICE)
+    assert [(e["path"], e["code"]) for e in refused["userErrors"]] == [
+        (["paymentInstructions", "input"], "LOGIN_REQUIRED")]
+    await support.register(shopper, "sub@example.com", first_name="Sub", login=True)
+    started = await instructions(shopper, method=INVOICE)
+    assert started["userErrors"] == []
+    [contract] = (await shopper.gql(CONTRACTS))["customer"]["subscriptionContracts"]
+    assert contract["shippingOption"] == {"name": "Standard"}
+    assert contract["subscriptionPayment"] == [{"paymentMethod": "Invoice"}]
+    [subscription] = contract["subscriptions"]
+    interval = subscription["interval"]
+    assert subscription["status"] == "ACTIVE"
+    assert subscription["lines"] == [{"quantity": 2, "item": {"id": "11-1"}}]
+    # The order is the first delivery; the next is one interval on.
+    assert subscription["nextOrderDate"] == after(clock.now().date(), interval["type"],
+                                                  interval["value"]).isoformat()
+
+
+async def test_an_automatic_voucher_applies_when_the_cart_qualifies(
+        shopper: Shopper, http: httpx.AsyncClient, key: str, methods: None) -> None:
+    assert await support.upsert_catalogue(http, key, {"vouchers": [
+        {"id": 31, "name": "10 off from 500", "kind": "AMOUNT",
+         "amounts": [{"pricelist": "sek", "amount": 10}],
+         "minimum": [{"pricelist": "sek", "amount": 500}]}]}) == []
+    await add(shopper, quantity=1)  # 299.00: not yet
+    assert (await shopper.gql(SHOW))["selection"]["discounts"] == []
+    await add(shopper, quantity=1)  # 598.00
+    selection = (await shopper.gql(SHOW))["selection"]
+    assert [(d["__typename"], d["name"], d["value"]["value"]) for d in selection["discounts"]
+            ] == [("AutoVoucher", "10 off from 500", -10.0)]
+    assert selection["grandTotal"]["value"] == 588.0
+    started = await instructions(shopper, method=INVOICE)
+    totals_ = (await shopper.gql(RECEIPT))["order"]["totals"]
+    assert started["userErrors"] == []
+    assert {"type": "DISCOUNT", "price": {"value": -10.0}} in totals_
+
+
+async def test_a_voucher_once_per_customer(shopper: Shopper, http: httpx.AsyncClient,
+                                           key: str, methods: None) -> None:
+    assert await support.upsert_catalogue(http, key, {"vouchers": [
+        {"id": 32, "code": "FIRST", "name": "First order", "kind": "PERCENT", "percent": 15,
+         "maxUsesPerCustomer": 1}]}) == []
+    await support.register(shopper, "once@example.com", first_name="Once", login=True)
+    for attempt in range(2):
+        await add(shopper, quantity=1)
+        added = (await shopper.gql(VOUCHER, {"code": "first"}))["addVoucher"]
+        if attempt == 0:
+            assert added["userErrors"] == []
+            assert (await instructions(shopper, method=INVOICE))["userErrors"] == []
+        else:
+            assert [e["message"] for e in added["userErrors"]] == [
+                "voucher FIRST has been used as many times as it may be by one customer"]

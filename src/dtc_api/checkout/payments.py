@@ -27,7 +27,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.money import format_minor
 from dtc_api.mail import outbox
 from dtc_api.mail.render import render
-from dtc_api.orders import orders
+from dtc_api.orders import orders, subscriptions
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.reads import Query, within
@@ -167,7 +167,8 @@ def snapshot(session: Mapping[str, Any], selection: Mapping[str, Any],
         "pricelistId": session["pricelist_id"], "country": session["country_code"],
         "state": session["state_code"], "language": session["language_code"],
         "lines": [{"item": line["item"]["id"], "quantity": line["quantity"],
-                   "minor": line["minor"]} for line in selection["lines"]],
+                   "minor": line["minor"], "plan": line["subscriptionId"]}
+                  for line in selection["lines"]],
         "shippingAddress": dict(shipping), "billingAddress": dict(billing or shipping),
         "shippingMethod": {"id": method["id"], "name": method["name"],
                            "comment": method["comment"]},
@@ -271,6 +272,9 @@ async def place_order(conn: AsyncConnection, geography: Geography, session: dict
         await conn.execute(sa.insert(t.voucher_uses).values(
             voucher_id=voucher["id"], order_id=order_id, customer_id=customer_id,
             created_at=now))
+    planned = [line for line in data["lines"] if line.get("plan")]
+    if planned and data["customerId"] is not None:
+        await _subscribe(conn, data, customer_id, planned, shipping, now)
     await _finish(conn, payment, "paid", now, order_id)
     if payment["selection_id"] is not None:
         await conn.execute(sa.delete(t.selections)
@@ -286,6 +290,27 @@ async def place_order(conn: AsyncConnection, geography: Geography, session: dict
             data["lines"], await _names(conn, data["lines"]), strict=True))})
     await outbox.enqueue(conn, "order_confirmation", billing["email"], message, now)
     return order_id
+
+
+async def _subscribe(conn: AsyncConnection, data: dict[str, Any], customer_id: int,
+                     planned: list[dict[str, Any]], shipping_minor: int, now: dt.datetime
+                     ) -> None:
+    """The subscription contract of an order's lines bought on plans: a subscription per
+    plan, its first delivery this order, the next one an interval on."""
+    contract_id = await orders.create_subscription_contract(
+        conn, customer_id=customer_id, pricelist_id=data["pricelistId"],
+        market_id=data["marketId"], shipping_address=data["shippingAddress"], now=now,
+        shipping_method={**data["shippingMethod"], "priceMinor": shipping_minor},
+        payment_method=data["paymentMethod"]["name"])
+    by_plan: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in planned:
+        by_plan[line["plan"]].append({"item": line["item"], "quantity": line["quantity"]})
+    plans = {row.id: row for row in await conn.execute(
+        sa.select(t.subscription_plans).where(t.subscription_plans.c.id.in_(list(by_plan))))}
+    await subscriptions.record(conn, contract_id, [
+        {"plan": plan, "lines": lines, "nextOrderDate": subscriptions.after(
+            now.date(), plans[plan].interval_type, plans[plan].interval_value).isoformat()}
+        for plan, lines in by_plan.items() if plan in plans], now)
 
 
 async def _names(conn: AsyncConnection, lines: list[dict[str, Any]]) -> list[str]:

@@ -179,6 +179,9 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
     current = await selections.view(conn, geography, session, policy, now)
     if not current["lines"]:
         raise invalid("the selection is empty", "input", code=Code.UNAVAILABLE)
+    if session["customer_id"] is None and any(line["subscriptionId"]
+                                              for line in current["lines"]):
+        raise invalid("log in to buy on subscription", "input", code=Code.LOGIN_REQUIRED)
     found = current["_checkout"]
     reads = await within(conn)
     for applied in found.totals.applied:

@@ -31,6 +31,7 @@ class Code:
     UNAVAILABLE = "UNAVAILABLE"  # an item that stock or prices cannot cover
     INVALID_AMOUNT = "INVALID_AMOUNT"  # negative, or more decimals than the currency has
     NOT_RETRYABLE = "NOT_RETRYABLE"  # an outgoing message that cannot be sent again
+    LOGIN_REQUIRED = "LOGIN_REQUIRED"  # a guest asks for what only a customer may have
 
 
 @dataclass(frozen=True)

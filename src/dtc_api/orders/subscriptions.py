@@ -80,6 +80,18 @@ async def record(conn: AsyncConnection, contract_id: int, subscriptions: list[di
              "quantity": line["quantity"]} for line in subscription["lines"]])
 
 
+def after(day: dt.date, interval_type: str, value: int) -> dt.date:
+    """The day ``value`` intervals later (a month later than 31 January: the last of February)."""
+    if interval_type == "DAY":
+        return day + dt.timedelta(days=value)
+    if interval_type == "WEEK":
+        return day + dt.timedelta(weeks=value)
+    months = day.month - 1 + value * (12 if interval_type == "YEAR" else 1)
+    year, month = day.year + months // 12, months % 12 + 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
 def _date(raw: str | None, errors: list[UserError], path: tuple[str, ...]) -> dt.date | None:
     if not raw:
         return None
