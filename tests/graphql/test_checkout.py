@@ -499,3 +499,20 @@ async def test_a_voucher_once_per_customer(shopper: Shopper, http: httpx.AsyncCl
         else:
             assert [e["message"] for e in added["userErrors"]] == [
                 "voucher FIRST has been used as many times as it may be by one customer"]
+
+
+async def test_a_cart_changed_during_payment_needs_a_new_one(
+        shopper: Shopper, http: httpx.AsyncClient, key: str, methods: None) -> None:
+    await add(shopper)
+    before = await units(http, key, "1-1")
+    action = (await instructions(shopper))["action"]
+    assert await units(http, key, "1-1") == before - 2
+    await add(shopper, quantity=1)  # the payment was for two
+    assert await units(http, key, "1-1") == before
+    stale = await result(shopper, {"dtcPayment": payment_key(action), "result": "confirm"})
+    assert stale["type"] == "FAILED"
+    assert stale["userErrors"][0]["message"] == "the payment has expired"
+    fresh = await instructions(shopper)
+    paid = await result(shopper, {"dtcPayment": payment_key(fresh["action"]),
+                                  "result": "confirm"})
+    assert paid["order"]["lines"][0]["quantity"] == 3

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
-from dtc_api.checkout import plugins
+from dtc_api.checkout import holds, plugins
 from dtc_api.checkout import state as checkout
 from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.money import format_minor
@@ -35,133 +35,16 @@ from dtc_api.store.reads import Query, within
 # Orders are numbered one after another; on PostgreSQL concurrent checkouts take turns here.
 _NUMBER_LOCK = 0x6474_6f72
 _NEXT_NUMBER = Query("SELECT COALESCE(MAX(number), 0) + 1 FROM orders")
-_NEEDED = Query(
-    """SELECT l.item_id, l.quantity, i.preorder, NULL AS part_item, 0 AS part_quantity
-    FROM selection_lines l JOIN items i ON i.id = l.item_id
-    WHERE l.selection_id = $1 AND l.contents = ''
-    UNION ALL
-    SELECT l.item_id, l.quantity, i.preorder, p.item_id AS part_item, p.quantity AS part_quantity
-    FROM selection_lines l JOIN selection_line_parts p ON p.line_id = l.id
-    JOIN items i ON i.id = p.item_id WHERE l.selection_id = $1""", preorder="bool")
-_STOCK = Query(
-    """SELECT s.warehouse_id, s.quantity FROM stock s
-    JOIN warehouse_markets w ON w.warehouse_id = s.warehouse_id AND w.market_id = $2
-    WHERE s.item_id = $1 AND s.quantity > 0 ORDER BY s.warehouse_id FOR UPDATE OF s""")
-_TAKE = Query("""UPDATE stock SET quantity = quantity - $3
-    WHERE item_id = $1 AND warehouse_id = $2 AND quantity >= $3""")
-_RETURN = Query("""UPDATE stock SET quantity = quantity + $3
-    WHERE item_id = $1 AND warehouse_id = $2""")
-_RESERVED = Query("SELECT item_id, warehouse_id, quantity FROM stock_reservations "
-                  "WHERE payment_id = $1")
-_PAYMENT = Query(
-    """SELECT id, public_id, session_id, selection_id, payment_method_id, plugin, status,
-    snapshot, order_id, expires_at FROM payments WHERE public_id = $1 FOR UPDATE""",
-    snapshot="json", expires_at="datetime")
 _LATEST = Query(
     """SELECT public_id FROM payments WHERE session_id = $1 AND status IN ('started', 'paid')
     ORDER BY id DESC LIMIT 1""")
-_OPEN = Query("SELECT public_id FROM payments WHERE selection_id = $1 AND status = 'started'")
-_DUE = Query("SELECT public_id FROM payments WHERE status = 'started' AND expires_at <= $1 "
-             "ORDER BY expires_at LIMIT 100")
-
-
-async def _needed(conn: AsyncConnection, selection_id: int) -> dict[str, int]:
-    """Units of each stocked item the selection's lines take (bundles: their parts)."""
-    needed: dict[str, int] = defaultdict(int)
-    for row in await (await within(conn)).all(_NEEDED, selection_id):
-        if row["preorder"]:
-            continue  # sold ahead of stock
-        if row["part_item"] is None:
-            needed[row["item_id"]] += row["quantity"]
-        else:
-            needed[row["part_item"]] += row["quantity"] * row["part_quantity"]
-    return needed
-
-
-async def reserve(conn: AsyncConnection, payment_id: int, selection_id: int, market_id: int
-                  ) -> list[UserError]:
-    """Take the selection's units from the market's warehouses (lowest id first). Refused
-    as a whole, before anything is taken, when any item falls short."""
-    reads = await within(conn)
-    plan: list[tuple[str, int, int]] = []
-    short = []
-    for item_id, units in sorted((await _needed(conn, selection_id)).items()):
-        left = units
-        for row in await reads.all(_STOCK, item_id, market_id):
-            taken = min(left, row["quantity"])
-            plan.append((item_id, row["warehouse_id"], taken))
-            left -= taken
-            if not left:
-                break
-        if left:
-            short.append(UserError(f"item {item_id} is not available in the requested "
-                                   "quantity", ("selection",), typename="UnavailableItem",
-                                   code=Code.UNAVAILABLE,
-                                   extra={"originalQuantity": units,
-                                          "availableQuantity": units - left,
-                                          "unavailableQuantity": left, "itemId": item_id,
-                                          "displayItemId": int(item_id.partition("-")[0])}))
-    if short:
-        return short
-    for item_id, warehouse_id, units in plan:
-        if await reads.execute(_TAKE, item_id, warehouse_id, units) != 1:
-            raise RuntimeError(f"stock of {item_id} changed under its lock")
-    if plan:
-        await conn.execute(sa.insert(t.stock_reservations), [
-            {"payment_id": payment_id, "item_id": i, "warehouse_id": w, "quantity": n}
-            for i, w, n in plan])
-    return []
-
-
-async def _release(conn: AsyncConnection, payment_id: int) -> None:
-    reads = await within(conn)
-    for row in await reads.all(_RESERVED, payment_id):
-        await reads.execute(_RETURN, row["item_id"], row["warehouse_id"], row["quantity"])
-    await conn.execute(sa.delete(t.stock_reservations)
-                       .where(t.stock_reservations.c.payment_id == payment_id))
-
-
-async def _finish(conn: AsyncConnection, payment: Mapping[str, Any], status: str,
-                  now: dt.datetime, order_id: int | None = None) -> None:
-    if status != "paid":
-        await _release(conn, payment["id"])
-    else:
-        await conn.execute(sa.delete(t.stock_reservations)
-                           .where(t.stock_reservations.c.payment_id == payment["id"]))
-    await conn.execute(sa.update(t.payments).where(t.payments.c.id == payment["id"])
-                       .values(status=status, finished_at=now, order_id=order_id))
-
-
-async def cancel_open(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
-    """End the selection's payments still running (a new one starts: the cart may have
-    changed), returning their stock."""
-    for row in await (await within(conn)).all(_OPEN, selection_id):
-        payment = await (await within(conn)).one(_PAYMENT, row["public_id"])
-        if payment is not None and payment["status"] == "started":
-            await _finish(conn, payment, "expired", now)
-
-
-async def expire_due(conn: AsyncConnection, now: dt.datetime) -> int:
-    """Expire payments past their time, returning their stock (the job loop)."""
-    due = await (await within(conn)).all(_DUE, now)
-    for row in due:
-        payment = await (await within(conn)).one(_PAYMENT, row["public_id"])
-        if payment is not None and payment["status"] == "started":
-            await _finish(conn, payment, "expired", now)
-    return len(due)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a payment is for, as it was when it started (stored with the payment)."""
-
-    data: dict[str, Any]
 
 
 def snapshot(session: Mapping[str, Any], selection: Mapping[str, Any],
              shipping: Mapping[str, Any], billing: Mapping[str, Any] | None,
              method: Mapping[str, Any], found: checkout.Checkout,
              payment_method: Mapping[str, Any]) -> dict[str, Any]:
+    """What a payment is for, as it was when it started (stored with the payment)."""
     return {
         "customerId": session["customer_id"], "marketId": session["market_id"],
         "pricelistId": session["pricelist_id"], "country": session["country_code"],
@@ -186,14 +69,14 @@ async def start(conn: AsyncConnection, session: dict[str, Any], selection_id: in
                 ttl: dt.timedelta, amount: str, input_: dict[str, Any]
                 ) -> tuple[int, plugins.Started] | list[UserError]:
     """Start paying for the selection: take its stock and ask the plugin what to do."""
-    await cancel_open(conn, selection_id, now)
+    await holds.cancel_open(conn, selection_id, now)
     public_id = secrets.token_urlsafe(24)
     payment_id = (await conn.execute(sa.insert(t.payments).values(
         public_id=public_id, session_id=session["id"], selection_id=selection_id,
         payment_method_id=method["id"], plugin=method["plugin"], status="started",
         snapshot=data, created_at=now, expires_at=now + ttl).returning(t.payments.c.id)
     )).scalar_one()
-    short = await reserve(conn, payment_id, selection_id, session["market_id"])
+    short = await holds.reserve(conn, payment_id, selection_id, session["market_id"])
     if short:
         await conn.execute(sa.delete(t.payments).where(t.payments.c.id == payment_id))
         return short
@@ -222,7 +105,7 @@ async def result(conn: AsyncConnection, geography: Geography, session: dict[str,
     key = fields.get(plugins.PAYMENT_FIELD)
     if not isinstance(key, str):
         key = await reads.scalar(_LATEST, session["id"])
-    payment = await reads.one(_PAYMENT, key[:64]) if isinstance(key, str) else None
+    payment = await reads.one(holds.PAYMENT, key[:64]) if isinstance(key, str) else None
     if payment is None or payment["session_id"] != session["id"]:
         return _failed("no payment of this session to confirm", Code.NOT_FOUND)
     if payment["status"] == "paid":
@@ -230,11 +113,11 @@ async def result(conn: AsyncConnection, geography: Geography, session: dict[str,
     if payment["status"] != "started":
         return _failed(f"the payment has {payment['status']}", Code.UNAVAILABLE)
     if payment["expires_at"] <= now:
-        await _finish(conn, payment, "expired", now)
+        await holds.finish(conn, payment, "expired", now)
         return _failed("the payment has expired", Code.UNAVAILABLE)
     answer = plugins.BUILT_IN[payment["plugin"]].result(fields)
     if not answer.paid:
-        await _finish(conn, payment, "failed", now)
+        await holds.finish(conn, payment, "failed", now)
         return _failed(answer.message or "the payment failed", Code.UNAVAILABLE)
     order_id = await place_order(conn, geography, session, payment, answer.order_status, now)
     return Outcome(True, order_id)
@@ -275,7 +158,7 @@ async def place_order(conn: AsyncConnection, geography: Geography, session: dict
     planned = [line for line in data["lines"] if line.get("plan")]
     if planned and data["customerId"] is not None:
         await _subscribe(conn, data, customer_id, planned, shipping, now)
-    await _finish(conn, payment, "paid", now, order_id)
+    await holds.finish(conn, payment, "paid", now, order_id)
     if payment["selection_id"] is not None:
         await conn.execute(sa.delete(t.selections)
                            .where(t.selections.c.id == payment["selection_id"]))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.accounts.profile import ADDRESS_FIELDS
 from dtc_api.accounts.view import address_view
+from dtc_api.checkout import holds
 from dtc_api.checkout import totals as money
 from dtc_api.core import validate
 from dtc_api.core.errors import Code, DomainError, UserError, invalid
@@ -234,29 +235,34 @@ def missing(address: Mapping[str, Any] | None, *path: str) -> list[UserError]:
 
 
 async def set_addresses(conn: AsyncConnection, selection_id: int,
-                        shipping: dict[str, Any], billing: dict[str, Any] | None) -> None:
+                        shipping: dict[str, Any], billing: dict[str, Any] | None,
+                        now: dt.datetime) -> None:
+    await holds.cancel_open(conn, selection_id, now)
     await conn.execute(sa.update(t.selections).where(t.selections.c.id == selection_id)
                        .values(shipping_address=shipping, billing_address=billing))
 
 
 async def set_shipping_method(conn: AsyncConnection, session: Mapping[str, Any],
-                              selection_id: int, method_id: int, *path: str) -> None:
+                              selection_id: int, method_id: int, now: dt.datetime,
+                              *path: str) -> None:
     offered = await shipping_options(await within(conn), session["country_code"],
                                      session["pricelist_id"])
     if method_id not in {row["id"] for row in offered}:
         raise invalid(f"shipping method {method_id} is not offered in "
                       f"{session['country_code']}", *(path or ("id",)), code=Code.NOT_FOUND)
+    await holds.cancel_open(conn, selection_id, now)
     await conn.execute(sa.update(t.selections).where(t.selections.c.id == selection_id)
                        .values(shipping_method_id=method_id))
 
 
 async def set_payment_method(conn: AsyncConnection, session: Mapping[str, Any],
-                             selection_id: int, method_id: int) -> Any:
+                             selection_id: int, method_id: int, now: dt.datetime) -> Any:
     offered = await payment_options(await within(conn), session["client_id"],
                                     session["market_id"])
     row = next((r for r in offered if r["id"] == method_id), None)
     if row is None:
         raise invalid(f"payment method {method_id} not found", "id", code=Code.NOT_FOUND)
+    await holds.cancel_open(conn, selection_id, now)
     await conn.execute(sa.update(t.selections).where(t.selections.c.id == selection_id)
                        .values(payment_method_id=method_id))
     return row
@@ -299,13 +305,16 @@ async def add_voucher(conn: AsyncConnection, session: Mapping[str, Any], selecti
         t.selection_vouchers.c.selection_id == selection_id,
         t.selection_vouchers.c.voucher_id == voucher["id"]))
     if exists is None:
+        await holds.cancel_open(conn, selection_id, now)
         await conn.execute(sa.insert(t.selection_vouchers).values(
             selection_id=selection_id, voucher_id=voucher["id"], created_at=now))
 
 
-async def remove_voucher(conn: AsyncConnection, selection_id: int | None, code: str) -> None:
+async def remove_voucher(conn: AsyncConnection, selection_id: int | None, code: str,
+                         now: dt.datetime) -> None:
     removed = 0
     if selection_id is not None:
+        await holds.cancel_open(conn, selection_id, now)
         voucher_id = sa.select(t.vouchers.c.id).where(t.vouchers.c.code == _code(code))
         removed = (await conn.execute(sa.delete(t.selection_vouchers).where(
             t.selection_vouchers.c.selection_id == selection_id,

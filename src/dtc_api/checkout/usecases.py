@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
-from dtc_api.checkout import payments, plugins
+from dtc_api.checkout import holds, payments, plugins
 from dtc_api.checkout import state as checkout
 from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.core.money import format_minor
@@ -43,7 +43,7 @@ async def _addresses(conn: AsyncConnection, geography: Geography, session: dict[
     if errors:
         raise DomainError(*errors)
     selection_id = await selections.ensure(conn, session, policy, now)
-    await checkout.set_addresses(conn, selection_id, checked[0] or {}, checked[1])
+    await checkout.set_addresses(conn, selection_id, checked[0] or {}, checked[1], now)
     country, state = checked[0]["country"], checked[0].get("state")  # type: ignore[index]
     if (country, state) != (session["country_code"], session["state_code"]):
         await sessions.set_country_state(conn, geography, session, country, state)
@@ -68,7 +68,7 @@ async def set_shipping_method(db: Database, geography: Geography, policy: Select
     """``setShippingMethod``: one of those offered in the session's country."""
     async def change(conn: AsyncConnection, session: dict[str, Any]) -> None:
         selection_id = await selections.ensure(conn, session, policy, now)
-        await checkout.set_shipping_method(conn, session, selection_id, method_id)
+        await checkout.set_shipping_method(conn, session, selection_id, method_id, now)
 
     return await change_selection(db, geography, policy, session_id, now, change)
 
@@ -79,7 +79,7 @@ async def set_payment_method(db: Database, geography: Geography, policy: Selecti
     """``setPaymentMethod``: one of the API client's, offered in the session's market."""
     async def change(conn: AsyncConnection, session: dict[str, Any]) -> None:
         selection_id = await selections.ensure(conn, session, policy, now)
-        await checkout.set_payment_method(conn, session, selection_id, method_id)
+        await checkout.set_payment_method(conn, session, selection_id, method_id, now)
 
     return await change_selection(db, geography, policy, session_id, now, change)
 
@@ -103,7 +103,7 @@ async def remove_voucher(db: Database, geography: Geography, policy: SelectionPo
     """``removeVoucher``."""
     async def change(conn: AsyncConnection, session: dict[str, Any]) -> None:
         await checkout.remove_voucher(conn, await selections.active_id(conn, session, policy,
-                                                                        now), code)
+                                                                        now), code, now)
 
     return await change_selection(db, geography, policy, session_id, now, change)
 
@@ -147,7 +147,7 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
         raise invalid("the selection is empty", "input", code=Code.UNAVAILABLE)
     if data.get("shippingMethod"):
         await checkout.set_shipping_method(conn, session, row["id"], data["shippingMethod"],
-                                           "input", "shippingMethod")
+                                           now, "input", "shippingMethod")
     payment_id = data.get("paymentMethod") or row["payment_method_id"]
     offered = await checkout.payment_options(await within(conn),
                                              session["client_id"], session["market_id"])
@@ -157,7 +157,7 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
         raise invalid("payment method not found" if payment_id else
                       "no payment method is offered here", "input", "paymentMethod",
                       code=Code.NOT_FOUND)
-    await checkout.set_payment_method(conn, session, row["id"], method["id"])
+    await checkout.set_payment_method(conn, session, row["id"], method["id"], now)
     row = await selections.active(conn, session, policy, now)
     if row["shipping_method_id"] is None:  # type: ignore[index]
         methods = await checkout.shipping_options(await within(conn),
@@ -166,7 +166,8 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
         if not methods:
             raise invalid(f"no shipping method ships to {session['country_code']}", "input",
                           "shippingMethod", code=Code.NOT_FOUND)
-        await checkout.set_shipping_method(conn, session, row["id"], methods[0]["id"])  # type: ignore[index]
+        await checkout.set_shipping_method(conn, session, row["id"], methods[0]["id"],  # type: ignore[index]
+                                           now)
     shipping = row["shipping_address"] or {}  # type: ignore[index]
     billing = row["billing_address"]  # type: ignore[index]
     if billing is None and not shipping.get("email") and session["customer_id"] is not None:
@@ -244,7 +245,7 @@ async def payment_result(db: Database, geography: Geography, policy: SelectionPo
 
 async def expire_payments(db: Database, now: dt.datetime) -> int:
     async with db.write() as conn:
-        return await payments.expire_due(conn, now)
+        return await holds.expire_due(conn, now)
 
 
 __all__ = ["Payment", "payment_instructions", "payment_result", "plugins"]

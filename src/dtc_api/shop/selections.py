@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions as session_service
+from dtc_api.checkout import holds
 from dtc_api.checkout import state as checkout
 from dtc_api.core.errors import Code, UserError, invalid
 from dtc_api.core.money import monetary_value
@@ -79,6 +80,9 @@ async def ensure(
 
 
 async def touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
+    """The selection changed: a payment started for it is for another cart now (it ends, and
+    its stock returns)."""
+    await holds.cancel_open(conn, selection_id, now)
     await conn.execute(
         sa.update(t.selections).where(t.selections.c.id == selection_id).values(updated_at=now)
     )
