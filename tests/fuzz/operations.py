@@ -277,12 +277,25 @@ def _document(document: DocumentNode) -> DocumentNode:
     return document
 
 
+# A Map (payment fields, a widget's event): an object of a few strings and numbers, keys
+# including the payment's own field and the test plugin's result.
+_MAP_KEYS = st.sampled_from(["dtcPayment", "result", "centraPaymentMethod", "a", "x" * 300])
+_MAP_VALUES = st.one_of(st.text(max_size=50).map(lambda t: StringValueNode(value=t)),
+                        st.integers(-(2**40), 2**40).map(lambda n: IntValueNode(value=str(n))),
+                        st.sampled_from(["confirm", "decline"]).map(
+                            lambda t: StringValueNode(value=t)))
+_MAP = st.lists(st.tuples(_MAP_KEYS, _MAP_VALUES), max_size=4).map(
+    lambda pairs: ObjectValueNode(fields=tuple(
+        ObjectFieldNode(name=NameNode(value=k), value=v) for k, v in dict(pairs).items())))
+
+
 @cache
 def _documents(schema: GraphQLSchema, kind: str, fields: tuple[str, ...], variant: str
                ) -> st.SearchStrategy[DocumentNode]:
     make = queries if kind == "query" else mutations
     return make(schema, fields=fields, print_ast=_document, allow_x00=variant == "x00",
-                mode=Mode.NEGATIVE if variant == "negative" else Mode.POSITIVE)
+                mode=Mode.NEGATIVE if variant == "negative" else Mode.POSITIVE,
+                custom_scalars={"Map": _MAP})
 
 
 def _known(name: str, named: str) -> tuple[Any, ...]:
