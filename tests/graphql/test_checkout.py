@@ -516,3 +516,20 @@ async def test_a_cart_changed_during_payment_needs_a_new_one(
     paid = await result(shopper, {"dtcPayment": payment_key(fresh["action"]),
                                   "result": "confirm"})
     assert paid["order"]["lines"][0]["quantity"] == 3
+
+
+async def test_checkout_orders_in_the_back_office_listing(shopper: Shopper, http: httpx.AsyncClient,
+                                                         key: str, methods: None) -> None:
+    await add(shopper)
+    await shopper.gql(VOUCHER, {"code": "WELCOME10"})
+    number = (await instructions(shopper, method=INVOICE))["action"]["order"]["number"]
+    listed = (await support.backoffice(http, key, """query { orders(limit: 5, status: PENDING) {
+      total orders { number status paymentMethod vouchers grandTotal } } }"""))["orders"]
+    assert listed["total"] == 1
+    assert listed["orders"] == [{"number": number, "status": "PENDING",
+                                 "paymentMethod": "Invoice", "vouchers": ["WELCOME10"],
+                                 "grandTotal": 587.2}]  # with Standard shipping
+    refused = await http.post(support.BACKOFFICE,
+                              json={"query": "{ orders(limit: 500) { total } }"},
+                              headers={"authorization": f"Bearer {key}"})
+    assert refused.json()["errors"][0]["extensions"]["code"] == "OUT_OF_RANGE"

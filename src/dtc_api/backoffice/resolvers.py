@@ -112,6 +112,13 @@ async def resolve_order(_: Any, info: GraphQLResolveInfo, number: int) -> dict[s
     return await orders.order_summary(info.context.runtime.db, info.context.geography, number)
 
 
+@query.field("orders")
+async def resolve_orders(_: Any, info: GraphQLResolveInfo, page: int, limit: int,
+                         status: str | None = None) -> dict[str, Any]:
+    return await _read(orders.list_orders(info.context.runtime.db, info.context.geography,
+                                          page, limit, status))
+
+
 @mutation.field("createOrder")
 async def resolve_create_order(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]
                                ) -> dict[str, Any]:

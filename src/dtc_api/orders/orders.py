@@ -289,14 +289,34 @@ async def summary(conn: AsyncConnection, geography: Geography, number: int
                   ) -> dict[str, Any] | None:
     row = (await conn.execute(sa.select(t.orders).where(t.orders.c.number == number))
            ).mappings().first()
-    if row is None:
-        return None
+    return None if row is None else _summary(geography, row)
+
+
+MAX_PAGE = 100
+
+
+async def listing(conn: AsyncConnection, geography: Geography, page: int, limit: int,
+                  status: str | None) -> dict[str, Any]:
+    """Orders, newest first (of a status, if given)."""
+    offset = valid.page(page, limit, MAX_PAGE)
+    where = [] if status is None else [t.orders.c.status == status]
+    rows = (await conn.execute(sa.select(t.orders).where(*where)
+                               .order_by(t.orders.c.order_date.desc(), t.orders.c.id.desc())
+                               .limit(limit).offset(offset))).mappings().all()
+    total = await conn.scalar(sa.select(sa.func.count()).select_from(t.orders).where(*where))
+    return {"orders": [_summary(geography, row) for row in rows], "total": total,
+            "page": page, "limit": limit}
+
+
+def _summary(geography: Geography, row: Any) -> dict[str, Any]:
     currency = geography.currencies[row["currency_id"]]
     total = next(r["minor"] for r in row["totals"] if r["type"] == "GRAND_TOTAL")
     return {"number": row["number"], "customerId": row["customer_id"], "status": row["status"],
             "orderDate": row["order_date"].isoformat(), "currency": currency["code"],
             "grandTotal": to_major(total, currency["decimalDigits"]),
-            "shippingMethod": row["shipping_method"]}
+            "shippingMethod": row["shipping_method"],
+            "paymentMethod": (row["payment_method"] or {}).get("name"),
+            "vouchers": [v["code"] or v["name"] for v in row["discounts"] or ()]}
 
 
 def _contract_errors(geography: Geography, data: dict[str, Any]) -> list[UserError | None]:

@@ -26,6 +26,13 @@ async def order_summary(db: Database, places: Geography, number: int) -> dict[st
         return await orders.summary(conn, places, number)
 
 
+async def list_orders(db: Database, places: Geography, page: int, limit: int,
+                      status: str | None) -> dict[str, Any]:
+    """The back-office's ``orders``: newest first, checkout's and recorded ones alike."""
+    async with db.read() as conn:
+        return await orders.listing(conn, places, page, limit, status)
+
+
 async def create_order(db: Database, places: Geography, data: dict[str, Any],
                        now: dt.datetime) -> dict[str, Any] | None:
     """Record an order (``data``: an OrderInput); returns its summary."""
