@@ -28,6 +28,8 @@ def free_port() -> int:
 
 def settings_for(db_url: str, **changes: Any) -> Settings:
     # Cheap argon2 parameters: the cost is not what the tests are about.
+    # Every query runs as a compiled plan and on graphql-core, and the answers must agree.
+    changes.setdefault("compiled_execution", "verify")
     return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
                     argon2_time_cost=1, **changes)
 

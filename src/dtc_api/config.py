@@ -81,6 +81,10 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 100
     document_cache_size: int = 512
+    # Cached query documents run as compiled plans (graphql-core when a plan cannot answer
+    # exactly); false: always graphql-core. "verify" runs both and fails a request whose
+    # answers differ (for tests).
+    compiled_execution: str = "true"
     # The document cache's budget in (estimated) bytes per endpoint and process.
     document_cache_bytes: int = 16 * 1024 * 1024
     # Elements of list arguments one request may pass, counting each use of a variable
@@ -168,6 +172,7 @@ class Settings:
         "DTC_SHUTDOWN_DELAY": ("shutdown_delay", float),
         "DTC_JOB_INTERVAL": ("job_interval", float),
         "DTC_RUN_JOBS": ("run_jobs", _bool),
+        "DTC_COMPILED_EXECUTION": ("compiled_execution", str),
         "DTC_PASSWORD_MIN_LENGTH": ("password_min_length", int),
         "DTC_PASSWORD_MAX_LENGTH": ("password_max_length", int),
         "DTC_PASSWORD_REJECT_COMMON": ("password_reject_common", _bool),
@@ -220,6 +225,8 @@ class Settings:
     def check(self) -> None:
         if self.log_format not in {"json", "console"}:
             raise ConfigError("DTC_LOG_FORMAT must be 'json' or 'console'")
+        if self.compiled_execution not in ("true", "false", "verify"):
+            raise ConfigError("DTC_COMPILED_EXECUTION must be true, false or verify")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ConfigError("DTC_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         for name in ("session_idle_ttl", "session_max_age", "selection_ttl", "payment_ttl",

@@ -116,7 +116,7 @@ async def test_the_cart_fragment_reads_media_plans_and_sizes(
          "interval": {"type": "WEEK", "value": 2}},
         {"id": 8, "name": "Monthly", "discount": None,
          "interval": {"type": "MONTH", "value": 1}}]
-    assert added["selection"]["grandTotal"] == {"value": 538.2}
+    assert added["selection"]["grandTotal"] == {"value": 587.2}  # and Standard shipping
 
 
 async def test_media_sizes_by_name(shopper: Shopper, catalogue: None) -> None:
@@ -152,7 +152,7 @@ async def test_a_line_per_item_and_plan(shopper: Shopper, catalogue: None) -> No
     lines = again["selection"]["lines"]
     assert [(x["id"], x["quantity"], x["subscriptionId"]) for x in lines] == [
         (planned, 3, 7), (once, 1, None)]
-    # 3 x 299 less 10 %, and 1 x 299.
+    # 3 x 299 less 10 %, and 1 x 299 (over 1,000 SEK: free shipping).
     assert again["selection"]["grandTotal"] == {"value": round(3 * 299 * 0.9 + 299, 2)}
 
 

@@ -133,14 +133,15 @@ async def test_a_guest_checks_out_and_pays(shopper: Shopper, http: httpx.AsyncCl
     checkout = selection["checkout"]
     assert checkout["shippingAddress"]["email"] == "ada@example.com"
     assert checkout["hasSeparateBillingAddress"] is False
-    # Standard is free from 1,000 SEK; Express never.
+    # Standard is free from 1,000 SEK; Express never. Until the shopper chooses, the first
+    # method offered is the cart's.
     assert [(m["id"], m["price"]["value"], m["selected"]) for m in checkout["shippingMethods"]
-            ] == [(STANDARD, 49.0, False), (EXPRESS, 129.0, False)]
+            ] == [(STANDARD, 49.0, True), (EXPRESS, 129.0, False)]
     assert [m["uri"] for m in checkout["paymentMethods"]] == ["test-card", "invoice"]
-    assert checkout["shippingMethod"] is None
-    # Swedish prices include 25 % VAT: 598.00 holds 119.60.
-    assert totals(selection) == {"ITEMS_SUBTOTAL": 598.0, "SHIPPING": 0.0, "GRAND_TOTAL": 598.0,
-                                 "INCLUDING_TAX": 119.6, "INCLUDING_TAX_TOTAL": 119.6}
+    assert checkout["shippingMethod"]["name"] == "Standard"
+    # Swedish prices include 25 % VAT: 647.00 holds 129.40.
+    assert totals(selection) == {"ITEMS_SUBTOTAL": 598.0, "SHIPPING": 49.0, "GRAND_TOTAL": 647.0,
+                                 "INCLUDING_TAX": 129.4, "INCLUDING_TAX_TOTAL": 129.4}
     tax_row = next(r for r in checkout["totals"] if r["type"] == "INCLUDING_TAX")
     assert (tax_row["__typename"], tax_row["taxPercent"]) == ("SelectionTotalTaxRow", 25.0)
 
@@ -232,7 +233,7 @@ async def test_vouchers(shopper: Shopper, methods: None) -> None:
                                        "totalShippingReduction": {"value": 0.0},
                                        "code": "WELCOME10"}]
     assert totals(selection)["DISCOUNT"] == -59.8
-    assert selection["grandTotal"]["value"] == 538.2
+    assert selection["grandTotal"]["value"] == 587.2  # with Standard shipping
     await shopper.gql(SET_SHIPPING, {"id": EXPRESS})
     free = (await shopper.gql(VOUCHER, {"code": "FREESHIP"}))["addVoucher"]["selection"]
     assert totals(free)["SHIPPING"] == 0.0 and free["grandTotal"]["value"] == 538.2
@@ -289,7 +290,7 @@ async def test_a_shipping_method_of_another_country(shopper: Shopper, methods: N
     refused = (await shopper.gql(SET_SHIPPING, {"id": EXPRESS}))["setShippingMethod"]
     assert [(e["path"], e["code"]) for e in refused["userErrors"]] == [
         (["setShippingMethod", "id"], "NOT_FOUND")]
-    assert refused["selection"]["checkout"]["shippingMethod"] is None
+    assert refused["selection"]["checkout"]["shippingMethod"]["id"] == STANDARD
 
 
 @pytest.mark.parametrize(("changes", "errors"), [
@@ -477,7 +478,7 @@ async def test_an_automatic_voucher_applies_when_the_cart_qualifies(
     selection = (await shopper.gql(SHOW))["selection"]
     assert [(d["__typename"], d["name"], d["value"]["value"]) for d in selection["discounts"]
             ] == [("AutoVoucher", "10 off from 500", -10.0)]
-    assert selection["grandTotal"]["value"] == 588.0
+    assert selection["grandTotal"]["value"] == 637.0  # with Standard shipping
     started = await instructions(shopper, method=INVOICE)
     totals_ = (await shopper.gql(RECEIPT))["order"]["totals"]
     assert started["userErrors"] == []
@@ -501,21 +502,31 @@ async def test_a_voucher_once_per_customer(shopper: Shopper, http: httpx.AsyncCl
                 "voucher FIRST has been used as many times as it may be by one customer"]
 
 
+@pytest.mark.parametrize("change", ["addItem", "addVoucher", "setShippingMethod", "setAddress"])
 async def test_a_cart_changed_during_payment_needs_a_new_one(
-        shopper: Shopper, http: httpx.AsyncClient, key: str, methods: None) -> None:
+        shopper: Shopper, http: httpx.AsyncClient, key: str, methods: None,
+        change: str) -> None:
     await add(shopper)
     before = await units(http, key, "1-1")
     action = (await instructions(shopper))["action"]
     assert await units(http, key, "1-1") == before - 2
-    await add(shopper, quantity=1)  # the payment was for two
-    assert await units(http, key, "1-1") == before
+    if change == "addItem":
+        await add(shopper, quantity=1)
+    elif change == "addVoucher":
+        await shopper.gql(VOUCHER, {"code": "WELCOME10"})
+    elif change == "setShippingMethod":
+        await shopper.gql(SET_SHIPPING, {"id": EXPRESS})
+    else:
+        await shopper.gql(SET_ADDRESS, {"shipping": {**ADDRESS, "city": "Uppsala"}})
+    assert await units(http, key, "1-1") == before  # the payment's hold is gone
     stale = await result(shopper, {"dtcPayment": payment_key(action), "result": "confirm"})
     assert stale["type"] == "FAILED"
     assert stale["userErrors"][0]["message"] == "the payment has expired"
+    assert len(stale["selection"]["lines"]) == 1  # the cart is kept
     fresh = await instructions(shopper)
     paid = await result(shopper, {"dtcPayment": payment_key(fresh["action"]),
                                   "result": "confirm"})
-    assert paid["order"]["lines"][0]["quantity"] == 3
+    assert paid["type"] == "SUCCESS"
 
 
 async def test_checkout_orders_in_the_back_office_listing(shopper: Shopper, http: httpx.AsyncClient,

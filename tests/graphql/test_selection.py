@@ -95,8 +95,10 @@ async def test_add_item_twice_raises_the_line_quantity(shopper: Shopper) -> None
 
 @pytest.mark.parametrize(
     ("country", "state", "lines", "value", "formatted"),
+    # The lines, and shipping by the first method offered until one is chosen: Standard, free
+    # from 1,000 SEK, 100 EUR, 1,000 NOK, 750 DKK or 90 GBP; 49 SEK or 9.90 USD otherwise.
     [
-        ("SE", None, [("1-1", 1)], 299.0, "299,00 SEK"),
+        ("SE", None, [("1-1", 1)], 348.0, "348,00 SEK"),
         ("SE", None, [("1-1", 3), ("2-1", 2)], 3495.0, "3 495,00 SEK"),
         ("SE", None, [("5-1", 5)], 8995.0, "8 995,00 SEK"),
         ("SE", None, [("4-1", 100)], 34900.0, "34 900,00 SEK"),
@@ -104,8 +106,8 @@ async def test_add_item_twice_raises_the_line_quantity(shopper: Shopper) -> None
         ("NO", None, [("2-1", 1)], 1499.0, "1 499,00 NOK"),
         ("DK", None, [("4-1", 7)], 1813.0, "1.813,00 DKK"),
         ("GB", None, [("2-3", 1), ("3-1", 1)], 218.0, "£218.00"),
-        ("US", "NY", [("4-1", 3)], 117.0, "$117.00"),
-        ("US", "CA", [("2-2", 1), ("1-1", 1)], 174.0, "$174.00"),
+        ("US", "NY", [("4-1", 3)], 126.9, "$126.90"),
+        ("US", "CA", [("2-2", 1), ("1-1", 1)], 183.9, "$183.90"),
     ],
 )
 async def test_grand_total_in_the_pricelist_currency(

@@ -27,6 +27,12 @@ TYPENAME = "{ __typename }"
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
 
 
+@pytest.fixture
+def settings(db_url: str) -> Any:
+    """Plans only: a verifying run would send every statement twice."""
+    return support.settings_for(db_url, compiled_execution="true")
+
+
 async def _history(runtime: Any, customer_id: int, order_count: int) -> None:
     """Orders of 3 lines, a wishlist of 3 items and a subscription contract."""
     now = dt.datetime.now(dt.UTC)

@@ -70,10 +70,11 @@ class Options:
 
     def __init__(self, session: Mapping[str, Any], currency: dict[str, Any],
                  shipping: list[Any] | None, chosen: Mapping[str, Any] | None,
-                 left_minor: int) -> None:
+                 shipping_id: int | None, left_minor: int) -> None:
         self.session = session
         self.currency = currency
         self.chosen = chosen or {}
+        self.shipping_id = shipping_id  # the method the totals count
         self.left_minor = left_minor  # items less discounts: free shipping thresholds
         self._shipping: asyncio.Future[list[Any]] | None = None
         if shipping is not None:
@@ -87,7 +88,7 @@ class Options:
                 shipping_options, self.session["country_code"], self.session["pricelist_id"]))
         rows = await asyncio.shield(self._shipping)
         return [shipping_view(row, _price(row, self.left_minor), self.currency,
-                              row["id"] == self.chosen.get("shipping_method_id"))
+                              row["id"] == self.shipping_id)
                 for row in rows]
 
     async def payment(self, run: Callable[..., Awaitable[Any]]) -> list[dict[str, Any]]:
@@ -125,17 +126,19 @@ async def build(reads: Reads, geography: Geography, session: Mapping[str, Any],
     vouchers = await reads.all(_VOUCHERS, chosen["id"]) if selection and line_ids else []
     shipping_rows = None
     method = None
-    if chosen.get("shipping_method_id") is not None and line_ids:
+    if line_ids:
+        # The method chosen, or until one is (or when it no longer ships here) the first
+        # offered: the cart's total includes shipping from the start.
         shipping_rows = await shipping_options(reads, session["country_code"],
                                                session["pricelist_id"])
-        method = next((r for r in shipping_rows if r["id"] == chosen["shipping_method_id"]),
-                      None)
+        method = next((r for r in shipping_rows if r["id"] == chosen.get("shipping_method_id")),
+                      shipping_rows[0] if shipping_rows else None)
     tax = geography.countries[session["country_code"]].get("tax_percent") \
         if session["country_code"] in geography.countries else None
     found = money.compute(items_minor, vouchers, method, session["pricelist_id"], tax, now)
     shipping_address = chosen.get("shipping_address") or default_address(session)
     billing = chosen.get("billing_address")
-    options = Options(session, currency, shipping_rows, chosen,
+    options = Options(session, currency, shipping_rows, chosen, method and method["id"],
                       items_minor - found.discount_minor)
     view = {
         "addressFields": _address_fields(),

@@ -36,6 +36,8 @@ from graphql import (
     visit,
 )
 
+from dtc_api.http.compiled import Compiled, compilable
+
 NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
 
 
@@ -66,6 +68,8 @@ class Prepared:
     operations: dict[str | None, Operation] = field(default_factory=dict)
     # What the cache entry holds, estimated in bytes.
     size: int = 0
+    # Its compiled plans (built on first use); None: graphql-core only.
+    compiled: Compiled | None = None
 
     def operation(self, name: str | None) -> Operation | None:
         if name is None and len(self.operations) == 1:
@@ -156,7 +160,8 @@ def prepare(schema: GraphQLSchema, query: str, limits: Limits) -> Prepared:
         return _failed(key_size, errors)
     _drop_tokens(document)
     return Prepared(document, (), operations=_operations(document),
-                    size=key_size + _BYTES_PER_CHARACTER * len(query) + _ENTRY_OVERHEAD)
+                    size=key_size + _BYTES_PER_CHARACTER * len(query) + _ENTRY_OVERHEAD,
+                    compiled=Compiled(schema, document) if compilable(document) else None)
 
 
 def _failed(key_size: int, errors: list[GraphQLError], **flags: bool) -> Prepared:

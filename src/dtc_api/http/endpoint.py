@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from dtc_api.access import sessions
-from dtc_api.http import cors
+from dtc_api.http import compiled, cors
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
@@ -139,6 +139,7 @@ class GraphQLEndpoint:
         self.max_response = runtime.settings.max_response_bytes
         self.max_fields = runtime.settings.max_result_fields
         self.executor = budgeted(self.max_fields)
+        self.compiled_mode = runtime.settings.compiled_execution
         self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -242,13 +243,21 @@ class GraphQLEndpoint:
                 )
 
         context = await self.gate.context(principal, trace_id, ip, str(request.base_url))
-        result = execute(
-            self.schema, prepared.document,  # type: ignore[arg-type]
-            context_value=context, variable_values=variables, operation_name=operation_name,
-            executor_class=self.executor,
-        )
-        if isawaitable(result):
-            result = await result
+        result = None
+        if prepared.compiled is not None and self.compiled_mode != "false":
+            result = await compiled.execute(prepared.compiled, operation_name, variables,
+                                            context, self.max_fields)
+        if result is None or self.compiled_mode == "verify":
+            reference = execute(
+                self.schema, prepared.document,  # type: ignore[arg-type]
+                context_value=context, variable_values=variables,
+                operation_name=operation_name, executor_class=self.executor,
+            )
+            if isawaitable(reference):
+                reference = await reference
+            if result is not None:
+                _same(result, reference)
+            result = reference
         extensions = self.gate.extensions(principal, trace_id)
         return self._result_response(result, extensions, media_type, trace_id)
 
@@ -309,6 +318,18 @@ class GraphQLEndpoint:
              "extensions": extensions},
             200 if media_type == JSON else 400, media_type,
         )
+
+
+def _same(planned: ExecutionResult, reference: ExecutionResult) -> None:
+    """``DTC_COMPILED_EXECUTION=verify``: the plan's answer must be graphql-core's, byte for
+    byte (it answered without errors, so graphql-core must have too)."""
+    ours = orjson.dumps({"data": planned.data})
+    theirs = orjson.dumps({"data": reference.data, "errors": [
+        e.formatted for e in reference.errors]} if reference.errors else
+        {"data": reference.data})
+    if ours != theirs:
+        raise AssertionError(f"compiled plan answered {ours[:2000]!r}, graphql-core "
+                             f"{theirs[:2000]!r}")
 
 
 def _query_params(request: Request) -> dict[str, Any]:

@@ -1,0 +1,114 @@
+"""Compiled plans answer the storefront's cached queries themselves, byte for byte as
+graphql-core does; what they cannot answer exactly (a resolver's error, a null where the
+schema says non-null) goes to graphql-core. The rest of the suite runs with
+DTC_COMPILED_EXECUTION=verify: every query it sends is answered both ways and compared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from graphql import ExecutionResult
+
+from dtc_api.config import Settings
+from dtc_api.http import compiled
+from tests import fragments, support
+from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION
+from tests.graphql import test_checkout as checkout
+from tests.http.test_statement_counts import _history
+from tests.support import Shopper
+
+CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
+# The cart and its checkout: lines, totals, discounts, shipping and payment methods (read
+# by resolvers of their own, below the root).
+SELECTION = "query Selection { selection { ...SelectionFragment ...co } }" + \
+    fragments.SELECTION + fragments.DISPLAY_ITEM + fragments.ATTRIBUTE + checkout.SELECTION
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Both ways, compared by the endpoint (a difference fails the request)."""
+    return support.settings_for(db_url, compiled_execution="verify")
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[ExecutionResult | None]:
+    """What each compiled attempt answered (None: it left the request to graphql-core)."""
+    answers: list[ExecutionResult | None] = []
+    attempt = compiled.execute
+
+    async def recorded(*args: Any) -> ExecutionResult | None:
+        answers.append(await attempt(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(compiled, "execute", recorded)
+    return answers
+
+
+@pytest.mark.parametrize("query", [SESSION, CUSTOMER_ORDERS, CUSTOMER_FULL, LISTING, SELECTION],
+                         ids=["session", "customer-orders", "customer-full", "listing",
+                              "selection"])
+async def test_the_plan_answers_the_storefronts_queries(
+        shopper: Shopper, runtime: Any, planned: list[ExecutionResult | None],
+        query: str) -> None:
+    customer = await support.register(shopper, login=True)
+    assert customer is not None
+    await _history(runtime, int(customer["id"]), order_count=10)
+    await shopper.gql('mutation { addItem(item: "1-1") { userErrors { message } } }')
+    planned.clear()
+    answer = await shopper.raw(query)
+    assert "errors" not in answer
+    assert len(planned) == 1 and planned[0] is not None
+    assert orjson.dumps(planned[0].data) == orjson.dumps(answer["data"])
+
+
+@pytest.fixture
+def media_field(app: Any) -> Any:
+    from dtc_api.storefront import build_schema
+
+    return build_schema().type_map["DisplayItem"].fields["media"]  # type: ignore[union-attr]
+
+
+MEDIA = '{ displayItem(id: 1) { id name media { id } } session { country { code } } }'
+
+
+async def test_a_resolvers_error_is_graphql_cores(
+        shopper: Shopper, planned: list[ExecutionResult | None], media_field: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the media store is down")
+
+    monkeypatch.setattr(media_field, "resolve", broken)
+    answer = await shopper.raw(MEDIA)
+    assert planned == [None]  # the plan gave up: graphql-core answered
+    assert answer["data"] == {"displayItem": None, "session": {"country": {"code": "SE"}}}
+    assert [e["path"] for e in answer["errors"]] == [["displayItem", "media"]]
+
+
+async def test_a_null_where_the_schema_says_non_null_is_graphql_cores(
+        shopper: Shopper, planned: list[ExecutionResult | None], media_field: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(media_field, "resolve", lambda *_, **__: None)  # [ProductMedia!]!
+    answer = await shopper.raw(MEDIA)
+    assert planned == [None]
+    assert answer["data"]["displayItem"] is None
+    assert answer["errors"][0]["path"] == ["displayItem", "media"]
+
+
+async def test_mutations_are_graphql_cores(shopper: Shopper,
+                                           planned: list[ExecutionResult | None]) -> None:
+    await shopper.gql('mutation { addItem(item: "1-1") { userErrors { message } } }')
+    assert planned == [None]
+
+
+async def test_skip_and_include_have_a_plan_each(
+        shopper: Shopper, planned: list[ExecutionResult | None]) -> None:
+    query = """query($full: Boolean!) { session { country { code name @include(if: $full) }
+      language @skip(if: $full) { code } } }"""
+    short = await shopper.post(query, {"full": False})
+    full = await shopper.post(query, {"full": True})
+    assert short.json()["data"]["session"] == {"country": {"code": "SE"},
+                                               "language": {"code": "en"}}
+    assert full.json()["data"]["session"] == {"country": {"code": "SE", "name": "Sweden"}}
+    assert all(p is not None for p in planned)
