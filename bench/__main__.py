@@ -441,6 +441,8 @@ def main() -> int:
                         help="logged-in sessions (one per customer) the read shapes rotate "
                              "through (default 2000)")
     parser.add_argument("--json", default="bench-results.json", help="where to write results")
+    parser.add_argument("--compiled", choices=("true", "false"), default="true",
+                        help="compiled plans on (the default) or off, for comparison")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: install it (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
@@ -466,7 +468,8 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = start(database_url, port, work / "serve.log", workers=args.workers,
-                       cpus=pinned, extra_env=LIMITS)
+                       cpus=pinned,
+                       extra_env={**LIMITS, "DTC_COMPILED_EXECUTION": args.compiled})
         wait_healthy(base, timeout=120)
         printed = (work / "serve.log").read_text()
         found = re.search(r"demo client session token:\s+(\S+)", printed)

@@ -55,6 +55,7 @@ def serve(database_url: str, work: Path, *, args: tuple[str, ...] = ("--no-worke
     log = work / f"serve-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DTC_")}
     environment.update(DTC_DATABASE_URL=database_url, DTC_ARGON2_MEMORY_KIB="1024",
+                       DTC_COMPILED_EXECUTION="verify",
                        DTC_ARGON2_TIME_COST="1", DTC_MAIL_DIR=str(work / "mail"))
     environment.update(env or {})
     with log.open("w") as out:
