@@ -49,11 +49,13 @@ class Shopper:
         self.token = credentials.session_token
         self.shared_secret: str | None = None
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None,
-                   **headers: str) -> httpx.Response:
-        body: dict[str, Any] = {"query": query}
+    async def post(self, query: str | None, variables: dict[str, Any] | None = None,
+                   extensions: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+        body: dict[str, Any] = {} if query is None else {"query": query}
         if variables is not None:
             body["variables"] = variables
+        if extensions is not None:
+            body["extensions"] = extensions
         sent = {"authorization": f"Bearer {self.token}", **headers}
         if self.shared_secret is not None:
             sent["x-shared-secret"] = self.shared_secret
@@ -65,8 +67,9 @@ class Shopper:
         assert "errors" not in answer, answer
         return answer["data"]  # type: ignore[no-any-return]
 
-    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.post(query, variables)
+    async def raw(self, query: str | None, variables: dict[str, Any] | None = None,
+                  extensions: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables, extensions)
         assert response.status_code == 200, response.text
         answer = response.json()
         token = answer.get("extensions", {}).get("token")

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from dtc_api.access import sessions
-from dtc_api.http import compiled, cors
+from dtc_api.http import compiled, cors, persisted
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
@@ -140,6 +140,8 @@ class GraphQLEndpoint:
         self.max_fields = runtime.settings.max_result_fields
         self.executor = budgeted(self.max_fields)
         self.compiled_mode = runtime.settings.compiled_execution
+        self.persisted = persisted.PersistedQueries(
+            runtime.settings.document_cache_size * 4, runtime.settings.document_cache_bytes)
         self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -190,7 +192,7 @@ class GraphQLEndpoint:
         else:
             raise RequestError(405, f"Method {request.method} is not allowed: use GET or POST",
                                {"Allow": "GET, POST, OPTIONS" if self.cors else "GET, POST"})
-        query, variables, operation_name = _check_params(params)
+        query, variables, operation_name, sent_extensions = _check_params(params)
 
         ip = client_ip(
             request.client.host if request.client else None,
@@ -206,10 +208,23 @@ class GraphQLEndpoint:
             return _respond({"errors": [{"message": UNAUTHORIZED}]}, 401, media_type,
                             {"WWW-Authenticate": "Bearer"})
         extensions = self.gate.extensions(principal, trace_id)
+        try:
+            digest = persisted.requested_hash(sent_extensions)
+            if digest is not None:
+                query = self.persisted.query(digest, query)
+        except persisted.PersistedQueryError as refused:
+            return _respond({"errors": [{"message": refused.message,
+                                         "extensions": {"code": refused.code}}],
+                             "extensions": extensions},
+                            200 if media_type == JSON else 400, media_type)
+        if query is None:  # _check_params lets it through only with a persisted query's hash
+            raise RequestError(400, "query is missing")
 
         prepared = await self.documents.get(query)
         if prepared.has_nul:
             raise RequestError(400, NUL_MESSAGE)
+        if digest is not None and not prepared.errors:
+            self.persisted.keep(digest, query)
         if prepared.errors:
             return _respond(
                 {"errors": list(prepared.errors), "extensions": extensions},
@@ -259,7 +274,13 @@ class GraphQLEndpoint:
                 _same(result, reference)
             result = reference
         extensions = self.gate.extensions(principal, trace_id)
-        return self._result_response(result, extensions, media_type, trace_id)
+        response = self._result_response(result, extensions, media_type, trace_id)
+        if request.method == "GET" and digest is not None and not principal.session_mode \
+                and response.status_code == 200 and not result.errors:
+            # A stateless read named by its hash: a cache may keep it, per token.
+            response.headers["Cache-Control"] = f"public, max-age={PERSISTED_GET_MAX_AGE}"
+            response.headers.append("Vary", "Authorization")
+        return response
 
     async def _body_params(self, request: Request) -> Any:
         if not is_json_request(request.headers.get("content-type")):
@@ -320,6 +341,9 @@ class GraphQLEndpoint:
         )
 
 
+PERSISTED_GET_MAX_AGE = 60  # seconds
+
+
 def _same(planned: ExecutionResult, reference: ExecutionResult) -> None:
     """``DTC_COMPILED_EXECUTION=verify``: the plan's answer must be graphql-core's, byte for
     byte (it answered without errors, so graphql-core must have too)."""
@@ -344,11 +368,17 @@ def _query_params(request: Request) -> dict[str, Any]:
     return params
 
 
-def _check_params(params: Any) -> tuple[str, dict[str, Any] | None, str | None]:
+def _check_params(params: Any) -> tuple[str | None, dict[str, Any] | None, str | None,
+                                         dict[str, Any] | None]:
+    """The request's query (None: a persisted query's hash stands for it), variables,
+    operation name and extensions."""
     if not isinstance(params, dict):
         raise RequestError(400, "Request body must be a JSON object")
     query = params.get("query")
-    if not isinstance(query, str):
+    extensions = params.get("extensions")
+    persisted_only = query is None and isinstance(extensions, dict) and \
+        "persistedQuery" in extensions
+    if not isinstance(query, str) and not persisted_only:
         raise RequestError(400, "query must be a string" if "query" in params
                            else "query is missing")
     variables = params.get("variables")
@@ -357,17 +387,17 @@ def _check_params(params: Any) -> tuple[str, dict[str, Any] | None, str | None]:
     operation_name = params.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestError(400, "operationName must be a string")
-    extensions = params.get("extensions")
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestError(400, "extensions must be an object")
     # PostgreSQL text cannot hold U+0000 (SQLite would store it): refuse it everywhere, the
     # same way on both backends, before anything runs. JSON strings are checked in the raw
     # body, the document's string escapes once it is parsed.
-    if "\x00" in query or (operation_name is not None and "\x00" in operation_name):
+    if (query is not None and "\x00" in query) or \
+            (operation_name is not None and "\x00" in operation_name):
         raise RequestError(400, NUL_MESSAGE)
     _check_depth(variables, "variables")
     _check_depth(extensions, "extensions")
-    return query, variables, operation_name
+    return query, variables, operation_name, extensions
 
 
 # JSON's \u0000 escape, not preceded by an escaped backslash.
