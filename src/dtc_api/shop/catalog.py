@@ -11,23 +11,10 @@ from collections.abc import Awaitable, Callable, Collection
 from html import escape as html_escape
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.core.money import monetary_value
-from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, Reads
-
-
-def market_stock() -> sa.Subquery:
-    """Units per item in the warehouses that serve a market (bind ``market_id``)."""
-    return (
-        sa.select(t.stock.c.item_id, sa.func.sum(t.stock.c.quantity).label("quantity"))
-        .join(t.warehouse_markets, t.warehouse_markets.c.warehouse_id == t.stock.c.warehouse_id)
-        .where(t.warehouse_markets.c.market_id == sa.bindparam("market_id"))
-        .group_by(t.stock.c.item_id)
-        .subquery("market_stock")
-    )
+from dtc_api.store.reads import Query, Reads, within
 
 
 def item_view(row: Any) -> dict[str, Any]:
@@ -139,6 +126,19 @@ async def display_items(
     return views
 
 
+_AVAILABILITY = Query(
+    """SELECT i.id, i.display_item_id, i.product_size_id, i.name, i.sku, i.gtin, i.preorder,
+    (SELECT sum(s.quantity) FROM stock s
+     JOIN warehouse_markets w ON w.warehouse_id = s.warehouse_id AND w.market_id = $2
+     WHERE s.item_id = i.id) AS quantity,
+    p.price_minor, b.type AS bundle_type, b.price_type AS bundle_price_type
+    FROM items i
+    LEFT JOIN display_item_prices p ON p.display_item_id = i.display_item_id
+     AND p.pricelist_id = $3
+    LEFT JOIN bundles b ON b.display_item_id = i.display_item_id
+    WHERE i.id = ANY($1)""", preorder="bool")
+
+
 async def item_availability(
     conn: AsyncConnection, item_ids: Collection[str], market_id: int, pricelist_id: int
 ) -> dict[str, tuple[Any, int | None]]:
@@ -150,20 +150,9 @@ async def item_availability(
     """
     if not item_ids:
         return {}
-    stocked = market_stock()
-    price = t.display_item_prices
-    rows = await conn.execute(
-        sa.select(t.items, stocked.c.quantity, price.c.price_minor,
-                  t.bundles.c.type.label("bundle_type"),
-                  t.bundles.c.price_type.label("bundle_price_type"))
-        .outerjoin(stocked, stocked.c.item_id == t.items.c.id)
-        .outerjoin(price, sa.and_(price.c.display_item_id == t.items.c.display_item_id,
-                                  price.c.pricelist_id == pricelist_id))
-        .outerjoin(t.bundles, t.bundles.c.display_item_id == t.items.c.display_item_id)
-        .where(t.items.c.id.in_(list(item_ids))),
-        {"market_id": market_id},
-    )
-    return {row["id"]: (row, _sellable(row)) for row in rows.mappings()}
+    rows = await (await within(conn)).all(_AVAILABILITY, list(item_ids), market_id,
+                                          pricelist_id)
+    return {row["id"]: (row, _sellable(row)) for row in rows}
 
 
 def _sellable(row: Any) -> int | None:

@@ -29,6 +29,30 @@ class SelectionPolicy:
     ttl: dt.timedelta
 
 
+_NEW_SELECTION = Query("INSERT INTO selections (public_id, created_at, updated_at) "
+                       "VALUES ($1, $2, $3) RETURNING id")
+_TOUCH = Query("UPDATE selections SET updated_at = $2 WHERE id = $1")
+_LINE_ONCE = Query(
+    """SELECT id, public_id, quantity FROM selection_lines WHERE selection_id = $1
+    AND item_id = $2 AND contents = $3 AND subscription_plan_id IS NULL""")
+_LINE_PLANNED = Query(
+    """SELECT id, public_id, quantity FROM selection_lines WHERE selection_id = $1
+    AND item_id = $2 AND contents = $3 AND subscription_plan_id = $4""")
+_NEW_LINE = Query(
+    """INSERT INTO selection_lines (public_id, selection_id, item_id, quantity,
+    subscription_plan_id, contents, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING id""")
+_LINE_BY_ID = Query(
+    """SELECT id, public_id, selection_id, item_id, quantity, subscription_plan_id, contents
+    FROM selection_lines WHERE selection_id = $1 AND public_id = $2""")
+_QUANTITY = Query("UPDATE selection_lines SET quantity = $2 WHERE id = $1")
+_DELETE_LINE = Query("DELETE FROM selection_lines WHERE id = $1")
+_LINES = Query(
+    """SELECT l.id, l.public_id, l.selection_id, l.item_id, l.quantity,
+    l.subscription_plan_id, l.contents, i.display_item_id, p.discount
+    FROM selection_lines l JOIN items i ON i.id = l.item_id
+    LEFT JOIN subscription_plans p ON p.id = l.subscription_plan_id
+    WHERE l.selection_id = $1 ORDER BY l.id""")
 _SELECTION = Query(
     """SELECT id, public_id, updated_at, shipping_address, billing_address, shipping_method_id,
     payment_method_id FROM selections WHERE id = $1""",
@@ -69,23 +93,17 @@ async def ensure(
     """The session's selection, created if it has none."""
     selection_id = await active_id(conn, session, policy, now)
     if selection_id is None:
-        result = await conn.execute(
-            sa.insert(t.selections)
-            .values(public_id=secrets.token_hex(16), created_at=now, updated_at=now)
-            .returning(t.selections.c.id)
-        )
-        selection_id = result.scalar_one()
+        selection_id = await (await within(conn)).scalar(
+            _NEW_SELECTION, secrets.token_hex(16), now, now)
         await session_service.update(conn, session, selection_id=selection_id)
-    return selection_id
+    return int(selection_id)
 
 
 async def touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
     """The selection changed: a payment started for it is for another cart now (it ends, and
     its stock returns)."""
     await holds.cancel_open(conn, selection_id, now)
-    await conn.execute(
-        sa.update(t.selections).where(t.selections.c.id == selection_id).values(updated_at=now)
-    )
+    await (await within(conn)).execute(_TOUCH, selection_id, now)
 
 
 def _unavailable(
@@ -181,13 +199,9 @@ async def add_item(
     parts, priced = await _contents(conn, session, item, chosen)
     contents = bundles.key(parts or ())
     selection_id = await ensure(conn, session, policy, now)
-    lines = t.selection_lines
-    line = (
-        await conn.execute(
-            sa.select(lines.c.id, lines.c.public_id, lines.c.quantity).where(
-                _same_line(selection_id, item_id, plan_id, contents))
-        )
-    ).mappings().first()
+    reads = await within(conn)
+    line = await (reads.one(_LINE_ONCE, selection_id, item_id, contents) if plan_id is None
+                  else reads.one(_LINE_PLANNED, selection_id, item_id, contents, plan_id))
     current = line["quantity"] if line else 0
     wanted = min(current + quantity, MAX_LINE_QUANTITY)
     available = await _allowed(conn, session, selection_id, item_id, parts,
@@ -202,23 +216,12 @@ async def add_item(
     if granted == current:
         return (line["public_id"] if line else None), errors
     if line:
-        await conn.execute(
-            sa.update(lines).where(lines.c.id == line["id"]).values(quantity=granted)
-        )
+        await reads.execute(_QUANTITY, line["id"], granted)
         public_id = line["public_id"]
     else:
         public_id = secrets.token_hex(16)
-        line_pk = (await conn.execute(
-            sa.insert(lines).values(
-                public_id=public_id,
-                selection_id=selection_id,
-                item_id=item_id,
-                quantity=granted,
-                subscription_plan_id=plan_id,
-                contents=contents,
-                created_at=now,
-            ).returning(lines.c.id)
-        )).scalar_one()
+        line_pk = await reads.scalar(_NEW_LINE, public_id, selection_id, item_id, granted,
+                                     plan_id, contents, now)
         if parts:
             await bundles.store(conn, line_pk, parts)
     await touch(conn, selection_id, now)
@@ -230,14 +233,7 @@ async def _line(
 ) -> Any:
     if selection_id is None:
         return None
-    lines = t.selection_lines
-    return (
-        await conn.execute(
-            sa.select(lines).where(
-                lines.c.selection_id == selection_id, lines.c.public_id == line_id
-            )
-        )
-    ).mappings().first()
+    return await (await within(conn)).one(_LINE_BY_ID, selection_id, line_id)
 
 
 KEEP: Any = object()  # update_line: the line keeps its plan
@@ -323,11 +319,11 @@ async def delete_line(
 
 
 async def _set_quantity(conn: AsyncConnection, line_pk: int, quantity: int) -> None:
-    lines = t.selection_lines
+    reads = await within(conn)
     if quantity == 0:
-        await conn.execute(sa.delete(lines).where(lines.c.id == line_pk))
+        await reads.execute(_DELETE_LINE, line_pk)
     else:
-        await conn.execute(sa.update(lines).where(lines.c.id == line_pk).values(quantity=quantity))
+        await reads.execute(_QUANTITY, line_pk, quantity)
 
 
 async def fit_to_market(
@@ -418,17 +414,7 @@ async def view(
 async def _lines(conn: AsyncConnection, session: dict[str, Any], selection_id: int,
                  currency: dict[str, Any], into: list[dict[str, Any]]) -> int:
     """The selection's lines, appended to ``into``; returns their value in minor units."""
-    lines = t.selection_lines
-    rows = (
-        await conn.execute(
-            sa.select(lines, t.items.c.display_item_id, t.subscription_plans.c.discount)
-            .join(t.items, t.items.c.id == lines.c.item_id)
-            .outerjoin(t.subscription_plans,
-                       t.subscription_plans.c.id == lines.c.subscription_plan_id)
-            .where(lines.c.selection_id == selection_id)
-            .order_by(lines.c.id)
-        )
-    ).mappings().all()
+    rows = await (await within(conn)).all(_LINES, selection_id)
     if not rows:
         return 0
     parts = await bundles.parts_of(conn, [r["id"] for r in rows if r["contents"]])
