@@ -141,21 +141,23 @@ async def units(conn: AsyncConnection, item_ids: Collection[str], market_id: int
     return {r["id"]: None if r["preorder"] else int(r["units"] or 0) for r in rows}
 
 
+_USED = Query(
+    """SELECT item_id, quantity FROM selection_lines
+    WHERE selection_id = $1 AND id <> $3 AND contents = '' AND item_id = ANY($2)
+    UNION ALL
+    SELECT p.item_id, p.quantity * l.quantity FROM selection_line_parts p
+    JOIN selection_lines l ON l.id = p.line_id
+    WHERE l.selection_id = $1 AND l.id <> $3 AND p.item_id = ANY($2)""")
+
+
 async def used_elsewhere(conn: AsyncConnection, selection_id: int, item_ids: Collection[str],
                          line_pk: int | None) -> dict[str, int]:
     """Units of the items the selection's other lines hold: as products, and in bundles."""
-    lines, parts = t.selection_lines, t.selection_line_parts
     used: dict[str, int] = defaultdict(int)
-    others = [lines.c.selection_id == selection_id]
-    if line_pk is not None:
-        others.append(lines.c.id != line_pk)
-    wanted = list(item_ids)
-    as_products = sa.select(lines.c.item_id, lines.c.quantity).where(
-        *others, lines.c.contents == "", lines.c.item_id.in_(wanted))
-    in_bundles = sa.select(parts.c.item_id, parts.c.quantity * lines.c.quantity).join(
-        lines, lines.c.id == parts.c.line_id).where(*others, parts.c.item_id.in_(wanted))
-    for item_id, quantity in await conn.execute(sa.union_all(as_products, in_bundles)):
-        used[item_id] += quantity
+    rows = await (await within(conn)).all(_USED, selection_id, list(item_ids),
+                                          -1 if line_pk is None else line_pk)
+    for row in rows:
+        used[row["item_id"]] += row["quantity"]
     return used
 
 
