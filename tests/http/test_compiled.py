@@ -9,10 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
-from graphql import ExecutionResult
+from graphql import ExecutionResult, parse
 
 from dtc_api.config import Settings
 from dtc_api.http import compiled
+from dtc_api.storefront import build_schema
 from tests import fragments, support
 from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION
 from tests.graphql import test_checkout as checkout
@@ -65,8 +66,6 @@ async def test_the_plan_answers_the_storefronts_queries(
 
 @pytest.fixture
 def media_field(app: Any) -> Any:
-    from dtc_api.storefront import build_schema
-
     return build_schema().type_map["DisplayItem"].fields["media"]  # type: ignore[union-attr]
 
 
@@ -112,3 +111,24 @@ async def test_skip_and_include_have_a_plan_each(
                                                "language": {"code": "en"}}
     assert full.json()["data"]["session"] == {"country": {"code": "SE", "name": "Sweden"}}
     assert all(p is not None for p in planned)
+
+
+def test_the_plans_of_a_process_are_bounded() -> None:
+    """However many distinct documents clients send, the plans kept stay within a budget of
+    planned fields (least recently used first out); a document too large is not planned."""
+    schema = build_schema()
+    budget = compiled.Budget(fields=60, plans=10)
+    documents = [compiled.Compiled(schema, parse(f"{{ s{n}: session {{ country {{ code }} }} "
+                                                 f"c{n}: countries(onlyShipTo: true) "
+                                                 "{ code name } }"))
+                 for n in range(10)]
+    for document in documents:
+        plan = document.plan(None, compiled._NO_VARIABLES)
+        assert plan is not None
+        budget.add(document, (None,), plan)
+    kept = [d for d in documents if d.plans.get((None,)) is not None]
+    assert sum(p._field_ids for _, _, p in budget.entries.values()) <= 60
+    assert kept == documents[-len(kept):]  # the newest
+    huge = "{ " + " ".join(f"a{n}: session {{ country {{ code name }} }}"
+                           for n in range(compiled.MAX_FIELD_PLANS)) + " }"
+    assert compiled.Compiled(schema, parse(huge)).plan(None, compiled._NO_VARIABLES) is None

@@ -57,6 +57,12 @@ from graphql.language import Visitor
 
 Complete = Callable[[Any, "Run"], Any]
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# A plan holds ~650 bytes per field it plans. No plan holds more than this many fields, and
+# the plans of a process together at most PLANNED_FIELDS (least recently used first out):
+# ~65 MB however many distinct documents clients send.
+MAX_FIELD_PLANS = 2_000
+PLANNED_FIELDS = 100_000
+MAX_PLANS = 4_096
 
 
 class Fallback(Exception):
@@ -270,8 +276,10 @@ class Plan:
         if isinstance(type_, GraphQLNonNull):
             plan.non_null = True
             type_ = type_.of_type
-        plan.complete = self._completer(type_, nodes)
         self._field_ids += 1
+        if self._field_ids > MAX_FIELD_PLANS:
+            raise Fallback  # a document this large runs on graphql-core
+        plan.complete = self._completer(type_, nodes)
         return plan
 
     def _completer(self, type_: GraphQLOutputType, nodes: list[FieldNode]) -> Complete:
@@ -413,7 +421,7 @@ _PLAIN = frozenset({str, int, float, bool, list, dict, tuple})
 class Compiled:
     """The plans of one document (by operation and @skip/@include values), or why none."""
 
-    MAX_PLANS = 16
+    MAX_PLANS = 16  # per document: combinations of @skip/@include values
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
         self.schema = schema
@@ -431,16 +439,47 @@ class Compiled:
             return None
         key = (operation_name, *(variables.coerced.get(n) for n in self.switches))
         if key in self.plans:
-            return self.plans[key]
+            found = self.plans[key]
+            if found is not None:
+                BUDGET.used(found)
+            return found
         try:
             plan: Plan | None = Plan(self.schema, operation, self.fragments,
                                      variables.coerced)
-        except Exception:
+        except Exception:  # anything it cannot plan runs on graphql-core
             plan = None
         if len(self.plans) >= self.MAX_PLANS:
             self.plans.popitem(last=False)
         self.plans[key] = plan
+        if plan is not None:
+            BUDGET.add(self, key, plan)
         return plan
+
+
+class Budget:
+    """The plans alive in this process, least recently used first out."""
+
+    def __init__(self, fields: int, plans: int) -> None:
+        self.fields = fields
+        self.max_plans = plans
+        self.entries: OrderedDict[int, tuple[Compiled, tuple[Any, ...], Plan]] = OrderedDict()
+
+    def add(self, owner: Compiled, key: tuple[Any, ...], plan: Plan) -> None:
+        self.entries[id(plan)] = (owner, key, plan)
+        # Plans grow as they meet new runtime types of abstract fields: counted anew.
+        total = sum(p._field_ids for _, _, p in self.entries.values())
+        while self.entries and (total > self.fields or len(self.entries) > self.max_plans):
+            _, (old_owner, old_key, old_plan) = self.entries.popitem(last=False)
+            if old_owner.plans.get(old_key) is old_plan:
+                del old_owner.plans[old_key]
+            total -= old_plan._field_ids
+
+    def used(self, plan: Plan) -> None:
+        if id(plan) in self.entries:
+            self.entries.move_to_end(id(plan))
+
+
+BUDGET = Budget(PLANNED_FIELDS, MAX_PLANS)
 
 
 def _switch_variables(document: DocumentNode) -> tuple[str, ...]:
