@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--distinct", type=int, default=2_000)
+    parser.add_argument("--compiled", choices=("true", "false"), default="true",
+                        help="compiled plans on (the default) or off, for comparison")
     parser.add_argument("--hostile", type=int, default=150)
     args = parser.parse_args()
     if shutil.which("taskset"):
@@ -93,7 +95,8 @@ def main() -> None:
     database_url = args.database_url or f"sqlite:///{work}/bench.db"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start(database_url, port, work / "serve.log")
+    server = start(database_url, port, work / "serve.log",
+                   extra_env={"DTC_COMPILED_EXECUTION": args.compiled})
     try:
         wait_healthy(base)
         printed = (work / "serve.log").read_text()

@@ -123,12 +123,27 @@ def test_the_plans_of_a_process_are_bounded() -> None:
                                                  "{ code name } }"))
                  for n in range(10)]
     for document in documents:
+        document.compile_after = 1
         plan = document.plan(None, compiled._NO_VARIABLES)
         assert plan is not None
         budget.add(document, (None,), plan)
     kept = [d for d in documents if d.plans.get((None,)) is not None]
-    assert sum(p._field_ids for _, _, p in budget.entries.values()) <= 60
+    assert sum(p()._field_ids for _, _, p in budget.entries.values()) <= 60
     assert kept == documents[-len(kept):]  # the newest
     huge = "{ " + " ".join(f"a{n}: session {{ country {{ code name }} }}"
                            for n in range(compiled.MAX_FIELD_PLANS)) + " }"
-    assert compiled.Compiled(schema, parse(huge)).plan(None, compiled._NO_VARIABLES) is None
+    too_large = compiled.Compiled(schema, parse(huge))
+    too_large.compile_after = 1
+    assert too_large.plan(None, compiled._NO_VARIABLES) is None
+
+
+class TestOnlyRepeatedDocumentsArePlanned:
+    @pytest.fixture
+    def settings(self, db_url: str) -> Settings:
+        return support.settings_for(db_url, compiled_execution="true")
+
+    async def test_a_document_is_planned_from_its_third_use(
+            self, shopper: Shopper, planned: list[ExecutionResult | None]) -> None:
+        for _ in range(4):
+            await shopper.gql(SESSION)
+        assert [p is not None for p in planned] == [False, False, True, True]

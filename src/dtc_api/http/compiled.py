@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from inspect import isawaitable
@@ -57,12 +58,14 @@ from graphql.language import Visitor
 
 Complete = Callable[[Any, "Run"], Any]
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-# A plan holds ~650 bytes per field it plans. No plan holds more than this many fields, and
-# the plans of a process together at most PLANNED_FIELDS (least recently used first out):
-# ~65 MB however many distinct documents clients send.
+# A plan holds ~1.5 KB per field it plans. No plan holds more than this many fields, and the
+# plans of a process together at most PLANNED_FIELDS (least recently used first out): ~30 MB
+# however many distinct documents clients send.
 MAX_FIELD_PLANS = 2_000
-PLANNED_FIELDS = 100_000
-MAX_PLANS = 4_096
+PLANNED_FIELDS = 20_000
+MAX_PLANS = 2_048
+# A document is planned on its third use: one-off documents never cost a plan.
+COMPILE_AFTER = 3
 
 
 class Fallback(Exception):
@@ -432,9 +435,21 @@ def _object_completer(type_: GraphQLObjectType, plans: tuple[FieldPlan, ...]) ->
                   "    else:",
                   f"        out[{key}] = c{n}(v, run)"]
     lines.append("    return out")
-    code = compile("\n".join(lines), f"<plan of {type_.name}>", "exec")
+    source = "\n".join(lines)
+    code = _CODE.get(source)
+    if code is None:
+        code = compile(source, f"<plan of {type_.name}>", "exec")
+        if len(_CODE) >= MAX_CODE:
+            _CODE.pop(next(iter(_CODE)))
+        _CODE[source] = code
     exec(code, names)  # noqa: S102 (source built here from names and reprs, never from input)
     return names["complete"]  # type: ignore[no-any-return]
+
+
+# Documents share their objects' code when they select the same fields the same way (the
+# constants differ, the code does not): compiled once.
+_CODE: dict[str, Any] = {}
+MAX_CODE = 4_096
 
 
 _PLAIN = frozenset({str, int, float, bool, list, dict, tuple})
@@ -455,6 +470,8 @@ class Compiled:
                            if isinstance(d, OperationDefinitionNode)}
         self.plans: OrderedDict[tuple[Any, ...], Plan | None] = OrderedDict()
         self.switches = _switch_variables(document)
+        self.uses = 0
+        self.compile_after = COMPILE_AFTER
 
     def plan(self, operation_name: str | None, variables: VariableValues) -> Plan | None:
         operation = self.operations.get(operation_name) if operation_name is not None \
@@ -462,6 +479,9 @@ class Compiled:
         if operation is None or operation.operation != OperationType.QUERY:
             return None
         key = (operation_name, *(variables.coerced.get(n) for n in self.switches))
+        self.uses += 1
+        if self.uses < self.compile_after:
+            return None  # a document sent once or twice is not worth planning
         if key in self.plans:
             found = self.plans[key]
             if found is not None:
@@ -481,22 +501,33 @@ class Compiled:
 
 
 class Budget:
-    """The plans alive in this process, least recently used first out."""
+    """The plans of this process, least recently used first out. A plan lives as long as its
+    document is cached; this bounds them together as well."""
 
     def __init__(self, fields: int, plans: int) -> None:
         self.fields = fields
         self.max_plans = plans
-        self.entries: OrderedDict[int, tuple[Compiled, tuple[Any, ...], Plan]] = OrderedDict()
+        self.entries: OrderedDict[int, tuple[weakref.ref[Compiled], tuple[Any, ...],
+                                             weakref.ref[Plan]]] = OrderedDict()
 
     def add(self, owner: Compiled, key: tuple[Any, ...], plan: Plan) -> None:
-        self.entries[id(plan)] = (owner, key, plan)
-        # Plans grow as they meet new runtime types of abstract fields: counted anew.
-        total = sum(p._field_ids for _, _, p in self.entries.values())
+        self.entries[id(plan)] = (weakref.ref(owner), key, weakref.ref(plan))
+        total = 0
+        for ident, (_, _, ref) in list(self.entries.items()):
+            alive = ref()
+            if alive is None:  # its document left the cache
+                del self.entries[ident]
+            else:
+                # Plans grow as they meet new runtime types of abstract fields.
+                total += alive._field_ids
         while self.entries and (total > self.fields or len(self.entries) > self.max_plans):
-            _, (old_owner, old_key, old_plan) = self.entries.popitem(last=False)
-            if old_owner.plans.get(old_key) is old_plan:
-                del old_owner.plans[old_key]
+            _, (owner_ref, old_key, plan_ref) = self.entries.popitem(last=False)
+            old_owner, old_plan = owner_ref(), plan_ref()
+            if old_plan is None:
+                continue
             total -= old_plan._field_ids
+            if old_owner is not None and old_owner.plans.get(old_key) is old_plan:
+                del old_owner.plans[old_key]
 
     def used(self, plan: Plan) -> None:
         if id(plan) in self.entries:

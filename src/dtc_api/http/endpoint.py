@@ -260,6 +260,8 @@ class GraphQLEndpoint:
         context = await self.gate.context(principal, trace_id, ip, str(request.base_url))
         result = None
         if prepared.compiled is not None and self.compiled_mode != "false":
+            if self.compiled_mode == "verify":
+                prepared.compiled.compile_after = 1  # every query, from its first use
             result = await compiled.execute(prepared.compiled, operation_name, variables,
                                             context, self.max_fields)
         if result is None or self.compiled_mode == "verify":
