@@ -54,8 +54,11 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     # before its resolver runs.
     limits = {f.name: UNLIMITED for f in dataclasses.fields(Settings)
               if f.name.endswith(("_ip_limit", "_account_limit"))}
+    # Every generated query is answered by its compiled plan and by graphql-core, and the
+    # answers must be the same bytes (a difference fails the request).
     return Settings(database_url=db_url, db_pool_size=5, argon2_memory_kib=1024,
-                    argon2_time_cost=1, mail_dir=str(tmp_path / "mail"), **limits)
+                    argon2_time_cost=1, mail_dir=str(tmp_path / "mail"),
+                    compiled_execution="verify", **limits)
 
 
 @pytest.fixture
