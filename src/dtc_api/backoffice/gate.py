@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,5 +48,5 @@ class IntegrationGate:
         return []
 
     async def context(self, principal: Operator, trace_id: str, client_ip: str | None,
-                      base_url: str) -> IntegrationContext:
+                      address: Callable[[], str]) -> IntegrationContext:
         return IntegrationContext(self.runtime, await self.runtime.geography.get(), trace_id)

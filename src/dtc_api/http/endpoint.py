@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any, Protocol
 
@@ -65,7 +66,7 @@ class Gate(Protocol):
         ...
 
     async def context(self, principal: Any, trace_id: str, client_ip: str | None,
-                      base_url: str) -> Any: ...
+                      address: Callable[[], str]) -> Any: ...
 
 
 class StorefrontGate:
@@ -113,10 +114,10 @@ class StorefrontGate:
         return refused
 
     async def context(self, principal: sessions.Principal, trace_id: str,
-                      client_ip: str | None, base_url: str) -> RequestContext:
+                      client_ip: str | None, address: Callable[[], str]) -> RequestContext:
         return RequestContext(runtime=self.runtime, principal=principal,
                               geography=await self.runtime.geography.get(),
-                              trace_id=trace_id, client_ip=client_ip, base_url=base_url)
+                              trace_id=trace_id, client_ip=client_ip, address=address)
 
 
 class GraphQLEndpoint:
@@ -257,7 +258,8 @@ class GraphQLEndpoint:
                     200 if media_type == JSON else 403, media_type,
                 )
 
-        context = await self.gate.context(principal, trace_id, ip, str(request.base_url))
+        context = await self.gate.context(principal, trace_id, ip,
+                                          lambda: str(request.base_url))
         result = None
         if prepared.compiled is not None and self.compiled_mode != "false":
             if self.compiled_mode == "verify":

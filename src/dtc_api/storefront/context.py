@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
@@ -21,8 +23,13 @@ class RequestContext:
     geography: Geography
     trace_id: str
     client_ip: str | None = None
-    # This API as the client addressed it (http://host/), for paths it serves, e.g. /media/.
-    base_url: str = "/"
+    # This API as the client addressed it (http://host/), for paths it serves, e.g. /media/:
+    # worked out when first asked (most answers hold no such path).
+    address: Callable[[], str] = lambda: "/"
+
+    @cached_property
+    def base_url(self) -> str:
+        return self.address()
 
     @property
     def session(self) -> dict[str, Any]:
