@@ -306,6 +306,9 @@ async def test_a_shipping_method_of_another_country(shopper: Shopper, methods: N
     ({"shippingAddress": {**ADDRESS, "email": "not an address"}},
      [(["paymentInstructions", "input", "shippingAddress", "email"], "INVALID_EMAIL")]),
     ({"paymentMethod": 999}, [(["paymentInstructions", "input", "paymentMethod"], "NOT_FOUND")]),
+    ({"paymentReturnPage": "javascript:alert(1)", "paymentFailedPage": "/failed"},
+     [(["paymentInstructions", "input", "paymentReturnPage"], "INVALID_INPUT"),
+      (["paymentInstructions", "input", "paymentFailedPage"], "INVALID_INPUT")]),
     ({"shippingMethod": 999}, [(["paymentInstructions", "input", "shippingMethod"],
                                 "NOT_FOUND")]),
 ])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -142,6 +143,11 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
     if not data.get("termsAndConditions"):
         refused.append(UserError("the terms and conditions must be accepted",
                                  ("input", "termsAndConditions"), code=Code.REQUIRED))
+    for page in ("paymentReturnPage", "paymentFailedPage"):
+        if not _web_address(data[page]):
+            refused.append(UserError(f"{page} must be an http or https URL of at most "
+                                     f"{MAX_PAGE_URL} characters", ("input", page),
+                                     code=Code.INVALID_INPUT))
     row = await selections.active(conn, session, policy, now)
     if row is None:
         raise invalid("the selection is empty", "input", code=Code.UNAVAILABLE)
@@ -207,6 +213,17 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
     order_id = await payments.place_order(conn, geography, session, payment,
                                           begun.order_status, now)
     return begun.action, order_id
+
+
+MAX_PAGE_URL = 2_000
+
+
+def _web_address(url: str) -> bool:
+    """A page the shopper's browser is sent to (a payment form posts there): http(s) only,
+    never ``javascript:`` or ``data:``."""
+    parts = urlsplit(url)
+    return len(url) <= MAX_PAGE_URL and parts.scheme in ("http", "https") and \
+        bool(parts.netloc) and url.isprintable()
 
 
 async def _customer_email(conn: AsyncConnection, customer_id: int) -> str | None:
