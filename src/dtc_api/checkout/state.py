@@ -259,16 +259,20 @@ async def set_shipping_method(conn: AsyncConnection, session: Mapping[str, Any],
 
 
 async def set_payment_method(conn: AsyncConnection, session: Mapping[str, Any],
-                             selection_id: int, method_id: int, now: dt.datetime) -> Any:
+                             selection_id: int, method_id: int, now: dt.datetime) -> None:
     offered = await payment_options(await within(conn), session["client_id"],
                                     session["market_id"])
-    row = next((r for r in offered if r["id"] == method_id), None)
-    if row is None:
+    if not any(r["id"] == method_id for r in offered):
         raise invalid(f"payment method {method_id} not found", "id", code=Code.NOT_FOUND)
+    await choose_payment_method(conn, selection_id, method_id, now)
+
+
+async def choose_payment_method(conn: AsyncConnection, selection_id: int, method_id: int,
+                                now: dt.datetime) -> None:
+    """Record a payment method already checked to be offered."""
     await holds.cancel_open(conn, selection_id, now)
     await conn.execute(sa.update(t.selections).where(t.selections.c.id == selection_id)
                        .values(payment_method_id=method_id))
-    return row
 
 
 _BY_CODE = Query(

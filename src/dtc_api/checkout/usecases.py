@@ -163,19 +163,14 @@ async def _pay(conn: AsyncConnection, geography: Geography, session: dict[str, A
         raise invalid("payment method not found" if payment_id else
                       "no payment method is offered here", "input", "paymentMethod",
                       code=Code.NOT_FOUND)
-    await checkout.set_payment_method(conn, session, row["id"], method["id"], now)
-    row = await selections.active(conn, session, policy, now)
-    if row["shipping_method_id"] is None:  # type: ignore[index]
-        methods = await checkout.shipping_options(await within(conn),
-                                                  session["country_code"],
-                                                  session["pricelist_id"])
-        if not methods:
-            raise invalid(f"no shipping method ships to {session['country_code']}", "input",
-                          "shippingMethod", code=Code.NOT_FOUND)
-        await checkout.set_shipping_method(conn, session, row["id"], methods[0]["id"],  # type: ignore[index]
-                                           now)
-    shipping = row["shipping_address"] or {}  # type: ignore[index]
-    billing = row["billing_address"]  # type: ignore[index]
+    await checkout.choose_payment_method(conn, row["id"], method["id"], now)
+    # The method chosen, or the first offered (the checkout's default): there must be one.
+    if not await checkout.shipping_options(await within(conn), session["country_code"],
+                                           session["pricelist_id"]):
+        raise invalid(f"no shipping method ships to {session['country_code']}", "input",
+                      "shippingMethod", code=Code.NOT_FOUND)
+    shipping = row["shipping_address"] or {}
+    billing = row["billing_address"]
     if billing is None and not shipping.get("email") and session["customer_id"] is not None:
         shipping = {**shipping, "email": await _customer_email(conn, session["customer_id"])}
     refused += checkout.missing(shipping, "input", "shippingAddress")

@@ -473,10 +473,17 @@ class Compiled:
         self.uses = 0
         self.compile_after = COMPILE_AFTER
 
-    def plan(self, operation_name: str | None, variables: VariableValues) -> Plan | None:
+    def query(self, operation_name: str | None) -> OperationDefinitionNode | None:
+        """The query operation a request runs (None: none, or not a query)."""
         operation = self.operations.get(operation_name) if operation_name is not None \
             else (next(iter(self.operations.values())) if len(self.operations) == 1 else None)
         if operation is None or operation.operation != OperationType.QUERY:
+            return None
+        return operation
+
+    def plan(self, operation_name: str | None, variables: VariableValues) -> Plan | None:
+        operation = self.query(operation_name)
+        if operation is None:
             return None
         key = (operation_name, *(variables.coerced.get(n) for n in self.switches))
         self.uses += 1
@@ -581,10 +588,8 @@ def compilable(document: DocumentNode) -> bool:
 async def execute(compiled: Compiled, operation_name: str | None, raw_variables: Any,
                   context: Any, max_fields: int) -> ExecutionResult | None:
     """The answer through the plan; None: run graphql-core instead."""
-    operation = compiled.operations.get(operation_name) if operation_name is not None \
-        else (next(iter(compiled.operations.values())) if len(compiled.operations) == 1
-              else None)
-    if operation is None or operation.operation != OperationType.QUERY:
+    operation = compiled.query(operation_name)
+    if operation is None:
         return None
     if operation.variable_definitions:
         if raw_variables is not None and not isinstance(raw_variables, dict):

@@ -45,6 +45,7 @@ _NEW_LINE = Query(
 _LINE_BY_ID = Query(
     """SELECT id, public_id, selection_id, item_id, quantity, subscription_plan_id, contents
     FROM selection_lines WHERE selection_id = $1 AND public_id = $2""")
+_PLAN = Query("UPDATE selection_lines SET subscription_plan_id = $2 WHERE id = $1")
 _QUANTITY = Query("UPDATE selection_lines SET quantity = $2 WHERE id = $1")
 _DELETE_LINE = Query("DELETE FROM selection_lines WHERE id = $1")
 _LINES = Query(
@@ -137,12 +138,13 @@ async def _check_plan(conn: AsyncConnection, item_id: str, plan_id: int | None,
                       argument, code=Code.NOT_FOUND)
 
 
-def _same_line(selection_id: int, item_id: str, plan_id: int | None, contents: str) -> Any:
-    lines = t.selection_lines
-    plan = lines.c.subscription_plan_id
-    return sa.and_(lines.c.selection_id == selection_id, lines.c.item_id == item_id,
-                   plan.is_(None) if plan_id is None else plan == plan_id,
-                   lines.c.contents == contents)
+async def _same_line(conn: AsyncConnection, selection_id: int, item_id: str,
+                     plan_id: int | None, contents: str) -> Any:
+    """The selection's line of this item, plan (None: bought once) and bundle contents."""
+    reads = await within(conn)
+    if plan_id is None:
+        return await reads.one(_LINE_ONCE, selection_id, item_id, contents)
+    return await reads.one(_LINE_PLANNED, selection_id, item_id, contents, plan_id)
 
 
 async def _allowed(conn: AsyncConnection, session: dict[str, Any], selection_id: int,
@@ -200,8 +202,7 @@ async def add_item(
     contents = bundles.key(parts or ())
     selection_id = await ensure(conn, session, policy, now)
     reads = await within(conn)
-    line = await (reads.one(_LINE_ONCE, selection_id, item_id, contents) if plan_id is None
-                  else reads.one(_LINE_PLANNED, selection_id, item_id, contents, plan_id))
+    line = await _same_line(conn, selection_id, item_id, plan_id, contents)
     current = line["quantity"] if line else 0
     wanted = min(current + quantity, MAX_LINE_QUANTITY)
     available = await _allowed(conn, session, selection_id, item_id, parts,
@@ -268,16 +269,12 @@ async def update_line(
     plan = line["subscription_plan_id"] if plan_id is KEEP else plan_id
     if plan != line["subscription_plan_id"]:
         await _check_plan(conn, line["item_id"], plan, plan_argument)
-        other = (await conn.execute(sa.select(t.selection_lines.c.id,
-                                              t.selection_lines.c.quantity)
-                                    .where(_same_line(line["selection_id"], line["item_id"],
-                                                      plan, line["contents"])))).first()
+        other = await _same_line(conn, line["selection_id"], line["item_id"], plan,
+                                 line["contents"])
         if other is not None:  # one line per item and plan: this one joins the other
             await _set_quantity(conn, line["id"], 0)
-            line, quantity = {**line, "id": other.id}, other.quantity + quantity
-        await conn.execute(sa.update(t.selection_lines)
-                           .where(t.selection_lines.c.id == line["id"])
-                           .values(subscription_plan_id=plan))
+            line, quantity = {**line, "id": other["id"]}, other["quantity"] + quantity
+        await (await within(conn)).execute(_PLAN, line["id"], plan)
     availability = await catalog.item_availability(
         conn, [line["item_id"]], session["market_id"], session["pricelist_id"]
     )
