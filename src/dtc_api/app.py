@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dtc_api import demo, logs
+from dtc_api import demo, logs, metrics
 from dtc_api.backoffice.gate import IntegrationGate
 from dtc_api.backoffice.resolvers import build_schema as build_integration_schema
 from dtc_api.clock import Clock, SystemClock
@@ -22,14 +23,20 @@ from dtc_api.config import Settings
 from dtc_api.http.cors import Cors
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
+from dtc_api.http.observe import Observed
 from dtc_api.jobs import loop
+from dtc_api.mail import outbox
 from dtc_api.process import drain_on_sigterm, exit_with_parent
 from dtc_api.runtime import Runtime
+from dtc_api.store.availability import unreachable
 from dtc_api.storefront import build_schema
 from dtc_api.storefront.scope import root_scopes
 
 # Elements of list arguments one back-office request may pass.
 INTEGRATION_LIST_ITEMS = 100_000
+# Seconds between two readings of a worker's gauges (document caches, database pools), so
+# that a scrape answered by another worker sees them nearly current.
+METRICS_SAMPLE_INTERVAL = 5.0
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -55,14 +62,37 @@ def create_app(
                               StorefrontGate(runtime, root_scopes(schema)),
                               cors=Cors(runtime.allowed_origins))
     integration_schema = build_integration_schema()
+    integration_documents = DocumentCache(integration_schema, limits,
+                                          settings.document_cache_size,
+                                          settings.document_cache_bytes)
     integration = GraphQLEndpoint(
-        runtime, integration_schema,
-        DocumentCache(integration_schema, limits, settings.document_cache_size,
-                      settings.document_cache_bytes),
+        runtime, integration_schema, integration_documents,
         IntegrationGate(runtime),
         # Catalogue and stock upserts carry many records; the body limit still bounds them.
         max_list_items=max(settings.max_list_items, INTEGRATION_LIST_ITEMS),
     )
+
+    if settings.metrics:
+        metrics.enable()
+        metrics.watch_cache("/graphql", documents)
+        metrics.watch_cache("/integration/graphql", integration_documents)
+        metrics.watch_database(runtime.db)
+
+    async def scrape(_: Request) -> Response:
+        try:
+            depth, oldest = await outbox.depth(runtime.db, runtime.clock.now())
+            families = metrics.outbox_families(depth, oldest)
+        except Exception as error:  # the rest of the metrics are still worth having
+            if not unreachable(error):
+                raise
+            families = []
+        text, content_type = metrics.exposition(families)
+        return Response(text, media_type=content_type)
+
+    async def sample_metrics() -> None:
+        while True:
+            metrics.sample()
+            await asyncio.sleep(METRICS_SAMPLE_INTERVAL)
 
     async def healthz(_: Request) -> Response:
         return _json({"status": "ok"})
@@ -87,10 +117,14 @@ def create_app(
             drain_on_sigterm(settings.shutdown_delay,
                              lambda: setattr(app.state, "draining", True))
         jobs = asyncio.create_task(loop.run_forever(runtime)) if run_jobs else None
+        sampling = asyncio.create_task(sample_metrics()) if settings.metrics else None
         try:
             yield
         finally:
             gc.unfreeze()
+            if sampling is not None:
+                sampling.cancel()
+                metrics.process_exits()
             if jobs is not None:
                 jobs.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -98,15 +132,19 @@ def create_app(
             await runtime.db.dispose()
             runtime.hasher.close()
 
+    routes = [
+        Route("/graphql", graphql),
+        Route("/integration/graphql", integration),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        # The demo data's images (a shop's own live on its CDN).
+        Mount("/media", StaticFiles(directory=demo.MEDIA), name="media"),
+    ]
+    if settings.metrics:
+        routes.append(Route("/metrics", scrape, methods=["GET"]))
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql),
-            Route("/integration/graphql", integration),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            # The demo data's images (a shop's own live on its CDN).
-            Mount("/media", StaticFiles(directory=demo.MEDIA), name="media"),
-        ],
+        routes=routes,
+        middleware=[Middleware(Observed, slow_ms=settings.slow_request_ms)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

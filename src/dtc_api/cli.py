@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 import click
 import orjson
 
-from dtc_api import logs
+from dtc_api import logs, metrics
 from dtc_api.clock import SystemClock
 from dtc_api.config import ConfigError, Settings
 from dtc_api.core.errors import DomainError
@@ -157,6 +157,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
             if os.environ.setdefault(name, value) == value:
                 click.echo(f"demo: {name}={value}")
     os.environ["DTC_RUN_JOBS"] = "true" if settings.run_jobs and not no_worker else "false"
+    # Every worker writes its metrics where any of them can read them all for /metrics
+    # (unless the operator named that directory).
+    metrics_dir = None
+    if settings.metrics and not os.environ.get(metrics.MULTIPROC_DIR):
+        metrics_dir = metrics.prepare_multiprocess()
     config = uvicorn.Config(
         "dtc_api.app:create_app_from_env",
         factory=True,
@@ -173,7 +178,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
         proxy_headers=False,
         server_header=False,
     )
-    run_server(config)
+    try:
+        run_server(config)
+    finally:
+        if metrics_dir is not None:
+            metrics.remove_multiprocess(metrics_dir)
 
 
 def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graphql") -> None:

@@ -64,6 +64,10 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     log_format: str = "console"
     log_level: str = "INFO"
+    # Prometheus metrics at /metrics (off: a public deployment exposes only what it chose).
+    metrics: bool = False
+    # A request that takes longer than this (milliseconds) is logged at WARNING.
+    slow_request_ms: int = 500
     # A shopper session ends after this long without a request ...
     session_idle_ttl: int = 30 * 24 * 3600
     # ... and in any case this long after it was created.
@@ -154,6 +158,8 @@ class Settings:
         "DTC_TRUSTED_PROXIES": ("trusted_proxies", _networks),
         "DTC_LOG_FORMAT": ("log_format", str),
         "DTC_LOG_LEVEL": ("log_level", str),
+        "DTC_METRICS": ("metrics", _bool),
+        "DTC_SLOW_REQUEST_MS": ("slow_request_ms", int),
         "DTC_SESSION_IDLE_TTL": ("session_idle_ttl", int),
         "DTC_SESSION_MAX_AGE": ("session_max_age", int),
         "DTC_SELECTION_TTL": ("selection_ttl", int),

@@ -50,6 +50,10 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def setup(log_format: str, level: str) -> None:
+    # Neither format shows the thread or the process: do not collect them for every record.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
     root = logging.getLogger()

@@ -4,6 +4,7 @@ in use is said before anything claims to serve."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.faults.support import LIMITS_OFF, LOGIN, PASSWORD, REGISTER, registration, serve
 
@@ -147,3 +150,43 @@ def test_readyz_turns_503_first_during_the_shutdown_delay(tmp_path: Path) -> Non
         assert served.process.wait(timeout=15) in (0, -signal.SIGTERM)
         assert time.monotonic() - stopping >= 1.5
         assert "stopping in 1.5 s" in served.output()
+
+
+def test_metrics_count_the_requests_of_every_worker(tmp_path: Path) -> None:
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    database = f"sqlite:///{tmp_path / 'dtc.db'}"
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    sent = 40
+    query = {"query": "query Counted { session { country { code } } }"}
+    environment = {"DTC_METRICS": "true", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with serve(database, tmp_path, args=("--no-worker", "--workers", "2"),
+               env=environment) as served:
+        for _ in range(sent):  # a connection each: the workers take turns accepting
+            answer = httpx.post(f"{served.base}/graphql", json=query,
+                                headers={"authorization": f"Bearer {served.session_token}"})
+            assert answer.status_code == 200 and "errors" not in answer.json()
+        # Whichever worker answers the scrape, it counts every worker's requests.
+        for _ in range(6):
+            text = httpx.get(f"{served.base}/metrics").text
+            assert _counted(text) == sent, text
+
+        def per_worker(path: Path) -> float:
+            alone = tmp_path / f"alone-{path.stem}"
+            alone.mkdir()
+            shutil.copy(path, alone)
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=str(alone))
+            return _counted(generate_latest(registry).decode())
+
+        counts = [per_worker(path) for path in shared.glob("counter_*.db")]
+        assert sum(counts) == sent
+        assert len([c for c in counts if c]) == 2, counts  # both workers answered some
+
+
+def _counted(exposition: str) -> float:
+    return sum(sample.value for family in text_string_to_metric_families(exposition)
+               for sample in family.samples
+               if sample.name == "dtc_requests_total"
+               and sample.labels.get("operation") == "Counted")

@@ -47,10 +47,11 @@ async def revoke(conn: AsyncConnection, name: str, now: dt.datetime) -> None:
                       code=Code.NOT_FOUND)
 
 
-async def scope_of(conn: AsyncConnection, key: str) -> str | None:
-    """The scope of a presented key, or None if it is unknown or revoked."""
+async def scope_of(conn: AsyncConnection, key: str) -> tuple[str, str] | None:
+    """The name and scope of a presented key, or None if it is unknown or revoked."""
     if not key or len(key) > tokens.MAX_TOKEN_LENGTH:
         return None
-    return await conn.scalar(sa.select(t.integration_keys.c.scope).where(
-        t.integration_keys.c.key_hash == tokens.token_hash(key),
-        t.integration_keys.c.revoked_at.is_(None)))
+    row = (await conn.execute(sa.select(t.integration_keys.c.name, t.integration_keys.c.scope)
+                              .where(t.integration_keys.c.key_hash == tokens.token_hash(key),
+                                     t.integration_keys.c.revoked_at.is_(None)))).first()
+    return (row.name, row.scope) if row else None

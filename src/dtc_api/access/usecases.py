@@ -133,8 +133,8 @@ async def revoke_integration_key(db: Database, name: str, now: dt.datetime) -> N
         await integration_keys.revoke(conn, name, now)
 
 
-async def integration_key_scope(db: Database, key: str) -> str | None:
-    """The scope of a back-office key ("read" or "write"), or None for a wrong or revoked
-    one."""
+async def integration_key_scope(db: Database, key: str) -> tuple[str, str] | None:
+    """The name and scope ("read" or "write") of a back-office key, or None for a wrong or
+    revoked one."""
     async with db.read() as conn:
         return await integration_keys.scope_of(conn, key)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api import metrics
 from dtc_api.access import sessions
 from dtc_api.access.sessions import Principal
 from dtc_api.accounts import admin, customers, login, password_reset, profile, throttle, view
@@ -66,17 +67,21 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
         wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
                                                   key, client_ip)
     if wait:
+        metrics.login_failed("held_back")
         raise login.held_back(wait)
     customer = await runtime.db.reads(customers.find_registered, key)
     stored = customer["password_hash"] if customer else None
     if not await runtime.hasher.verify(stored, password) or customer is None:
+        metrics.login_failed("wrong_credentials")
         raise login.wrong_credentials()
     if customer["login_blocked"]:
+        metrics.login_failed("blocked")
         raise login.blocked()
     hasher = runtime.hasher
     rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
     async with runtime.db.write() as conn:
         if not await login.password_unchanged(conn, customer["id"], stored):
+            metrics.login_failed("wrong_credentials")
             raise login.wrong_credentials()
         await throttle.clear_login_failures(conn, key, client_ip)
         if rehash is not None:

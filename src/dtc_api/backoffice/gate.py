@@ -15,6 +15,7 @@ from dtc_api.shop.geography import Geography
 
 @dataclass
 class Operator:
+    name: str  # the integration key's
     scope: str  # "read" | "write"
 
 
@@ -33,8 +34,11 @@ class IntegrationGate:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
             return None
-        scope = await access.integration_key_scope(self.runtime.db, key.strip())
-        return Operator(scope) if scope else None
+        found = await access.integration_key_scope(self.runtime.db, key.strip())
+        return Operator(*found) if found else None
+
+    def caller(self, principal: Operator) -> str | None:
+        return f"integration key {principal.name}"
 
     def extensions(self, principal: Operator, trace_id: str) -> dict[str, Any]:
         return {"traceId": trace_id}

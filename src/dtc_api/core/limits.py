@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api import metrics
 from dtc_api.config import Settings
 from dtc_api.store import tables as t
 from dtc_api.store.reads import Query, within
@@ -76,6 +77,8 @@ async def count(conn: AsyncConnection, name: str, ceiling: int, subject: str | N
     against the limit ``name``, whose ceiling for this client is ``ceiling`` (see ``limit``)."""
     spec = LIMITS[name]
     hits = await hit(conn, f"{spec.key}:{subject or 'unknown'}", spec.window, now)
+    if hits > ceiling:
+        metrics.limit_refused(name)
     return Count(hits, ceiling, window_start(spec.window, now) + spec.window)
 
 

@@ -48,6 +48,7 @@ class Operation:
     # Elements of literal list arguments, and the uses of each variable in arguments.
     list_literals: int = 0
     variable_uses: dict[str, int] = field(default_factory=dict)
+    name: str | None = None
 
     def list_items(self, variables: dict[str, Any] | None) -> int:
         """The elements of list arguments this request passes, each use counted: a variable
@@ -111,6 +112,9 @@ class DocumentCache:
         self._max_bytes = max_bytes
         self._bytes = 0
         self._entries: OrderedDict[str, Prepared] = OrderedDict()
+        # Lookups answered from the cache, and not (read by the metrics now and then).
+        self.hits = 0
+        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -123,7 +127,9 @@ class DocumentCache:
         entry = self._entries.get(query)
         if entry is not None:
             self._entries.move_to_end(query)
+            self.hits += 1
             return entry
+        self.misses += 1
         if len(query) <= _INLINE_LENGTH:
             entry = prepare(self._schema, query, self._limits)
         else:
@@ -348,6 +354,7 @@ def _operations(document: DocumentNode) -> dict[str | None, Operation]:
                 definition.operation.value,
                 frozenset(_root_fields(definition.selection_set, fragments, set())),
                 *_list_arguments(definition, fragments),
+                name=name,
             )
     return operations
 

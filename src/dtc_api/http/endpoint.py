@@ -26,6 +26,7 @@ from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
 from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
+from dtc_api.http.observe import GRAPHQL_ERROR, OK, USER_ERRORS, Exchange, exchange_of
 from dtc_api.runtime import Runtime
 from dtc_api.store.availability import unreachable
 from dtc_api.storefront.context import RequestContext
@@ -61,6 +62,10 @@ class Gate(Protocol):
 
     def extensions(self, principal: Any, trace_id: str) -> dict[str, Any]: ...
 
+    def caller(self, principal: Any) -> str | None:
+        """The caller's name for the request log (never a credential)."""
+        ...
+
     def refused(self, operation: str, fields: frozenset[str], principal: Any) -> list[str]:
         """Why the operation's root fields may not run for this caller (empty: they may)."""
         ...
@@ -95,6 +100,9 @@ class StorefrontGate:
         except sessions.TooManySessions:
             raise RequestError(429, "Too many new sessions from this address: try again in a "
                                "minute", {"Retry-After": "60"}) from None
+
+    def caller(self, principal: sessions.Principal) -> str | None:
+        return principal.client.get("name")
 
     def extensions(self, principal: sessions.Principal, trace_id: str) -> dict[str, Any]:
         # The token may have been rotated during execution: read it at the end.
@@ -148,6 +156,8 @@ class GraphQLEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         trace_id = _trace_id()
+        exchange = exchange_of(scope)
+        exchange.trace_id = trace_id
         media_type = response_media_type(request.headers.get("accept"))
         origin = request.headers.get("origin") if self.cors is not None else None
         try:
@@ -156,7 +166,7 @@ class GraphQLEndpoint:
                 return
             if media_type is None:
                 raise RequestError(406, f"Not Acceptable: answers are {JSON} or {GRAPHQL_RESPONSE}")
-            response = await self._handle(request, media_type, trace_id)
+            response = await self._handle(request, media_type, trace_id, exchange)
         except RequestError as error:
             response = _respond(
                 {"errors": [{"message": error.message}], "extensions": {"traceId": trace_id}},
@@ -168,6 +178,7 @@ class GraphQLEndpoint:
             else:
                 log.exception("unexpected error", extra={"traceId": trace_id})
                 response = _respond(_internal_error(trace_id), 500, media_type or JSON)
+        exchange.outcome = response.outcome if isinstance(response, _Answer) else OK
         if response.status_code != 503:
             self.runtime.db.outage.served()
         if self.cors is not None:
@@ -185,7 +196,8 @@ class GraphQLEndpoint:
             503, media_type, {"Retry-After": str(RETRY_AFTER)},
         )
 
-    async def _handle(self, request: Request, media_type: str, trace_id: str) -> Response:
+    async def _handle(self, request: Request, media_type: str, trace_id: str,
+                      exchange: Exchange) -> Response:
         if request.method == "GET":
             params = _query_params(request)
         elif request.method == "POST":
@@ -200,6 +212,7 @@ class GraphQLEndpoint:
             request.headers.getlist("x-forwarded-for"),
             self.runtime.settings.trusted_proxies,
         )
+        exchange.client_ip = ip
         principal = await self.gate.authenticate(request, ip)
         if principal is not None and self.cors is not None:
             request.state.client = principal.client  # whose origins may read the answer
@@ -208,6 +221,7 @@ class GraphQLEndpoint:
                 return _respond({"errors": [{"message": UNAUTHORIZED}]}, 200, media_type)
             return _respond({"errors": [{"message": UNAUTHORIZED}]}, 401, media_type,
                             {"WWW-Authenticate": "Bearer"})
+        exchange.api_client = self.gate.caller(principal)
         extensions = self.gate.extensions(principal, trace_id)
         try:
             digest = persisted.requested_hash(sent_extensions)
@@ -233,6 +247,8 @@ class GraphQLEndpoint:
             )
         operation = prepared.operation(operation_name)
         if operation is not None:
+            exchange.operation = operation.name
+            exchange.operation_type = operation.type
             items = operation.list_items(variables)
             if items > self.max_list_items:
                 return _respond(
@@ -332,7 +348,10 @@ class GraphQLEndpoint:
         if len(content) > self.max_response:
             return self._too_large(f"The answer would be larger than {self.max_response} bytes",
                                    extensions, media_type)
-        return Response(content, status, media_type=f"{media_type}; charset=utf-8")
+        outcome = GRAPHQL_ERROR if result.errors else \
+            USER_ERRORS if _user_errors(result.data) else OK
+        return _Answer(content, status, media_type=f"{media_type}; charset=utf-8",
+                       outcome=outcome)
 
     @staticmethod
     def _too_large(what: str, extensions: dict[str, Any], media_type: str) -> Response:
@@ -463,10 +482,24 @@ def _internal_error(trace_id: str) -> dict[str, Any]:
     }
 
 
+class _Answer(Response):
+    """A GraphQL answer, and how it went for the metrics and the request log."""
+
+    def __init__(self, content: bytes, status: int, *, outcome: str,
+                 headers: dict[str, str] | None = None, media_type: str) -> None:
+        super().__init__(content, status, headers=headers, media_type=media_type)
+        self.outcome = outcome
+
+
+def _user_errors(data: dict[str, Any] | None) -> bool:
+    """A root field answered a payload with userErrors (a refusal the client expects)."""
+    return bool(data) and any(isinstance(value, dict) and value.get("userErrors")
+                              for value in data.values())  # type: ignore[union-attr]
+
+
 def _respond(
     body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(
-        orjson.dumps(body), status, headers=headers,
-        media_type=f"{media_type}; charset=utf-8",
-    )
+    """An answer of errors only."""
+    return _Answer(orjson.dumps(body), status, headers=headers,
+                   media_type=f"{media_type}; charset=utf-8", outcome=GRAPHQL_ERROR)

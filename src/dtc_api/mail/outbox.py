@@ -33,6 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from dtc_api import metrics
 from dtc_api.access import signing
 from dtc_api.clock import Clock
 from dtc_api.mail.render import Rendered
@@ -165,6 +166,7 @@ async def send_claimed(db: Database, sender: Sender, sender_address: str,
             await _failed(db, row, error, clock.now(), max_attempts)
         else:
             sent += 1
+            metrics.mail_attempt("sent")
             await _record(db, row, status="sent", sent_at=clock.now(),
                           attempts=row["attempts"] + 1, **_ERASED)
     return sent, failed
@@ -200,16 +202,34 @@ async def _failed(db: Database, row: Mapping[str, Any], error: Exception, now: d
     if isinstance(error, PermanentFailure) or attempts >= max_attempts:
         log.warning("mail delivery failed for good", extra={
             "outboxId": row["id"], "attempts": attempts, "error": reason})
+        metrics.mail_attempt("failed")
         erased = _ERASED if row["kind"] in SECRET_KINDS else {}
         await _record(db, row, status="failed", failed_at=now, attempts=attempts,
                       last_error=reason, **erased)
         return
+    metrics.mail_attempt("retry")
     delay = dt.timedelta(seconds=retry_delay(attempts))
     log.warning("mail delivery failed, will retry", extra={
         "outboxId": row["id"], "attempts": attempts, "retryIn": round(delay.total_seconds()),
         "error": reason})
     await _record(db, row, status="pending", attempts=attempts, next_attempt_at=now + delay,
                   last_error=reason)
+
+
+async def depth(db: Database, now: dt.datetime) -> tuple[dict[str, int], float]:
+    """Messages by status, and the age in seconds of the oldest one waiting to be sent."""
+    table = t.outbox
+    async with db.read() as conn:
+        rows = (await conn.execute(sa.select(table.c.status, sa.func.count(), sa.func.min(
+            table.c.created_at)).group_by(table.c.status))).all()
+    counts = {status: count for status, count, _ in rows}
+    oldest = next((first for status, _, first in rows if status == "pending"), None)
+    if isinstance(oldest, str):  # SQLite gives an aggregate's datetime back as text
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return counts, age
 
 
 async def purge_finished(conn: AsyncConnection, retention: dt.timedelta,

@@ -102,6 +102,18 @@ class Database:
         """One statement on the read path, without a transaction around it."""
         return await self.reader.one(query, *args)
 
+    def pool_use(self) -> dict[str, tuple[int, int]]:
+        """Connections (in use, idle) of each pool: ``write`` (the engine's, which also
+        serves transactions that only read) and ``read`` (the read path's own)."""
+        pool = self.engine.pool
+        checked_out = getattr(pool, "checkedout", None)
+        checked_in = getattr(pool, "checkedin", None)
+        use = {"write": (checked_out() if checked_out else 0,
+                         checked_in() if checked_in else 0)}
+        if not isinstance(self.reader, _EngineReader):
+            use["read"] = self.reader.use()
+        return use
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))

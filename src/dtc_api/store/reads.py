@@ -280,6 +280,10 @@ class Reader(Protocol):
 
     async def close(self) -> None: ...
 
+    def use(self) -> tuple[int, int]:
+        """Connections (in use, idle)."""
+        ...
+
 
 class SqliteReader:
     """Read connections to one SQLite file, used inline on the event loop.
@@ -294,6 +298,7 @@ class SqliteReader:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self._idle: list[sqlite3.Connection] = []
+        self._out = 0  # connections handed to a unit that has not finished
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
@@ -303,9 +308,12 @@ class SqliteReader:
         return conn
 
     def _checkout(self) -> sqlite3.Connection:
-        return self._idle.pop() if self._idle else self._connect()
+        conn = self._idle.pop() if self._idle else self._connect()
+        self._out += 1
+        return conn
 
     def _release(self, conn: sqlite3.Connection) -> None:
+        self._out -= 1
         if len(self._idle) < self.MAX_IDLE:
             self._idle.append(conn)
         else:
@@ -331,9 +339,14 @@ class SqliteReader:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
         except sqlite3.Error:
+            self._out -= 1
             conn.close()
         else:
             self._release(conn)
+
+    def use(self) -> tuple[int, int]:
+        """Connections (in use, idle)."""
+        return self._out, len(self._idle)
 
     async def one(self, query: Query, *args: Any) -> Row | None:
         """One statement, in its own implicit transaction."""
@@ -370,6 +383,13 @@ class PostgresReader:
                     self._pool = await asyncpg.create_pool(
                         self.dsn, min_size=0, max_size=self.pool_size, **self.connect_args)
         return self._pool
+
+    def use(self) -> tuple[int, int]:
+        """Connections (in use, idle)."""
+        if self._pool is None:
+            return 0, 0
+        idle = self._pool.get_idle_size()
+        return self._pool.get_size() - idle, idle
 
     async def run(self, unit: Callable[..., Awaitable[T]], *args: Any) -> T:
         pool = await self._ready()
