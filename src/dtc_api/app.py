@@ -22,6 +22,7 @@ from dtc_api.config import Settings
 from dtc_api.http.cors import Cors
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
+from dtc_api.http.explorer import Explorer
 from dtc_api.jobs import loop
 from dtc_api.process import drain_on_sigterm, exit_with_parent
 from dtc_api.runtime import Runtime
@@ -98,9 +99,12 @@ def create_app(
             await runtime.db.dispose()
             runtime.hasher.close()
 
+    # With the explorer, a browser opening /graphql gets GraphiQL; GraphQL requests are
+    # answered as without it.
+    storefront = Explorer().routes(graphql) if settings.explorer else [Route("/graphql", graphql)]
     app = Starlette(
         routes=[
-            Route("/graphql", graphql),
+            *storefront,
             Route("/integration/graphql", integration),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
