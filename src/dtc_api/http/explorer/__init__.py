@@ -1,5 +1,5 @@
-"""The explorer: GraphiQL at ``GET /graphql`` for a browser, on when ``DTC_EXPLORER`` is set
-(``serve --demo`` sets it).
+"""The explorer: GraphiQL at ``GET /graphql`` for a browser, on when ``DTC_EXPLORER`` is true
+(``serve --demo`` turns it on).
 
 Everything the page needs ships inside the package (``static/``; the third-party files and
 where they came from in ``static/vendor/``), so it works without a network. The page's own
@@ -38,8 +38,9 @@ FILES = {
 
 # The page runs only its own files: no inline script, nothing from another origin, and it
 # cannot be framed. Fonts and a few icons are data: URLs inside GraphiQL's stylesheet; its
-# editor and dialogs set style attributes, which 'unsafe-inline' for styles allows (inline
-# scripts stay refused).
+# menus and dialogs insert a <style> element (to hold the page still while they are open),
+# which needs 'unsafe-inline' for styles (its content varies, so no hash fits; scripts stay
+# strict).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; "
