@@ -100,6 +100,25 @@ def test_serve_demo_prints_a_working_token_and_curl_example(served: tuple[str, s
     assert httpx.get(f"{base}/readyz").json() == {"status": "ok"}
 
 
+def test_serve_demo_opens_the_explorer(served: tuple[str, str]) -> None:
+    """The demo turns the explorer on and prints a link that hands the page the session
+    token in the fragment, which the browser keeps to itself."""
+    base, printed = served
+    token = re.search(r"demo client session token:\s+(\S+)", printed).group(1)  # type: ignore[union-attr]
+    assert f"explorer (open in a browser): {base}/graphql#token={token}" in printed
+    page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "graphql/explorer/graphiql.min.js" in page.text
+
+
+def test_serve_demo_leaves_the_explorer_off_when_told(empty_db_url: str, tmp_path: Path
+                                                      ) -> None:
+    with serve(empty_db_url, tmp_path, args=(), env={"DTC_EXPLORER": "false"}) as process:
+        assert "explorer (open in a browser)" not in process.output()
+        answer = httpx.get(f"{process.base}/graphql", headers={"accept": "text/html"})
+        assert answer.status_code == 406
+
+
 def test_clients_create_refuses_an_unknown_default_country(empty_db_url: str) -> None:
     result = CliRunner().invoke(main, ["--database-url", empty_db_url, "clients", "create",
                                        "--name", "web", "--default-country", "ZZ"])

@@ -23,6 +23,7 @@ from dtc_api.config import Settings
 from dtc_api.http.cors import Cors
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
+from dtc_api.http.explorer import Explorer
 from dtc_api.http.observe import Observed
 from dtc_api.jobs import loop
 from dtc_api.mail import outbox
@@ -132,8 +133,11 @@ def create_app(
             await runtime.db.dispose()
             runtime.hasher.close()
 
+    # With the explorer, a browser opening /graphql gets GraphiQL; GraphQL requests are
+    # answered as without it.
+    storefront = Explorer().routes(graphql) if settings.explorer else [Route("/graphql", graphql)]
     routes = [
-        Route("/graphql", graphql),
+        *storefront,
         Route("/integration/graphql", integration),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),

@@ -145,17 +145,22 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
         _run(_migrate(settings))
     url = f"http://{host}:{port}/graphql"
     click.echo(f"dtc-api serves the storefront API at {url}")
-    if with_demo:
-        _print_credentials(credentials, url)
-    sys.stdout.flush()
     # Worker processes build their settings from the environment.
     os.environ["DTC_DATABASE_URL"] = settings.database_url
+    explorer = settings.explorer
     if with_demo:
+        # The explorer (GraphiQL) is on in the demo unless DTC_EXPLORER says otherwise.
+        explorer = "DTC_EXPLORER" not in os.environ or settings.explorer
+        os.environ["DTC_EXPLORER"] = "true" if explorer else "false"
+        _print_credentials(credentials, url, explorer)
         # The documented examples use the password "secret"; outside the demo it would be
         # refused as too short and too common.
         for name, value in DEMO_PASSWORD_POLICY.items():
             if os.environ.setdefault(name, value) == value:
                 click.echo(f"demo: {name}={value}")
+    elif explorer:
+        click.echo(f"explorer: open {url} in a browser")
+    sys.stdout.flush()
     os.environ["DTC_RUN_JOBS"] = "true" if settings.run_jobs and not no_worker else "false"
     # Every worker writes its metrics where any of them can read them all for /metrics
     # (unless the operator named that directory).
@@ -185,10 +190,14 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, with_demo: boo
             metrics.remove_multiprocess(metrics_dir)
 
 
-def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graphql") -> None:
+def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graphql",
+                       explorer: bool = False) -> None:
     click.echo(f"demo client session token:    {credentials.session_token}")
     click.echo(f"demo client no-session token: {credentials.no_session_token}")
     click.echo(f"demo client shared secret:    {credentials.shared_secret}")
+    if explorer:
+        # In the fragment, which a browser keeps to itself: the page reads it from there.
+        click.echo(f"explorer (open in a browser): {url}#token={credentials.session_token}")
     click.echo("try it (the answer's extensions.token is your shopper session token):")
     click.echo(
         f"  curl -s {url} -H 'content-type: application/json' "

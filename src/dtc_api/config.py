@@ -148,6 +148,8 @@ class Settings:
     # Subscriptions per client IP per hour.
     newsletter_ip_limit: int = 30
     back_in_stock_ip_limit: int = 30
+    # GraphiQL at GET /graphql for a browser (serve --demo turns it on).
+    explorer: bool = False
 
     # name of the environment variable -> (field, parser)
     _ENV: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -202,6 +204,7 @@ class Settings:
         "DTC_MAIL_MAX_ATTEMPTS": ("mail_max_attempts", int),
         "DTC_NEWSLETTER_IP_LIMIT": ("newsletter_ip_limit", int),
         "DTC_BACK_IN_STOCK_IP_LIMIT": ("back_in_stock_ip_limit", int),
+        "DTC_EXPLORER": ("explorer", _bool),
     }
 
     @classmethod

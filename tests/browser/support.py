@@ -78,7 +78,11 @@ class Chromium:
     def __init__(self, browser: Any) -> None:
         self.browser = browser
 
+    def page(self, **context: Any) -> Any:
+        """A blank page in a fresh context (``context``: Playwright's options, e.g. viewport)."""
+        return self.browser.new_context(**context).new_page()
+
     def open(self, url: str) -> Any:
-        page = self.browser.new_context().new_page()
+        page = self.page()
         page.goto(url)
         return page

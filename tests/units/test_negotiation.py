@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, response_media_type
+from dtc_api.http.negotiation import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    is_json_request,
+    prefers_html,
+    response_media_type,
+)
 
 
 @pytest.mark.parametrize(("accept", "expected"), [
@@ -41,6 +47,39 @@ from dtc_api.http.negotiation import GRAPHQL_RESPONSE, JSON, is_json_request, re
 ])
 def test_response_media_type(accept: str | None, expected: str | None) -> None:
     assert response_media_type(accept) == expected
+
+
+CHROMIUM = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+            "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
+FIREFOX = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("accept", "expected"), [
+    # Browsers opening a page.
+    (CHROMIUM, True),
+    (FIREFOX, True),
+    ("text/html", True),
+    ("TEXT/HTML; charset=utf-8", True),
+    ("text/html, application/json", True),
+    ("application/json;q=0.5, text/html", True),
+    # GraphQL clients, curl and fetch() get JSON as before.
+    (None, False),
+    ("", False),
+    ("*/*", False),
+    ("application/json", False),
+    ("application/graphql-response+json", False),
+    ("application/json, text/html", False),
+    ("*/*, text/html", False),
+    ("text/html;q=0.5, application/json", False),
+    ("text/html;q=0.5, */*", False),
+    # Only text/html itself names the page.
+    ("text/*", False),
+    ("application/xhtml+xml", False),
+    ("text/html;q=0", False),
+    ("text/html;q=0, */*", False),
+])
+def test_prefers_html(accept: str | None, expected: bool) -> None:
+    assert prefers_html(accept) is expected
 
 
 @pytest.mark.parametrize(("content_type", "expected"), [

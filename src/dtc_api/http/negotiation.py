@@ -4,6 +4,7 @@ from __future__ import annotations
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+HTML = "text/html"
 
 
 def response_media_type(accept: str | None) -> str | None:
@@ -13,6 +14,31 @@ def response_media_type(accept: str | None) -> str | None:
     """
     if not accept or not accept.strip():
         return JSON
+    for media in _ranked(accept):
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in {JSON, "application/*", "*/*"}:
+            return JSON
+    return None
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Whether the client names text/html before any JSON answer: a browser opening the page,
+    never a GraphQL client (``*/*``, ``application/json`` or no Accept at all)."""
+    for media in _ranked(accept or ""):
+        if media == HTML:
+            return True
+        if media in _SPOKEN:
+            return False
+    return False
+
+
+_SPOKEN = frozenset({GRAPHQL_RESPONSE, JSON, "application/*", "*/*"})
+
+
+def _ranked(accept: str) -> list[str]:
+    """The media ranges of an Accept header, most wanted first (equal qualities in the order
+    written), without those of quality 0."""
     ranges = []
     for position, part in enumerate(accept.split(",")):
         media, *params = (p.strip() for p in part.split(";"))
@@ -24,15 +50,9 @@ def response_media_type(accept: str | None) -> str | None:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        ranges.append((-quality, position, media.lower()))
-    for negative_quality, _, media in sorted(ranges):
-        if negative_quality == 0:
-            break
-        if media == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE
-        if media in {JSON, "application/*", "*/*"}:
-            return JSON
-    return None
+        if quality > 0:
+            ranges.append((-quality, position, media.lower()))
+    return [media for _, _, media in sorted(ranges)]
 
 
 def is_json_request(content_type: str | None) -> bool:

@@ -53,7 +53,10 @@ def exchange_of(scope: Scope) -> Exchange:
 def _endpoint(path: str) -> str:
     if path in ENDPOINTS:
         return path
-    return "/media" if path.startswith("/media/") else "other"
+    for prefix in ("/media/", "/graphql/explorer/"):
+        if path.startswith(prefix):
+            return prefix[:-1]
+    return "other"
 
 
 def _outcome(status: int, exchange: Exchange) -> str:
