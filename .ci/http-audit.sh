@@ -3,7 +3,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-port=${DTC_AUDIT_PORT:-18765}
+port=${AUDIT_PORT:-18765}  # not DTC_*: the server refuses settings it does not know
 export DTC_DATABASE_URL="sqlite:///$work/audit.db"
 
 (cd "$root/.ci/audit" && npm ci --no-audit --no-fund --silent)
