@@ -371,7 +371,9 @@ def import_file(ctx: click.Context, file: Path) -> None:
     """Load catalogue, stock and orders from FILE.json in one transaction (all or nothing).
 
     Sections: currencies, languages, markets, pricelists, countries, warehouses,
-    displayItems, stock, orders — records as in the back-office API's inputs.
+    displayItems, stock, orders — records as in the back-office API's inputs. Progress,
+    records per section, goes to stderr (a line rewritten in place on a terminal); the
+    records written, to stdout.
     """
     from dtc_api.shop import usecases
 
@@ -387,13 +389,18 @@ def import_file(ctx: click.Context, file: Path) -> None:
         raise click.ClickException(f"{file} is not valid JSON: {error}") from None
 
     from dtc_api.backoffice.imports import coerced
+    from dtc_api.terminal import progress_on
 
+    progress = progress_on(sys.stderr)
     try:
-        document = coerced(document)
-    except DomainError as refused:
-        _refused(refused)
-    counts = _with_db(ctx, lambda db: usecases.import_document(db, document,
-                                                               SystemClock().now()))
+        try:
+            document = coerced(document, progress)
+        except DomainError as refused:
+            _refused(refused)
+        counts = _with_db(ctx, lambda db: usecases.import_document(
+            db, document, SystemClock().now(), progress))
+    finally:
+        progress.close()
     click.echo(", ".join(f"{section}: {count}" for section, count in counts.items()))
 
 
