@@ -190,34 +190,42 @@ def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graph
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run every job once, then exit.")
+@click.option("--once", is_flag=True,
+              help="Run every job and deliver due mail once, say what each did, then exit "
+                   "(status 1 if a job failed).")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --once: print what each job did as one JSON object.")
 @click.pass_context
-def worker(ctx: click.Context, once: bool) -> None:
+def worker(ctx: click.Context, once: bool, as_json: bool) -> None:
     """Run the background jobs (purges; mail and notifications as they arrive) without HTTP."""
     from dtc_api.jobs import loop
     from dtc_api.runtime import Runtime
 
+    if as_json and not once:
+        raise click.UsageError("--json goes with --once")
     settings = _settings(ctx)
     logs.setup(settings.log_format, settings.log_level)
 
-    async def run() -> None:
+    async def run() -> loop.Turn | None:
         runtime = Runtime.build(settings, SystemClock())
         try:
             await upgrade(runtime.db)
             if once:
-                counts = await loop.run_once(runtime)
-                sent, failed = await loop.deliver_mail_once(runtime)
-                click.echo(orjson.dumps({**counts, "mail-sent": sent,
-                                         "mail-failed": failed}).decode())
-            else:
-                await loop.run_forever(runtime)
+                return await loop.turn(runtime)
+            await loop.run_forever(runtime)
+            return None
         finally:
             await runtime.db.dispose()
 
     try:
-        _run(run())
+        done = _run(run())
     except KeyboardInterrupt:
-        pass
+        return
+    if done is not None:
+        click.echo(orjson.dumps(done.as_json()).decode() if as_json
+                   else "\n".join(done.lines()))
+        if done.failed:
+            ctx.exit(1)
 
 
 @main.command()
