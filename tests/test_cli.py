@@ -19,7 +19,7 @@ from dtc_api.core import limits
 from dtc_api.store.db import Database
 from tests.faults.support import serve
 
-COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "clients"]
+COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "docs", "clients"]
 
 
 def run(*args: str, database_url: str | None = None) -> str:

@@ -253,6 +253,32 @@ def schema() -> None:
     click.echo(sdl())
 
 
+@main.command()
+@click.option("--output", "-o", default="docs/operations.md", show_default=True,
+              metavar="PATH", help="Where to write it; - for stdout.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit with status 1 if PATH differs from what would be "
+                   "written.")
+def docs(output: str, check: bool) -> None:
+    """Write the operations reference (Markdown) from both APIs' SDL: every query and
+    mutation with its modes, arguments, return type and errors."""
+    from dtc_api import reference
+
+    text = reference.render()
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{path} is out of date: run `dtc-api docs -o {path}`")
+        click.echo(f"{path} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
+
+
 @main.group()
 def clients() -> None:
     """Manage API clients (Centra "plugins") and their tokens."""
