@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import re
 import time
@@ -13,9 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from dtc_api.cli import main
+from dtc_api.core import limits
+from dtc_api.store.db import Database
 from tests.faults.support import serve
 
-COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "clients"]
+COMMANDS = ["serve", "migrate", "demo", "worker", "schema", "docs", "clients"]
 
 
 def run(*args: str, database_url: str | None = None) -> str:
@@ -70,6 +74,47 @@ def test_demo_json_and_migrate(empty_db_url: str) -> None:
     second = json.loads(run("demo", "--json", database_url=empty_db_url))
     assert first["name"] == second["name"] == "demo"
     assert first["sessionToken"] != second["sessionToken"]
+
+
+def test_worker_once_says_what_each_job_did(db_url: str, tmp_path: Path) -> None:
+    # given two rate-limit counters of a window that ended a day ago
+    async def count_yesterday() -> None:
+        db = Database(db_url, pool_size=1)
+        try:
+            async with db.write() as conn:
+                for key in ("login:192.0.2.1", "login:192.0.2.2"):
+                    await limits.hit(conn, key, dt.timedelta(minutes=1),
+                                     dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+        finally:
+            await db.dispose()
+
+    asyncio.run(count_yesterday())
+    env = {"DTC_LOG_LEVEL": "WARNING", "DTC_MAIL_DIR": str(tmp_path / "mail")}
+    result = CliRunner().invoke(main, ["--database-url", db_url, "worker", "--once"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "purge-sessions: purged 0 expired sessions",
+        "purge-selections: purged 0 abandoned selections",
+        "purge-throttle-counters: purged 2 old rate-limit counters",
+        "purge-reset-links: purged 0 expired password-reset links",
+        "purge-finished-mail: deleted 0 sent or failed e-mails past DTC_OUTBOX_RETENTION",
+        "expire-payments: expired 0 unfinished payments, their stock returned",
+        "mail: sent 0 e-mails",
+    ]
+    # The same as JSON, for scripts (nothing left to purge this time).
+    result = CliRunner().invoke(main, ["--database-url", db_url, "worker", "--once", "--json"],
+                                env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "purge-sessions": 0, "purge-selections": 0, "purge-throttle-counters": 0,
+        "purge-reset-links": 0, "purge-finished-mail": 0, "expire-payments": 0,
+        "mail-sent": 0, "mail-failed": 0, "failed": []}
+
+
+def test_worker_json_goes_with_once() -> None:
+    result = CliRunner().invoke(main, ["worker", "--json"])
+    assert result.exit_code == 2
+    assert "--json goes with --once" in result.output
 
 
 @pytest.fixture

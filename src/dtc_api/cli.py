@@ -208,34 +208,42 @@ def _print_credentials(credentials: Any, url: str = "http://127.0.0.1:8080/graph
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run every job once, then exit.")
+@click.option("--once", is_flag=True,
+              help="Run every job and deliver due mail once, say what each did, then exit "
+                   "(status 1 if a job failed).")
+@click.option("--json", "as_json", is_flag=True,
+              help="With --once: print what each job did as one JSON object.")
 @click.pass_context
-def worker(ctx: click.Context, once: bool) -> None:
+def worker(ctx: click.Context, once: bool, as_json: bool) -> None:
     """Run the background jobs (purges; mail and notifications as they arrive) without HTTP."""
     from dtc_api.jobs import loop
     from dtc_api.runtime import Runtime
 
+    if as_json and not once:
+        raise click.UsageError("--json goes with --once")
     settings = _settings(ctx)
     logs.setup(settings.log_format, settings.log_level)
 
-    async def run() -> None:
+    async def run() -> loop.Turn | None:
         runtime = Runtime.build(settings, SystemClock())
         try:
             await upgrade(runtime.db)
             if once:
-                counts = await loop.run_once(runtime)
-                sent, failed = await loop.deliver_mail_once(runtime)
-                click.echo(orjson.dumps({**counts, "mail-sent": sent,
-                                         "mail-failed": failed}).decode())
-            else:
-                await loop.run_forever(runtime)
+                return await loop.turn(runtime)
+            await loop.run_forever(runtime)
+            return None
         finally:
             await runtime.db.dispose()
 
     try:
-        _run(run())
+        done = _run(run())
     except KeyboardInterrupt:
-        pass
+        return
+    if done is not None:
+        click.echo(orjson.dumps(done.as_json()).decode() if as_json
+                   else "\n".join(done.lines()))
+        if done.failed:
+            ctx.exit(1)
 
 
 @main.command()
@@ -261,6 +269,32 @@ def schema() -> None:
     from dtc_api.storefront import sdl
 
     click.echo(sdl())
+
+
+@main.command()
+@click.option("--output", "-o", default="docs/operations.md", show_default=True,
+              metavar="PATH", help="Where to write it; - for stdout.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit with status 1 if PATH differs from what would be "
+                   "written.")
+def docs(output: str, check: bool) -> None:
+    """Write the operations reference (Markdown) from both APIs' SDL: every query and
+    mutation with its modes, arguments, return type and errors."""
+    from dtc_api import reference
+
+    text = reference.render()
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{path} is out of date: run `dtc-api docs -o {path}`")
+        click.echo(f"{path} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
 
 
 @main.group()
@@ -389,7 +423,9 @@ def import_file(ctx: click.Context, file: Path) -> None:
     """Load catalogue, stock and orders from FILE.json in one transaction (all or nothing).
 
     Sections: currencies, languages, markets, pricelists, countries, warehouses,
-    displayItems, stock, orders — records as in the back-office API's inputs.
+    displayItems, stock, orders — records as in the back-office API's inputs. Progress,
+    records per section, goes to stderr (a line rewritten in place on a terminal); the
+    records written, to stdout.
     """
     from dtc_api.shop import usecases
 
@@ -405,13 +441,18 @@ def import_file(ctx: click.Context, file: Path) -> None:
         raise click.ClickException(f"{file} is not valid JSON: {error}") from None
 
     from dtc_api.backoffice.imports import coerced
+    from dtc_api.terminal import progress_on
 
+    progress = progress_on(sys.stderr)
     try:
-        document = coerced(document)
-    except DomainError as refused:
-        _refused(refused)
-    counts = _with_db(ctx, lambda db: usecases.import_document(db, document,
-                                                               SystemClock().now()))
+        try:
+            document = coerced(document, progress)
+        except DomainError as refused:
+            _refused(refused)
+        counts = _with_db(ctx, lambda db: usecases.import_document(
+            db, document, SystemClock().now(), progress))
+    finally:
+        progress.close()
     click.echo(", ".join(f"{section}: {count}" for section, count in counts.items()))
 
 

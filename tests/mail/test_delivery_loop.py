@@ -67,3 +67,37 @@ async def test_a_job_failing_otherwise_keeps_its_traceback(
     assert record.getMessage() == "job failed"
     assert record.__dict__["job"] == "broken"
     assert record.exc_info and isinstance(record.exc_info[1], RuntimeError)
+
+
+async def test_a_turn_says_which_jobs_failed_and_still_runs_the_rest(
+    unreachable: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_: Runtime) -> int:
+        raise RuntimeError("a bug")
+
+    async def fine(_: Runtime) -> int:
+        return 1
+
+    jobs = [loop.Job("broken", broken), loop.Job("fine", fine, "tidied {n} thing{s}")]
+    with caplog.at_level(logging.INFO):
+        done = await loop.turn(unreachable, jobs)
+    await unreachable.db.dispose()
+    assert done.failed == ["broken", "mail"]  # mail: the database cannot be reached
+    assert done.lines(jobs) == ["broken: failed (see the log)", "fine: tidied 1 thing",
+                                "mail: delivery failed (see the log)"]
+    assert done.as_json() == {"fine": 1, "mail-sent": 0, "mail-failed": 0,
+                              "failed": ["broken", "mail"]}
+
+
+@pytest.mark.parametrize(("sent", "failed", "said"), [
+    (0, 0, "mail: sent 0 e-mails"),
+    (1, 0, "mail: sent 1 e-mail"),
+    (1_200, 1, "mail: sent 1,200 e-mails; 1 attempt failed (retried later, or given up: "
+               "see the log)"),
+    (3, 2, "mail: sent 3 e-mails; 2 attempts failed (retried later, or given up: see the log)"),
+])
+def test_a_turn_s_mail_in_words(sent: int, failed: int, said: str) -> None:
+    turn = loop.Turn({"purge-sessions": 1}, sent, failed, [])
+    assert turn.lines() == [
+        "purge-sessions: purged 1 expired session",
+        *(f"{job.name}: failed (see the log)" for job in loop.JOBS[1:]), said]

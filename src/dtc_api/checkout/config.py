@@ -215,9 +215,3 @@ async def vouchers(conn: AsyncConnection, records: list[dict[str, Any]], errors:
     await upsert(conn, t.vouchers, rows, ["id"])
     counts["vouchers"] = len(records)
 
-
-async def apply(conn: AsyncConnection, data: dict[str, Any], errors: Errors,
-                counts: dict[str, int]) -> None:
-    await shipping_methods(conn, data.get("shippingMethods") or [], errors, counts)
-    await payment_methods(conn, data.get("paymentMethods") or [], errors, counts)
-    await vouchers(conn, data.get("vouchers") or [], errors, counts)

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dtc_api.access import sessions
 from dtc_api.accounts import password_reset, throttle
@@ -24,6 +25,11 @@ log = logging.getLogger("dtc_api.jobs")
 class Job:
     name: str
     run: Callable[[Runtime], Awaitable[int]]
+    # What a run did, in words, from the count it returns: "purged {n} expired session{s}".
+    says: str = "{n} done"
+
+    def said(self, count: int) -> str:
+        return self.says.format(n=f"{count:,}", s="" if count == 1 else "s")
 
 
 async def purge_sessions(runtime: Runtime) -> int:
@@ -89,12 +95,17 @@ def _failed(runtime: Runtime, error: Exception, message: str, **extra: str) -> N
         log.exception(message, extra=extra)
 
 
-JOBS: Sequence[Job] = (Job("purge-sessions", purge_sessions),
-                       Job("purge-selections", purge_selections),
-                       Job("purge-throttle-counters", purge_throttle_counters),
-                       Job("purge-reset-links", purge_reset_links),
-                       Job("purge-finished-mail", purge_finished_mail),
-                       Job("expire-payments", expire_payments))
+JOBS: Sequence[Job] = (
+    Job("purge-sessions", purge_sessions, "purged {n} expired session{s}"),
+    Job("purge-selections", purge_selections, "purged {n} abandoned selection{s}"),
+    Job("purge-throttle-counters", purge_throttle_counters,
+        "purged {n} old rate-limit counter{s}"),
+    Job("purge-reset-links", purge_reset_links, "purged {n} expired password-reset link{s}"),
+    Job("purge-finished-mail", purge_finished_mail,
+        "deleted {n} sent or failed e-mail{s} past DTC_OUTBOX_RETENTION"),
+    Job("expire-payments", expire_payments,
+        "expired {n} unfinished payment{s}, their stock returned"),
+)
 
 
 async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, int]:
@@ -107,6 +118,47 @@ async def run_once(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> dict[str, in
         else:
             runtime.db.outage.served()
     return done
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one turn of every job and of mail delivery did (``dtc-api worker --once``)."""
+
+    counts: dict[str, int]  # records per job that ran
+    sent: int
+    attempts_failed: int  # each is retried later, or given up (see the log)
+    failed: list[str]  # jobs that failed (see the log), "mail" among them
+
+    def lines(self, jobs: Sequence[Job] = JOBS) -> list[str]:
+        """The turn in words, a line per job."""
+        said = [f"{job.name}: {job.said(self.counts[job.name])}" if job.name in self.counts
+                else f"{job.name}: failed (see the log)" for job in jobs]
+        if "mail" in self.failed:
+            return [*said, "mail: delivery failed (see the log)"]
+        mail = f"mail: sent {self.sent:,} e-mail{'' if self.sent == 1 else 's'}"
+        if self.attempts_failed:
+            mail += (f"; {self.attempts_failed:,} attempt"
+                     f"{' failed' if self.attempts_failed == 1 else 's failed'} "
+                     "(retried later, or given up: see the log)")
+        return [*said, mail]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.counts, "mail-sent": self.sent, "mail-failed": self.attempts_failed,
+                "failed": self.failed}
+
+
+async def turn(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> Turn:
+    """Every job once, then mail delivery once; a failure is logged and reported, and the
+    rest still run."""
+    counts = await run_once(runtime, jobs)
+    failed = [job.name for job in jobs if job.name not in counts]
+    sent = attempts_failed = 0
+    try:
+        sent, attempts_failed = await deliver_mail_once(runtime)
+    except Exception as error:
+        _failed(runtime, error, "mail delivery failed")
+        failed.append("mail")
+    return Turn(counts, sent, attempts_failed, failed)
 
 
 async def run_forever(runtime: Runtime, jobs: Sequence[Job] = JOBS) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from dtc_api.checkout import config as checkout_config
 from dtc_api.core import validate
 from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.money import to_minor
+from dtc_api.core.progress import SILENT, Progress, step
 from dtc_api.shop.geography import EU_MEMBERS, country_name, language_name, load_from
 from dtc_api.store import tables as t
 from dtc_api.store.upsert import upsert
@@ -119,9 +122,16 @@ def _check_record(record: dict[str, Any], bounds: dict[str, Any], errors: _Error
                        *path, field)
 
 
+# A section's writer: (conn, its records, errors, counts) -> None.
+Writer = Callable[[AsyncConnection, list[dict[str, Any]], _Errors, dict[str, int]],
+                  Awaitable[None]]
+
+
 async def apply(conn: AsyncConnection, data: dict[str, Any],
-                prefix: tuple[str, ...] = ("input",)) -> dict[str, int]:
-    """Upsert every section given; returns how many records each had."""
+                prefix: tuple[str, ...] = ("input",),
+                progress: Progress = SILENT) -> dict[str, int]:
+    """Upsert every section given; returns how many records each had. ``progress`` hears of
+    each section the document has, as it is written."""
     errors = _Errors(prefix)
     counts: dict[str, int] = {}
     for section, bounds in _BOUNDS.items():
@@ -132,8 +142,37 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
                        f"decimalDigits must be between 0 and {MAX_DECIMAL_DIGITS}",
                        "currencies", index, "decimalDigits")
     errors.check()
+    for section, write in _writers(progress):
+        records = data.get(section) or []
+        with step(progress if section in data else SILENT, section, len(records)):
+            await write(conn, records, errors, counts)
+    return counts
 
-    currencies = data.get("currencies") or []
+
+def _writers(progress: Progress) -> list[tuple[str, Writer]]:
+    """Every section's writer, in dependency order: a record may name one of an earlier
+    section (of the same document, or stored)."""
+    async def display_items(conn: AsyncConnection, records: list[dict[str, Any]],
+                            errors: _Errors, counts: dict[str, int]) -> None:
+        await _display_items(conn, records, errors, counts, progress)
+
+    return [
+        ("currencies", _currencies), ("languages", _languages), ("markets", _markets),
+        ("pricelists", _pricelists), ("countries", _countries), ("warehouses", _warehouses),
+        ("subscriptionPlans", _subscription_plans),
+        ("brands", partial(_named, section="brands", table=t.brands)),
+        ("collections", partial(_named, section="collections", table=t.collections)),
+        ("categories", _categories),
+        # Attribute types first: a display item may have values of them.
+        ("attributeTypes", _attribute_types), ("displayItems", display_items),
+        ("shippingMethods", checkout_config.shipping_methods),
+        ("paymentMethods", checkout_config.payment_methods),
+        ("vouchers", checkout_config.vouchers),
+    ]
+
+
+async def _currencies(conn: AsyncConnection, currencies: list[dict[str, Any]],
+                      errors: _Errors, counts: dict[str, int]) -> None:
     await upsert(conn, t.currencies, [{
         "code": c["code"].upper(), "name": c["name"], "iso_number": c["isoNumber"],
         "prefix": c.get("prefix"), "suffix": c.get("suffix"),
@@ -143,7 +182,9 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     } for c in currencies], ["code"])
     counts["currencies"] = len(currencies)
 
-    languages = data.get("languages") or []
+
+async def _languages(conn: AsyncConnection, languages: list[dict[str, Any]],
+                     errors: _Errors, counts: dict[str, int]) -> None:
     rows = []
     for index, language in enumerate(languages):
         name = language.get("name") or language_name(language["code"][:2])
@@ -158,14 +199,18 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
     await upsert(conn, t.languages, rows, ["code"])
     counts["languages"] = len(rows)
 
-    markets = data.get("markets") or []
+
+async def _markets(conn: AsyncConnection, markets: list[dict[str, Any]], errors: _Errors,
+                   counts: dict[str, int]) -> None:
     await upsert(conn, t.markets, [{"key": m["key"], "name": m["name"],
                                     "is_default": bool(m.get("default"))} for m in markets],
                  ["key"])
     counts["markets"] = len(markets)
 
+
+async def _pricelists(conn: AsyncConnection, pricelists: list[dict[str, Any]],
+                      errors: _Errors, counts: dict[str, int]) -> None:
     currency_ids = await _keys(conn, t.currencies, "code")
-    pricelists = data.get("pricelists") or []
     for index, pricelist in enumerate(pricelists):
         if pricelist["currency"].upper() not in currency_ids:
             errors.add(Code.NOT_FOUND, f"currency {pricelist['currency']} not found",
@@ -176,18 +221,6 @@ async def apply(conn: AsyncConnection, data: dict[str, Any],
         "currency_id": currency_ids[p["currency"].upper()],
         "is_default": bool(p.get("default"))} for p in pricelists], ["key"])
     counts["pricelists"] = len(pricelists)
-
-    await _countries(conn, data.get("countries") or [], errors, counts)
-    await _warehouses(conn, data.get("warehouses") or [], errors, counts)
-    await _subscription_plans(conn, data.get("subscriptionPlans") or [], errors, counts)
-    for section, table in (("brands", t.brands), ("collections", t.collections)):
-        await _named(conn, section, table, data.get(section) or [], errors, counts)
-    await _categories(conn, data.get("categories") or [], errors, counts)
-    # Attribute types first: a display item may have values of them.
-    await _attribute_types(conn, data.get("attributeTypes") or [], errors, counts)
-    await _display_items(conn, data.get("displayItems") or [], errors, counts)
-    await checkout_config.apply(conn, data, errors, counts)
-    return counts
 
 
 ELEMENT_KINDS = {"BOOLEAN", "FILE", "IMAGE", "INPUT", "READONLY", "SELECT", "TEXTAREA"}
@@ -311,8 +344,8 @@ _URI = re.compile(r"[A-Za-z0-9._~-]{1,200}(/[A-Za-z0-9._~-]{1,200})*")
 URI_RULE = "letters, digits and . _ ~ - only"
 
 
-async def _named(conn: AsyncConnection, section: str, table: sa.Table,
-                 records: list[dict[str, Any]], errors: _Errors, counts: dict[str, int]) -> None:
+async def _named(conn: AsyncConnection, records: list[dict[str, Any]], errors: _Errors,
+                 counts: dict[str, int], *, section: str, table: sa.Table) -> None:
     """Brands or collections: an id, a name and a uri of their own."""
     taken = dict((await conn.execute(sa.select(table.c.uri, table.c.id))).all())
     for index, record in enumerate(records):
@@ -462,7 +495,8 @@ def _size_rows(item: dict[str, Any], where: tuple[Any, ...], countries: set[str]
 
 
 async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
-                         errors: _Errors, counts: dict[str, int]) -> None:
+                         errors: _Errors, counts: dict[str, int],
+                         progress: Progress = SILENT) -> None:
     pricelists = {key: (pid, digits) for key, pid, digits in await conn.execute(
         sa.select(t.pricelists.c.key, t.pricelists.c.id, t.currencies.c.decimal_digits)
         .join(t.currencies, t.currencies.c.id == t.pricelists.c.currency_id))}
@@ -473,8 +507,9 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
     known = {name: set((await conn.execute(sa.select(table.c.id))).scalars())
              for name, table in (("brand", t.brands), ("collection", t.collections),
                                  ("categories", t.categories))}
-    prices, items, media, offered, sizes, placed = [], [], [], [], [], []
+    rows = _ProductRows()
     for index, product in enumerate(products):
+        prices, items, media, offered, sizes, placed = rows.add()
         for field in ("brand", "collection"):
             if product.get(field) is not None and product[field] not in known[field]:
                 errors.add(Code.NOT_FOUND, f"{field} {product[field]} not found",
@@ -532,6 +567,49 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
                                     countries, errors)
     errors.check()
     now = dt.datetime.now(dt.UTC)
+    for first in range(0, len(products), WRITE_CHUNK):
+        last = min(first + WRITE_CHUNK, len(products))
+        await _write_display_items(conn, products[first:last], rows.taking(first, last), now)
+        progress.update(last)
+    await _bundles(conn, products, errors)
+    await _display_item_extras(conn, products, errors)
+    counts["displayItems"] = len(products)
+    counts["items"] = rows.items
+
+
+# Display items are written this many at a time, so that a watcher of a large import sees
+# them go; the statements are the same, only split.
+WRITE_CHUNK = 1_000
+
+
+class _ProductRows:
+    """The rows of each display item's own tables, kept per display item (in the document's
+    order) until written."""
+
+    def __init__(self) -> None:
+        self.per_product: list[tuple[list[dict[str, Any]], ...]] = []
+        self.items = 0
+
+    def add(self) -> tuple[list[dict[str, Any]], ...]:
+        """(prices, items, media, plans, sizes, categories) of the next display item, to
+        fill in."""
+        self.per_product.append(([], [], [], [], [], []))
+        return self.per_product[-1]
+
+    def taking(self, first: int, last: int) -> tuple[list[dict[str, Any]], ...]:
+        """The rows of display items ``first`` to ``last`` (excluded), table by table."""
+        tables: tuple[list[dict[str, Any]], ...] = ([], [], [], [], [], [])
+        for product in self.per_product[first:last]:
+            for rows, more in zip(tables, product, strict=True):
+                rows += more
+        self.items += len(tables[1])
+        return tables
+
+
+async def _write_display_items(conn: AsyncConnection, products: list[dict[str, Any]],
+                               rows: tuple[list[dict[str, Any]], ...], now: dt.datetime
+                               ) -> None:
+    prices, items, media, offered, sizes, placed = rows
     await upsert(conn, t.display_items, [{
         "id": p["id"], "name": p["name"], "uri": p["uri"], "product_number": p["productNumber"],
         "brand_id": p.get("brand"), "collection_id": p.get("collection"),
@@ -556,10 +634,6 @@ async def _display_items(conn: AsyncConnection, products: list[dict[str, Any]],
     await _replace(conn, t.item_size_localizations, "item_id", sizes,
                    [i["id"] for p in products for i in p.get("items") or []
                     if i.get("sizeLocalization") is not None])
-    await _bundles(conn, products, errors)
-    await _display_item_extras(conn, products, errors)
-    counts["displayItems"] = len(products)
-    counts["items"] = len(items)
 
 
 async def _replace(conn: AsyncConnection, table: sa.Table, owner: str,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.core.errors import Code, DomainError, UserError
+from dtc_api.core.progress import EVERY, SILENT, Progress, step
 from dtc_api.orders import orders
 from dtc_api.shop import catalogue as catalogue_admin
 from dtc_api.shop import geography, stock
@@ -67,21 +68,27 @@ def check_shape(document: Any) -> None:
         raise DomainError(*errors)
 
 
-async def apply(conn: AsyncConnection, document: dict[str, Any], now: dt.datetime
-                ) -> dict[str, int]:
+async def apply(conn: AsyncConnection, document: dict[str, Any], now: dt.datetime,
+                progress: Progress = SILENT) -> dict[str, int]:
     check_shape(document)
-    counts = await catalogue_admin.apply(conn, document, prefix=())
+    counts = await catalogue_admin.apply(conn, document, prefix=(), progress=progress)
     places = await geography.load_from(conn)
-    await stock.set_stocks(conn, places, document.get("stock") or [], now, ("stock",))
-    counts["stock"] = len(document.get("stock") or [])
-    for index, order in enumerate(document.get("orders") or []):
-        data = {"status": "CONFIRMED", "shipping": 0, **order}
-        try:
-            await orders.record(conn, places, data, now)
-        except DomainError as refused:
-            raise DomainError(*(replace(e, path=("orders", str(index), *e.path[1:]))
-                                for e in refused.errors)) from None
-    counts["orders"] = len(document.get("orders") or [])
+    rows = document.get("stock") or []
+    with step(progress if "stock" in document else SILENT, "stock", len(rows)):
+        await stock.set_stocks(conn, places, rows, now, ("stock",), progress)
+    counts["stock"] = len(rows)
+    records = document.get("orders") or []
+    with step(progress if "orders" in document else SILENT, "orders", len(records)):
+        for index, order in enumerate(records):
+            if index % EVERY == 0:
+                progress.update(index)
+            data = {"status": "CONFIRMED", "shipping": 0, **order}
+            try:
+                await orders.record(conn, places, data, now)
+            except DomainError as refused:
+                raise DomainError(*(replace(e, path=("orders", str(index), *e.path[1:]))
+                                    for e in refused.errors)) from None
+    counts["orders"] = len(records)
     return counts
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.core.errors import Code, DomainError, UserError
+from dtc_api.core.progress import EVERY, SILENT, Progress
 from dtc_api.marketing import back_in_stock
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
@@ -57,11 +58,14 @@ async def set_stock(conn: AsyncConnection, places: Geography, item: str, warehou
 
 
 async def set_stocks(conn: AsyncConnection, places: Geography, rows: list[dict[str, Any]],
-                     now: dt.datetime, prefix: tuple[str, ...]) -> int:
+                     now: dt.datetime, prefix: tuple[str, ...],
+                     progress: Progress = SILENT) -> int:
     """``set_stock`` for each row (``item``, ``warehouse``, ``quantity``); an error's path is
     ``(*prefix, row index, field)``. Returns the e-mails queued."""
     queued = 0
     for index, row in enumerate(rows):
+        if index % EVERY == 0:
+            progress.update(index)
         try:
             queued += await set_stock(conn, places, row["item"], row["warehouse"],
                                       row["quantity"], now)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.access import sessions
 from dtc_api.core.errors import DomainError, UserError
+from dtc_api.core.progress import SILENT, Progress
 from dtc_api.shop import catalog, catalogue, imports, listing, selections, stock
 from dtc_api.shop.geography import Geography, GeographyCache, load_from
 from dtc_api.shop.selections import SelectionPolicy
@@ -215,11 +216,13 @@ async def set_stocks(db: Database, geography: Geography | None, rows: list[dict[
     return StockChange(None, queued)
 
 
-async def import_document(db: Database, document: Any, now: dt.datetime) -> dict[str, int]:
+async def import_document(db: Database, document: Any, now: dt.datetime,
+                          progress: Progress = SILENT) -> dict[str, int]:
     """``dtc-api import``: catalogue, stock and orders in one transaction, all or nothing;
-    returns the records per section."""
+    returns the records per section. ``progress`` hears of each section as it is written
+    (nothing is committed until the last one is)."""
     async with db.write() as conn:
-        return await imports.apply(conn, document, now)
+        return await imports.apply(conn, document, now, progress)
 
 
 # -- the catalogue -------------------------------------------------------------------------

@@ -42,6 +42,11 @@ def _modes(node: object) -> frozenset[str]:
     return frozenset()
 
 
+def describe(mode: str) -> str:
+    """What a request in ``mode`` carries, in words."""
+    return _DESCRIPTIONS[mode]
+
+
 def denial(field: str, required: frozenset[str]) -> str:
     """The message for a root field called outside its modes."""
     needs = " or ".join(_DESCRIPTIONS[m] for m in sorted(required))
