@@ -443,6 +443,9 @@ def main() -> int:
     parser.add_argument("--json", default="bench-results.json", help="where to write results")
     parser.add_argument("--compiled", choices=("true", "false"), default="true",
                         help="compiled plans on (the default) or off, for comparison")
+    parser.add_argument("--metrics", metavar="FILE",
+                        help="serve with DTC_METRICS=true and write /metrics, scraped after "
+                             "the run, to FILE")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: install it (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
@@ -469,7 +472,8 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         server = start(database_url, port, work / "serve.log", workers=args.workers,
                        cpus=pinned,
-                       extra_env={**LIMITS, "DTC_COMPILED_EXECUTION": args.compiled})
+                       extra_env={**LIMITS, "DTC_COMPILED_EXECUTION": args.compiled,
+                                  "DTC_METRICS": "true" if args.metrics else "false"})
         wait_healthy(base, timeout=120)
         printed = (work / "serve.log").read_text()
         found = re.search(r"demo client session token:\s+(\S+)", printed)
@@ -502,6 +506,9 @@ def main() -> int:
         asyncio.run(dataset.refresh_sessions(database_url))
         flood = login_flood(cases, url, args)
         rss = worker_rss(server, args.workers)
+        if args.metrics:
+            with urllib.request.urlopen(f"{base}/metrics", timeout=30) as scraped:  # noqa: S310
+                Path(args.metrics).write_bytes(scraped.read())
         stop(server)
         server = None
 
