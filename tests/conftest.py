@@ -100,13 +100,17 @@ class DatabaseSupply:
     while a test runs (and dropping used ones) takes that time off the suite.
     """
 
-    def __init__(self, template: str, ahead: int = 2) -> None:
+    def __init__(self, template: str, ahead: int = 3, makers: int = 2) -> None:
         self._template = template
         self._ready: queue.Queue[str] = queue.Queue(maxsize=ahead)
         self._used: queue.Queue[str] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._work()), daemon=True)
-        self._thread.start()
+        # A copy spends much of its time waiting on the server: two at once keep up with
+        # the quick tests.
+        self._threads = [threading.Thread(target=lambda: asyncio.run(self._work()), daemon=True)
+                         for _ in range(makers)]
+        for thread in self._threads:
+            thread.start()
 
     def take(self) -> str:
         return self._ready.get(timeout=60)
@@ -116,7 +120,8 @@ class DatabaseSupply:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=60)
+        for thread in self._threads:
+            thread.join(timeout=60)
         while not self._ready.empty():
             self._used.put(self._ready.get())
         asyncio.run(self._drop_used())
@@ -137,8 +142,12 @@ class DatabaseSupply:
             self._used.put(made)
 
     async def _drop_used(self) -> None:
-        while not self._used.empty():
-            await _admin(f"DROP DATABASE IF EXISTS {self._used.get()} WITH (FORCE)")
+        while True:
+            try:
+                name = self._used.get_nowait()
+            except queue.Empty:
+                return
+            await _admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,10 @@ from dtc_api.backoffice.gate import IntegrationGate
 from dtc_api.backoffice.resolvers import build_schema as build_integration_schema
 from dtc_api.clock import Clock, SystemClock
 from dtc_api.config import Settings
+from dtc_api.http import explorer
 from dtc_api.http.cors import Cors
 from dtc_api.http.documents import DocumentCache, Limits
 from dtc_api.http.endpoint import GraphQLEndpoint, StorefrontGate
-from dtc_api.http.explorer import Explorer
 from dtc_api.http.observe import Observed
 from dtc_api.jobs import loop
 from dtc_api.mail import outbox
@@ -135,7 +135,8 @@ def create_app(
 
     # With the explorer, a browser opening /graphql gets GraphiQL; GraphQL requests are
     # answered as without it.
-    storefront = Explorer().routes(graphql) if settings.explorer else [Route("/graphql", graphql)]
+    storefront = (explorer.explorer().routes(graphql) if settings.explorer
+                  else [Route("/graphql", graphql)])
     routes = [
         *storefront,
         Route("/integration/graphql", integration),

@@ -12,6 +12,7 @@ to /graphql goes to the GraphQL endpoint unchanged.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 from dataclasses import dataclass
@@ -134,3 +135,9 @@ def _takes_gzip(accept_encoding: str) -> bool:
 def _header(scope: Scope, name: bytes) -> str | None:
     values = [value.decode("latin-1") for key, value in scope["headers"] if key == name]
     return ", ".join(values) if values else None
+
+
+@functools.cache
+def explorer() -> Explorer:
+    """The explorer's files, read and compressed once per process (every app shares them)."""
+    return Explorer()
