@@ -94,9 +94,10 @@ def test_import_tells_each_section_s_progress_on_stderr(db_url: str, tmp_path: P
 
 
 def test_import_on_a_terminal_rewrites_a_line_per_section(tmp_path: Path) -> None:
-    # What a terminal shows does not depend on the backend: a new SQLite file (the import
-    # migrates it first).
+    # What a terminal shows does not depend on the backend: a SQLite file of its own, with
+    # the demo data the document refers to.
     db_url = f"sqlite:///{tmp_path / 'terminal.db'}"
+    assert CliRunner().invoke(main, ["--database-url", db_url, "demo"]).exit_code == 0
     path = write(DOCUMENT, tmp_path)
     terminal, child_end = pty.openpty()
     process = subprocess.Popen(
