@@ -96,7 +96,7 @@ class Observed:
             await self.app(scope, receive, sending)
         finally:
             seconds = time.perf_counter() - start
-            path = scope["path"]
+            path = scope["path"][:MAX_PATH]
             outcome = _outcome(status, exchange)
             operation = exchange.operation or (
                 metrics.ANONYMOUS if exchange.operation_type else metrics.NONE)
@@ -119,13 +119,13 @@ class Observed:
             "operation": exchange.operation,
             "operationType": exchange.operation_type,
             "method": scope["method"],
-            "path": path[:MAX_PATH],
+            "path": path,
             "status": status,
             "outcome": outcome,
             "durationMs": round(seconds * 1000, 2),
             "bytes": size,
         }
-        what = f"{scope['method']} {path[:MAX_PATH]}"
+        what = f"{scope['method']} {path}"
         if exchange.operation is not None:
             what += f" {exchange.operation}"
         if slow:

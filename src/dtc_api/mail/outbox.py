@@ -223,11 +223,8 @@ async def depth(db: Database, now: dt.datetime) -> tuple[dict[str, int], float]:
         rows = (await conn.execute(sa.select(table.c.status, sa.func.count(), sa.func.min(
             table.c.created_at)).group_by(table.c.status))).all()
     counts = {status: count for status, count, _ in rows}
+    # min() keeps the column's type: an aware UTC datetime on both backends.
     oldest = next((first for status, _, first in rows if status == "pending"), None)
-    if isinstance(oldest, str):  # SQLite gives an aggregate's datetime back as text
-        oldest = dt.datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=dt.UTC)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     return counts, age
 
