@@ -446,6 +446,9 @@ def main() -> int:
     parser.add_argument("--metrics", metavar="FILE",
                         help="serve with DTC_METRICS=true and write /metrics, scraped after "
                              "the run, to FILE")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the PostgreSQL database after the run (to EXPLAIN its "
+                             "statements: bench/explain.py)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: install it (Debian/Ubuntu: apt-get install wrk)", file=sys.stderr)
@@ -537,7 +540,9 @@ def main() -> int:
         for process in (server, ceiling):
             if process is not None:
                 stop(process)
-        if postgres:
+        if postgres and args.keep:
+            print(f"kept {postgres.url}")
+        elif postgres:
             postgres.drop()
         shutil.rmtree(work, ignore_errors=True)
 

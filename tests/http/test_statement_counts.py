@@ -24,6 +24,7 @@ from tests.support import Shopper
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 TYPENAME = "{ __typename }"
+LOGGED_IN_NAME = "{ session { loggedIn { id firstName } } }"
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
 
 
@@ -78,13 +79,14 @@ async def test_anonymous_shapes(shopper: Shopper, statements: list[str], query: 
 
 @pytest.mark.parametrize(("query", "expected"), [
     (TYPENAME, 1),
-    (SESSION, 2),  # the token lookup, the customer
+    (SESSION, 1),  # loggedIn { id }: the session names its customer
+    (LOGGED_IN_NAME, 2),  # the token lookup, the customer
     # + the customer, and their orders: orders, lines, display items, items with stock
     (CUSTOMER_ORDERS, 6),
     # + attributes (dynamic, mapped), newsletter subscriptions, wishlists, their items,
     # display items and items, subscription contracts, the order count
     (CUSTOMER_FULL, 15),
-], ids=["typename", "session", "customer-orders", "customer-full"])
+], ids=["typename", "session", "logged-in-name", "customer-orders", "customer-full"])
 async def test_logged_in_shapes(shopper: Shopper, runtime: Any, statements: list[str],
                                 query: str, expected: int) -> None:
     customer = await support.register(shopper, login=True)

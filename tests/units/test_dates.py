@@ -111,3 +111,18 @@ def test_a_refused_format_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(DateFormatError):
             php_format(MORNING, "Y\x00")
+
+
+@pytest.mark.parametrize("value", [
+    MORNING, EVENING, dt.datetime(2024, 3, 5, 23, 59, 59, 999_999, tzinfo=INDIA),
+    dt.datetime(1, 1, 1, tzinfo=NEWFOUNDLAND), dt.datetime(987, 6, 7, 1, 2, 3),
+    dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC), dt.date(2024, 2, 29), dt.date(12, 1, 9),
+])
+@pytest.mark.parametrize("fmt", ["Y-m-d", "Y-m-dTH:i:sP"])
+def test_the_default_formats_read_as_their_codes_do(value: dt.date, fmt: str) -> None:
+    # The defaults have a path of their own; spelled with an escape, the format takes the
+    # general one. Both must write the same text.
+    general = fmt.replace("T", "\\T")
+    assert php_format(value, fmt) == php_format(value, general)
+    assert php_format(value, fmt) == "".join(php_format(value, code) if code != "T" else "T"
+                                             for code in fmt)

@@ -32,9 +32,17 @@ async def load_customer(info: GraphQLResolveInfo, customer_id: int | None
     """The customer as a GraphQL ``Customer``, loading only the parts this field selects."""
     if customer_id is None:
         return None
+    fields = subfields(info)
+    if fields <= _ID_ONLY:
+        # The session names its customer (a customer's sessions go with them): a storefront
+        # asking who is logged in needs no read.
+        return {"id": customer_id}
     ctx = context(info)
     return await accounts.view_customer(ctx.runtime, ctx.geography, customer_id, ctx.session,
-                                        subfields(info))
+                                        fields)
+
+
+_ID_ONLY = frozenset({"id", "__typename"})
 
 
 def _customer_id(ctx: RequestContext) -> int | None:
