@@ -18,6 +18,7 @@ from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
 from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
+from dtc_api.shop import wishlists
 from dtc_api.store import tables as t
 from tests import support
 from tests.support import PASSWORD, Shopper, post_as
@@ -695,6 +696,46 @@ async def test_customer_orders_paging_and_date_formats(
         "second": [{"number": 1, "orderDate": "2026-01-02T12:00:00+00:00"}],
         "third": [],
     }
+
+
+async def test_orders_read_with_the_customer_answer_as_when_read_alone(
+    shopper: Shopper, runtime: Any, clock: SteppableClock
+) -> None:
+    """A page of orders selected once (or twice alike) is read with the customer, their
+    display items together with the wishlist's; the answer is the one each reads alone."""
+    customer = await register(shopper)
+    assert customer is not None
+    async with runtime.db.write() as conn:
+        for number, item in ((1, "1-1"), (2, "4-1"), (3, "1-1")):
+            await orders.create(
+                conn, number=number, customer_id=customer["id"],
+                order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=number),
+                status="CONFIRMED", pricelist_id=1, country_code="SE", language_code="en",
+                market_id=1, lines=[OrderLine(item, 1, 29900)], now=clock.now(),
+            )
+        await wishlists.add_item(conn, customer["id"], 1, None, clock.now())  # also ordered
+        await wishlists.add_item(conn, customer["id"], 3, None, clock.now())
+    lines = "lines { ... on ProductLine { name item { id } displayItem { id name } } }"
+    together = await shopper.gql(f"""query Together($limit: Int!, $page: Int!) {{
+      customer {{
+        ...Wished
+        ... on Customer {{ orders(limit: $limit, page: $page) {{ number {lines} }} }}
+        again: orders(page: $page, limit: 2) {{ number }}
+      }}
+    }}
+    fragment Wished on Customer {{ wishlists {{ items {{ id name }} }} }}""",
+                                   {"limit": 2, "page": 1})
+    wished = await shopper.gql("{ customer { wishlists { items { id name } } } }")
+    page = await shopper.gql(f"{{ customer {{ orders(limit: 2) {{ number {lines} }} }} }}")
+    assert together["customer"]["wishlists"] == wished["customer"]["wishlists"]
+    assert [i["id"] for i in together["customer"]["wishlists"][0]["items"]] == [1, 3]
+    assert together["customer"]["orders"] == page["customer"]["orders"]
+    assert [o["number"] for o in together["customer"]["orders"]] == [3, 2]
+    assert together["customer"]["orders"][1]["lines"] == [
+        {"name": together["customer"]["orders"][1]["lines"][0]["name"], "item": {"id": "4-1"},
+         "displayItem": {"id": 4, "name": together["customer"]["orders"][1]["lines"][0][
+             "displayItem"]["name"]}}]
+    assert together["customer"]["again"] == [{"number": 3}, {"number": 2}]
 
 
 # --- helpers that write the database directly ------------------------------------------------

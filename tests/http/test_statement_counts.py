@@ -84,8 +84,9 @@ async def test_anonymous_shapes(shopper: Shopper, statements: list[str], query: 
     # + the customer, and their orders: orders, lines, display items, items with stock
     (CUSTOMER_ORDERS, 6),
     # + attributes (dynamic, mapped), newsletter subscriptions, wishlists, their items,
-    # display items and items, subscription contracts, the order count
-    (CUSTOMER_FULL, 15),
+    # subscription contracts, the order count; the display items (and their items) of the
+    # wishlists and of the orders are read together
+    (CUSTOMER_FULL, 13),
 ], ids=["typename", "session", "logged-in-name", "customer-orders", "customer-full"])
 async def test_logged_in_shapes(shopper: Shopper, runtime: Any, statements: list[str],
                                 query: str, expected: int) -> None:

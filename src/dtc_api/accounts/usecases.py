@@ -181,10 +181,12 @@ async def remove_wishlist_item(runtime: Runtime, geography: Geography, session: 
 
 
 async def view_customer(runtime: Runtime, geography: Geography, customer_id: int,
-                        session: Mapping[str, Any], fields: Collection[str]
-                        ) -> dict[str, Any] | None:
-    """A GraphQL ``Customer``, loading only the parts in ``fields``."""
-    return await runtime.db.reads(view.view, geography, customer_id, session, fields)
+                        session: Mapping[str, Any], fields: Collection[str],
+                        orders_page: tuple[int, int] | None = None) -> dict[str, Any] | None:
+    """A GraphQL ``Customer``, loading only the parts in ``fields`` (and with
+    ``orders_page``, (limit, page), that page of orders: ``view.PRELOADED_ORDERS``)."""
+    return await runtime.db.reads(view.view, geography, customer_id, session, fields,
+                                  orders_page)
 
 
 async def customer_orders(runtime: Runtime, geography: Geography, customer_id: int,

@@ -14,7 +14,7 @@ from dtc_api.core.money import monetary_value
 from dtc_api.orders import subscriptions
 from dtc_api.shop import catalog
 from dtc_api.shop.geography import Geography
-from dtc_api.store.reads import Query, Reads
+from dtc_api.store.reads import Query, Reads, Row
 
 
 def address_view(geography: Geography, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +96,11 @@ _ORDER_LINES = Query(
 
 
 async def view(reads: Reads, geography: Geography, customer_id: int,
-               session: Mapping[str, Any], fields: Collection[str]) -> dict[str, Any] | None:
+               session: Mapping[str, Any], fields: Collection[str],
+               orders_page: tuple[int, int] | None = None) -> dict[str, Any] | None:
+    """The customer with the parts in ``fields``; with ``orders_page`` (limit, page) also that
+    page of their orders, under ``PRELOADED_ORDERS``: the display items of the wishlists and
+    of the orders are then read together."""
     row = await reads.one(_CUSTOMER, customer_id)
     if row is None:
         return None
@@ -113,8 +117,19 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     if "newsletterSubscriptions" in fields:
         customer["newsletterSubscriptions"] = await newsletter_subscriptions(
             reads, geography, customer_id)
+    lists, members = await _wishlist_rows(reads, customer_id) if "wishlists" in fields \
+        else ([], [])
+    order_rows, lines = ([], [])
+    if orders_page is not None:
+        order_rows, lines = await _order_rows(reads, customer_id, *orders_page)
+    display = await _display_items(
+        reads, geography, {m["display_item_id"] for m in members}
+        | {line["display_item_id"] for line in lines if line["display_item_id"]}, session)
     if "wishlists" in fields:
-        customer["wishlists"] = await wishlists(reads, geography, customer_id, session)
+        customer["wishlists"] = _wishlists(lists, members, display)
+    if orders_page is not None:
+        customer[PRELOADED_ORDERS] = (orders_page, _order_views(geography, order_rows, lines,
+                                                                display))
     if "subscriptionContracts" in fields:
         customer["subscriptionContracts"] = await subscription_contracts(
             reads, geography, customer_id)
@@ -158,14 +173,26 @@ async def _display_items(reads: Reads, geography: Geography, ids: Collection[int
         language=session.get("language_code"))
 
 
+# The key of a customer view under which a page of orders read with it waits for
+# ``Customer.orders``: ((limit, page), orders).
+PRELOADED_ORDERS = "preloadedOrders"
+
+
+async def _wishlist_rows(reads: Reads, customer_id: int) -> tuple[list[Row], list[Row]]:
+    lists = await reads.all(_WISHLISTS, customer_id)
+    return lists, (await reads.all(_WISHLIST_ITEMS, customer_id) if lists else [])
+
+
 async def wishlists(reads: Reads, geography: Geography, customer_id: int,
                     session: Mapping[str, Any]) -> list[dict[str, Any]]:
-    lists = await reads.all(_WISHLISTS, customer_id)
-    if not lists:
-        return []
-    members = await reads.all(_WISHLIST_ITEMS, customer_id)
+    lists, members = await _wishlist_rows(reads, customer_id)
     display = await _display_items(reads, geography, {m["display_item_id"] for m in members},
                                    session)
+    return _wishlists(lists, members, display)
+
+
+def _wishlists(lists: list[Row], members: list[Row], display: Mapping[int, dict[str, Any]]
+               ) -> list[dict[str, Any]]:
     by_list: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for member in members:
         by_list[member["wishlist_id"]].append(display[member["display_item_id"]])
@@ -203,10 +230,20 @@ def _contract_shipping(geography: Geography, row: Mapping[str, Any]) -> dict[str
 async def orders(reads: Reads, geography: Geography, customer_id: int,
                  session: Mapping[str, Any], limit: int, page: int) -> list[dict[str, Any]]:
     """One page of the customer's orders, newest first, in three or four statements."""
+    rows, lines = await _order_rows(reads, customer_id, limit, page)
+    display = await _display_items(
+        reads, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
+        session)
+    return _order_views(geography, rows, lines, display)
+
+
+async def _order_rows(reads: Reads, customer_id: int, limit: int, page: int
+                      ) -> tuple[list[Row], list[Row]]:
+    """A page of the customer's orders, newest first, and their lines."""
     limit = max(0, min(limit, 100))
     offset = max(0, page - 1) * limit
-    return await _orders(reads, geography, await reads.all(_ORDERS, customer_id, limit, offset),
-                         session)
+    rows = await reads.all(_ORDERS, customer_id, limit, offset)
+    return rows, (await reads.all(_ORDER_LINES, [r["id"] for r in rows]) if rows else [])
 
 
 async def order(reads: Reads, geography: Geography, order_id: int,
@@ -224,6 +261,11 @@ async def _orders(reads: Reads, geography: Geography, rows: list[Any],
     display = await _display_items(
         reads, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
         session)
+    return _order_views(geography, rows, lines, display)
+
+
+def _order_views(geography: Geography, rows: list[Row], lines: list[Row],
+                 display: Mapping[int, dict[str, Any]]) -> list[dict[str, Any]]:
     by_order: dict[int, list[Any]] = defaultdict(list)
     for line in lines:
         by_order[line["order_id"]].append(line)
@@ -300,7 +342,7 @@ async def profile(reads: Reads, geography: Geography, customer_id: int
 
 # Keys of the views that serve resolvers, not readers.
 _INTERNAL = frozenset({"extras", "priceMinor", "parts", "memberIds", "loader", "tree",
-                       "parentId"})
+                       "parentId", PRELOADED_ORDERS})
 
 
 def _public(value: Any) -> Any:

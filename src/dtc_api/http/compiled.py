@@ -257,7 +257,10 @@ class Plan:
         for key, nodes in collected.items():
             plans.append(self._field(type_, key, nodes))
         completer = _object_completer(type_, tuple(plans))
-        return complete
+        # Only fields planned while this one was being built (a type below itself) go
+        # through the forwarder; the rest call the completer directly.
+        self._objects[cache_key] = completer
+        return completer
 
     def _field(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]
                ) -> FieldPlan:
@@ -376,9 +379,15 @@ def _info(run: Run, plan: FieldPlan) -> GraphQLResolveInfo:
 
 
 def _info_for_type(run: Run, type_: GraphQLAbstractType) -> GraphQLResolveInfo:
-    return GraphQLResolveInfo(type_.name, [], type_, None, None, run.plan.schema,  # type: ignore[arg-type]
-                              run.plan.fragments, None, run.plan.operation, run.variables,  # type: ignore[arg-type]
-                              run.context, isawaitable, None, None)
+    """What a type resolver gets: one per abstract type and run (its fields are the same for
+    every value of the type)."""
+    info = run.infos.get(id(type_))
+    if info is None:
+        info = run.infos[id(type_)] = GraphQLResolveInfo(
+            type_.name, [], type_, None, None, run.plan.schema,  # type: ignore[arg-type]
+            run.plan.fragments, None, run.plan.operation, run.variables,  # type: ignore[arg-type]
+            run.context, isawaitable, None, None)
+    return info
 
 
 # How a leaf's plain value passes as it is (anything else goes through the type's coercion).

@@ -7,15 +7,17 @@ from typing import Any
 
 from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLError, GraphQLResolveInfo
+from graphql.execution.values import get_argument_values
 
 from dtc_api.access import sessions
 from dtc_api.accounts import usecases as accounts
+from dtc_api.accounts.view import PRELOADED_ORDERS
 from dtc_api.core.dates import DateFormatError, php_format
 from dtc_api.core.errors import DomainError
 from dtc_api.core.validate import clamp_page
 from dtc_api.shop import usecases as shop
 from dtc_api.storefront.context import RequestContext, context, logged_in, user_errors
-from dtc_api.storefront.selected import subfields
+from dtc_api.storefront.selected import selected_fields, subfields
 
 query = QueryType()
 mutation = MutationType()
@@ -39,10 +41,27 @@ async def load_customer(info: GraphQLResolveInfo, customer_id: int | None
         return {"id": customer_id}
     ctx = context(info)
     return await accounts.view_customer(ctx.runtime, ctx.geography, customer_id, ctx.session,
-                                        fields)
+                                        fields, _orders_page(info) if "orders" in fields else None)
 
 
 _ID_ONLY = frozenset({"id", "__typename"})
+
+
+def _orders_page(info: GraphQLResolveInfo) -> tuple[int, int] | None:
+    """The (limit, page) of the customer's orders the operation selects, when every
+    ``orders`` field below asks for the same page: it is read with the customer."""
+    field = info.schema.get_type("Customer").fields["orders"]  # type: ignore[union-attr]
+    pages = set()
+    for node in selected_fields(info, "orders"):
+        try:
+            arguments = get_argument_values(field, node, info.variable_values)
+        except GraphQLError:
+            return None  # graphql-core words the error where the field is resolved
+        pages.add((arguments.get("limit", ORDERS_LIMIT), arguments.get("page", 1)))
+    if len(pages) != 1:
+        return None
+    limit, page = pages.pop()
+    return (limit, page) if limit is not None and page is not None else None
 
 
 def _customer_id(ctx: RequestContext) -> int | None:
@@ -183,9 +202,15 @@ async def resolve_updated_customer(payload: dict[str, Any], info: GraphQLResolve
     return await load_customer(info, payload["customer"])
 
 
+ORDERS_LIMIT = 20
+
+
 @customer_type.field("orders")
-async def resolve_orders(customer: dict[str, Any], info: GraphQLResolveInfo, limit: int = 20,
-                         page: int = 1) -> list[dict[str, Any]]:
+async def resolve_orders(customer: dict[str, Any], info: GraphQLResolveInfo,
+                         limit: int = ORDERS_LIMIT, page: int = 1) -> list[dict[str, Any]]:
+    preloaded = customer.get(PRELOADED_ORDERS)
+    if preloaded is not None and preloaded[0] == (limit, page):
+        return preloaded[1]  # type: ignore[no-any-return]
     ctx = context(info)
     return await accounts.customer_orders(ctx.runtime, ctx.geography, customer["id"],
                                           ctx.session, limit, page)
