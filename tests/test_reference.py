@@ -23,7 +23,6 @@ CODES = {value for name, value in vars(Code).items() if name.isupper()}
 # Paths that do not start with an argument, as the operations answer them.
 NOT_ARGUMENTS = {
     ("paymentInstructions", "selection"),  # stock taken by another payment meanwhile
-    ("removeSubscriptionPlanFromLine", "quantity"),  # the line's quantity, no argument
 }
 
 

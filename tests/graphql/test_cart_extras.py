@@ -229,6 +229,29 @@ async def test_stock_covers_all_lines_of_an_item_together(
     assert [x["quantity"] for x in over["selection"]["lines"]] == [2, 1]
 
 
+async def test_a_shortfall_without_a_quantity_names_the_line(
+    shopper: Shopper, catalogue: None, http: httpx.AsyncClient, key: str
+) -> None:
+    await support.set_stocks(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 3}])
+    once = (await add(shopper, "51-1", 2))["line"]["id"]
+    planned = (await add(shopper, "51-1", 1, plan=7))["line"]["id"]
+    await support.set_stocks(http, key, [{"item": "51-1", "warehouse": "main", "quantity": 2}])
+
+    # Bought once again, the planned line joins the other: 3 where stock covers 2.
+    joined = (await shopper.gql(REMOVE_PLAN, {"line": planned}))[
+        "removeSubscriptionPlanFromLine"]
+
+    assert [(e["__typename"], e["path"], e["availableQuantity"])
+            for e in joined["userErrors"]] == [
+        ("UnavailableItem", ["removeSubscriptionPlanFromLine", "lineId"], 2)]
+    assert [(x["id"], x["quantity"], x["subscriptionId"])
+            for x in joined["selection"]["lines"]] == [(once, 2, None)]
+    # With a quantity asked for, the shortfall is the quantity's.
+    over = (await shopper.gql(UPDATE, {"line": once, "quantity": 5}))["updateLine"]
+    assert [(e["path"], e["availableQuantity"]) for e in over["userErrors"]] == [
+        (["updateLine", "quantity"], 2)]
+
+
 @pytest.mark.parametrize(("change", "path"), [
     (lambda c: c["subscriptionPlans"][0].update(discount=150.0),
      ["subscriptionPlans", "0", "discount"]),

@@ -260,6 +260,9 @@ async def update_line(
     line = await _line(conn, selection_id, line_id)
     if line is None:
         raise invalid(f"line {line_id} not found", "lineId", code=Code.NOT_FOUND)
+    # A shortfall names the quantity asked for, or else the line (whose kept quantity, joined
+    # with another line's, stock no longer covers).
+    shortfall_at = "lineId" if quantity is None else "quantity"
     quantity = line["quantity"] if quantity is None else quantity
     errors: list[UserError] = []
     if quantity == 0:
@@ -292,7 +295,7 @@ async def update_line(
         if quantity > available:
             errors.append(
                 _unavailable(f"item {item['id']} is not available in the requested quantity",
-                             ("quantity",), item, quantity, max(available, 0))
+                             (shortfall_at,), item, quantity, max(available, 0))
             )
             quantity = max(available, 0)
     await _set_quantity(conn, line["id"], min(quantity, MAX_LINE_QUANTITY))
