@@ -34,7 +34,7 @@ GROWING = ("customers", "sessions", "orders", "order_lines", "wishlists", "wishl
            "newsletter_subscriptions", "customer_dynamic_attributes",
            "customer_mapped_attributes", "subscription_contracts")
 
-# Picks the customer with the most orders among the first ones, and one of their sessions.
+# Picks the customer of the first order, and one of their sessions.
 _SUBJECT = Query(
     """SELECT c.id, c.email_key, s.token_hash, s.market_id, s.pricelist_id
     FROM customers c JOIN sessions s ON s.customer_id = c.id

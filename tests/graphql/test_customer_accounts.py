@@ -738,6 +738,32 @@ async def test_orders_read_with_the_customer_answer_as_when_read_alone(
     assert together["customer"]["again"] == [{"number": 3}, {"number": 2}]
 
 
+async def test_a_broken_order_fails_the_orders_not_the_customer(
+    shopper: Shopper, runtime: Any, clock: SteppableClock
+) -> None:
+    """Orders read with the customer fail where they failed when read alone: at the orders
+    field; skipped, they are not read at all."""
+    customer = await register(shopper)
+    assert customer is not None
+    async with runtime.db.write() as conn:
+        await orders.create(
+            conn, number=1, customer_id=customer["id"],
+            order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC), status="CONFIRMED",
+            pricelist_id=1, country_code="SE", language_code="en", market_id=1,
+            lines=[OrderLine("1-1", 1, 29900)], now=clock.now())
+        # A total without its amount: the order cannot be shown.
+        await conn.execute(sa.update(t.orders).values(totals=[{"type": "SHIPPING"}]))
+
+    skipped = await shopper.raw("query($all: Boolean!) { customer { email "
+                                "orders @include(if: $all) { number } } }", {"all": False})
+    selected = await shopper.raw("{ customer { email orders { number } } }")
+
+    assert skipped["data"] == {"customer": {"email": customer["email"]}}
+    assert "errors" not in skipped
+    assert selected["data"] == {"customer": None}  # orders is non-null
+    assert [e["path"] for e in selected["errors"]] == [["customer", "orders"]]
+
+
 # --- helpers that write the database directly ------------------------------------------------
 
 

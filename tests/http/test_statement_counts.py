@@ -25,6 +25,7 @@ TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\
 
 TYPENAME = "{ __typename }"
 LOGGED_IN_NAME = "{ session { loggedIn { id firstName } } }"
+SKIPPED_ORDERS = "{ customer { email orders @include(if: false) { number } } }"
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
 
 
@@ -81,13 +82,15 @@ async def test_anonymous_shapes(shopper: Shopper, statements: list[str], query: 
     (TYPENAME, 1),
     (SESSION, 1),  # loggedIn { id }: the session names its customer
     (LOGGED_IN_NAME, 2),  # the token lookup, the customer
+    (SKIPPED_ORDERS, 2),  # orders left out by @include are not read
     # + the customer, and their orders: orders, lines, display items, items with stock
     (CUSTOMER_ORDERS, 6),
     # + attributes (dynamic, mapped), newsletter subscriptions, wishlists, their items,
     # subscription contracts, the order count; the display items (and their items) of the
     # wishlists and of the orders are read together
     (CUSTOMER_FULL, 13),
-], ids=["typename", "session", "logged-in-name", "customer-orders", "customer-full"])
+], ids=["typename", "session", "logged-in-name", "skipped-orders", "customer-orders",
+         "customer-full"])
 async def test_logged_in_shapes(shopper: Shopper, runtime: Any, statements: list[str],
                                 query: str, expected: int) -> None:
     customer = await support.register(shopper, login=True)

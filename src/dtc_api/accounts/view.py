@@ -119,17 +119,22 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
             reads, geography, customer_id)
     lists, members = await _wishlist_rows(reads, customer_id) if "wishlists" in fields \
         else ([], [])
-    order_rows, lines = ([], [])
+    wished = {m["display_item_id"] for m in members}
+    display = None
     if orders_page is not None:
-        order_rows, lines = await _order_rows(reads, customer_id, *orders_page)
-    display = await _display_items(
-        reads, geography, {m["display_item_id"] for m in members}
-        | {line["display_item_id"] for line in lines if line["display_item_id"]}, session)
+        try:
+            order_rows, lines = await _order_rows(reads, customer_id, *orders_page)
+            display = await _display_items(reads, geography, wished | {
+                line["display_item_id"] for line in lines if line["display_item_id"]}, session)
+            customer[PRELOADED_ORDERS] = (orders_page, _order_views(geography, order_rows,
+                                                                    lines, display))
+        except Exception:
+            # Customer.orders reads them again, and answers whatever failed at its own path.
+            customer.pop(PRELOADED_ORDERS, None)
     if "wishlists" in fields:
+        if display is None:
+            display = await _display_items(reads, geography, wished, session)
         customer["wishlists"] = _wishlists(lists, members, display)
-    if orders_page is not None:
-        customer[PRELOADED_ORDERS] = (orders_page, _order_views(geography, order_rows, lines,
-                                                                display))
     if "subscriptionContracts" in fields:
         customer["subscriptionContracts"] = await subscription_contracts(
             reads, geography, customer_id)

@@ -249,7 +249,7 @@ class Plan:
             self._collect(type_, selection_set, collected, visited)
         plans: list[FieldPlan] = []
 
-        # Built before its fields: a type may select itself below (a category's children).
+        # Registered before its fields are planned, so that planning never recurses forever.
         def complete(source: Any, run: Run) -> Any:
             return completer(source, run)
 

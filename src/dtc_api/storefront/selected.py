@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLResolveInfo,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+)
+from graphql.execution.values import get_directive_values
 from graphql.language import SelectionSetNode
 
 
@@ -30,7 +38,8 @@ def _collect(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo,
 
 
 def selected_fields(info: GraphQLResolveInfo, name: str) -> list[FieldNode]:
-    """The fields named ``name`` directly below the current one (through fragments)."""
+    """The fields named ``name`` directly below the current one (through fragments), that
+    @skip/@include leave in."""
     found: list[FieldNode] = []
     for node in info.field_nodes:
         _find(node.selection_set, info, name, found, set())
@@ -42,6 +51,8 @@ def _find(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo, name
     if selection_set is None:
         return
     for selection in selection_set.selections:
+        if not _included(selection, info):
+            continue
         if isinstance(selection, FieldNode):
             if selection.name.value == name:
                 found.append(selection)
@@ -52,4 +63,13 @@ def _find(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo, name
             fragment = info.fragments.get(selection.name.value)
             if fragment is not None:
                 _find(fragment.selection_set, info, name, found, seen)
+
+
+def _included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode,
+              info: GraphQLResolveInfo) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, info.variable_values)
+    if skip is not None and skip.get("if") is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
+    return include is None or include.get("if") is not False
 
