@@ -500,18 +500,17 @@ def main() -> int:
               f"(after 2 s warm-up), {args.connections} connections", flush=True)
 
         rows = []
-        hashing, rates = 0.0, []
+        hashing = 0.0
         for case in cases:
             if case.script == "pool.lua":
                 asyncio.run(dataset.refresh_sessions(database_url))
             login = case.script == "login_customers.lua"
             if login:  # this machine's speed drifts: the hashing rate is read next to it
-                rates = [argon2_rate()]
+                before = argon2_rate()
             figures = measure(case.name, case.script, url, args,
                               {**case.env, "EXPECT": case.expect}, case.unique, run)
             if login:
-                rates.append(argon2_rate())
-                hashing = sum(rates) / len(rates)
+                hashing = (before + argon2_rate()) / 2
             rows.append({"shape": case.name, **figures})
         asyncio.run(dataset.refresh_sessions(database_url))
         flood = login_flood(cases, url, args)

@@ -6,6 +6,7 @@ statements however many orders, wishlists or attributes the customer has.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from typing import Any
@@ -122,15 +123,14 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     wished = {m["display_item_id"] for m in members}
     display = None
     if orders_page is not None:
-        try:
-            order_rows, lines = await _order_rows(reads, customer_id, *orders_page)
-            display = await _display_items(reads, geography, wished | {
-                line["display_item_id"] for line in lines if line["display_item_id"]}, session)
-            customer[PRELOADED_ORDERS] = (orders_page, _order_views(geography, order_rows,
-                                                                    lines, display))
-        except Exception:
-            # Customer.orders reads them again, and answers whatever failed at its own path.
-            customer.pop(PRELOADED_ORDERS, None)
+        # Whatever fails here, Customer.orders reads the orders again and answers the failure
+        # at its own path.
+        with contextlib.suppress(Exception):
+            rows = await _page(reads, customer_id, *orders_page)
+            lines = await _lines(reads, rows)
+            display = await _display_items(reads, geography, wished | _ordered(lines), session)
+            customer[PRELOADED_ORDERS] = (orders_page,
+                                          _order_views(geography, rows, lines, display))
     if "wishlists" in fields:
         if display is None:
             display = await _display_items(reads, geography, wished, session)
@@ -235,20 +235,15 @@ def _contract_shipping(geography: Geography, row: Mapping[str, Any]) -> dict[str
 async def orders(reads: Reads, geography: Geography, customer_id: int,
                  session: Mapping[str, Any], limit: int, page: int) -> list[dict[str, Any]]:
     """One page of the customer's orders, newest first, in three or four statements."""
-    rows, lines = await _order_rows(reads, customer_id, limit, page)
-    display = await _display_items(
-        reads, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
-        session)
-    return _order_views(geography, rows, lines, display)
+    return await _orders(reads, geography, await _page(reads, customer_id, limit, page),
+                         session)
 
 
-async def _order_rows(reads: Reads, customer_id: int, limit: int, page: int
-                      ) -> tuple[list[Row], list[Row]]:
-    """A page of the customer's orders, newest first, and their lines."""
+async def _page(reads: Reads, customer_id: int, limit: int, page: int) -> list[Row]:
+    """A page of the customer's orders, newest first."""
     limit = max(0, min(limit, 100))
     offset = max(0, page - 1) * limit
-    rows = await reads.all(_ORDERS, customer_id, limit, offset)
-    return rows, (await reads.all(_ORDER_LINES, [r["id"] for r in rows]) if rows else [])
+    return await reads.all(_ORDERS, customer_id, limit, offset)
 
 
 async def order(reads: Reads, geography: Geography, order_id: int,
@@ -258,15 +253,20 @@ async def order(reads: Reads, geography: Geography, order_id: int,
     return found[0] if found else None
 
 
-async def _orders(reads: Reads, geography: Geography, rows: list[Any],
+async def _orders(reads: Reads, geography: Geography, rows: list[Row],
                   session: Mapping[str, Any]) -> list[dict[str, Any]]:
-    if not rows:
-        return []
-    lines = await reads.all(_ORDER_LINES, [r["id"] for r in rows])
-    display = await _display_items(
-        reads, geography, {line["display_item_id"] for line in lines if line["display_item_id"]},
-        session)
+    lines = await _lines(reads, rows)
+    display = await _display_items(reads, geography, _ordered(lines), session)
     return _order_views(geography, rows, lines, display)
+
+
+async def _lines(reads: Reads, rows: list[Row]) -> list[Row]:
+    return await reads.all(_ORDER_LINES, [r["id"] for r in rows]) if rows else []
+
+
+def _ordered(lines: list[Row]) -> set[int]:
+    """The display items of order lines (a line of a deleted one has none)."""
+    return {line["display_item_id"] for line in lines if line["display_item_id"]}
 
 
 def _order_views(geography: Geography, rows: list[Row], lines: list[Row],

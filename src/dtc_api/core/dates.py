@@ -32,7 +32,7 @@ def _offset(value: dt.date, separator: str) -> str:
     offset = value.utcoffset() if isinstance(value, dt.datetime) else None
     if not offset:
         return "+00:00" if separator else "+0000"
-    minutes = int((offset or dt.timedelta()).total_seconds() // 60)
+    minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}{separator}{minutes:02d}"
@@ -64,9 +64,8 @@ def _date(d: dt.date) -> str:
 
 def _date_time(d: dt.date) -> str:
     if not isinstance(d, dt.datetime):
-        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T00:00:00+00:00"
-    return (f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d.hour:02d}:{d.minute:02d}:"
-            f"{d.second:02d}{_offset(d, ':')}")
+        return f"{_date(d)}T00:00:00+00:00"
+    return f"{_date(d)}T{d.hour:02d}:{d.minute:02d}:{d.second:02d}{_offset(d, ':')}"
 
 
 # Centra's two default formats, which nearly every answer uses, in one step each (the same

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
@@ -11,58 +13,39 @@ from graphql import (
     InlineFragmentNode,
 )
 from graphql.execution.values import get_directive_values
-from graphql.language import SelectionSetNode
 
 
 def subfields(info: GraphQLResolveInfo) -> set[str]:
-    names: set[str] = set()
-    for node in info.field_nodes:
-        _collect(node.selection_set, info, names, set())
-    return names
-
-
-def _collect(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo,
-             names: set[str], seen: set[str]) -> None:
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            names.add(selection.name.value)
-        elif isinstance(selection, InlineFragmentNode):
-            _collect(selection.selection_set, info, names, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            seen.add(selection.name.value)
-            fragment = info.fragments.get(selection.name.value)
-            if fragment is not None:
-                _collect(fragment.selection_set, info, names, seen)
+    return {node.name.value for node in _fields(info, directives=False)}
 
 
 def selected_fields(info: GraphQLResolveInfo, name: str) -> list[FieldNode]:
     """The fields named ``name`` directly below the current one (through fragments), that
     @skip/@include leave in."""
-    found: list[FieldNode] = []
-    for node in info.field_nodes:
-        _find(node.selection_set, info, name, found, set())
-    return found
+    return [node for node in _fields(info, directives=True) if node.name.value == name]
 
 
-def _find(selection_set: SelectionSetNode | None, info: GraphQLResolveInfo, name: str,
-          found: list[FieldNode], seen: set[str]) -> None:
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        if not _included(selection, info):
+def _fields(info: GraphQLResolveInfo, *, directives: bool) -> Iterator[FieldNode]:
+    """The fields directly below the current one, through fragments (with ``directives``,
+    only those @skip/@include leave in)."""
+    seen: set[str] = set()
+    pending = [node.selection_set for node in info.field_nodes]
+    while pending:
+        selection_set = pending.pop()
+        if selection_set is None:
             continue
-        if isinstance(selection, FieldNode):
-            if selection.name.value == name:
-                found.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            _find(selection.selection_set, info, name, found, seen)
-        elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-            seen.add(selection.name.value)
-            fragment = info.fragments.get(selection.name.value)
-            if fragment is not None:
-                _find(fragment.selection_set, info, name, found, seen)
+        for selection in selection_set.selections:
+            if directives and not _included(selection, info):
+                continue
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
 
 
 def _included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode,
@@ -72,4 +55,3 @@ def _included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode,
         return False
     include = get_directive_values(GraphQLIncludeDirective, node, info.variable_values)
     return include is None or include.get("if") is not False
-

@@ -57,11 +57,8 @@ def _orders_page(info: GraphQLResolveInfo) -> tuple[int, int] | None:
             arguments = get_argument_values(field, node, info.variable_values)
         except GraphQLError:
             return None  # graphql-core words the error where the field is resolved
-        pages.add((arguments.get("limit", ORDERS_LIMIT), arguments.get("page", 1)))
-    if len(pages) != 1:
-        return None
-    limit, page = pages.pop()
-    return (limit, page) if limit is not None and page is not None else None
+        pages.add((arguments["limit"], arguments["page"]))  # non-null, with defaults
+    return pages.pop() if len(pages) == 1 else None
 
 
 def _customer_id(ctx: RequestContext) -> int | None:
@@ -202,12 +199,9 @@ async def resolve_updated_customer(payload: dict[str, Any], info: GraphQLResolve
     return await load_customer(info, payload["customer"])
 
 
-ORDERS_LIMIT = 20
-
-
 @customer_type.field("orders")
 async def resolve_orders(customer: dict[str, Any], info: GraphQLResolveInfo,
-                         limit: int = ORDERS_LIMIT, page: int = 1) -> list[dict[str, Any]]:
+                         limit: int = 20, page: int = 1) -> list[dict[str, Any]]:
     preloaded = customer.get(PRELOADED_ORDERS)
     if preloaded is not None and preloaded[0] == (limit, page):
         return preloaded[1]  # type: ignore[no-any-return]
