@@ -20,14 +20,19 @@ from dtc_api.store.reads import Query, Reads, Row
 
 def address_view(geography: Geography, values: Mapping[str, Any]) -> dict[str, Any]:
     """A GraphQL ``Address`` from camelCase values with ``country``/``state`` as codes."""
-    country = values.get("country")
-    view = {key: values.get(key) for key in (
-        "address1", "address2", "attention", "cellPhoneNumber", "city", "companyName", "email",
-        "faxNumber", "firstName", "lastName", "phoneNumber", "stateOrProvince", "vatNumber",
-        "zipCode")}
-    view["country"] = geography.country(country) if country in geography.countries else None
-    view["state"] = geography.state(country, values.get("state")) if country else None
-    return view
+    get = values.get
+    country = get("country")
+    return {
+        "address1": get("address1"), "address2": get("address2"),
+        "attention": get("attention"), "cellPhoneNumber": get("cellPhoneNumber"),
+        "city": get("city"), "companyName": get("companyName"), "email": get("email"),
+        "faxNumber": get("faxNumber"), "firstName": get("firstName"),
+        "lastName": get("lastName"), "phoneNumber": get("phoneNumber"),
+        "stateOrProvince": get("stateOrProvince"), "vatNumber": get("vatNumber"),
+        "zipCode": get("zipCode"),
+        "country": geography.country(country) if country in geography.countries else None,
+        "state": geography.state(country, get("state")) if country else None,
+    }
 
 
 def _billing_address(row: Mapping[str, Any]) -> dict[str, Any]:

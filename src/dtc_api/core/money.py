@@ -36,8 +36,12 @@ def _formatted(amount_minor: int, digits: int, thousands: str, point: str,
 
 def monetary_value(amount_minor: int, currency: Mapping[str, Any]) -> dict[str, Any]:
     """A GraphQL ``MonetaryValue``."""
+    # to_major and format_minor, inline: a customer's orders hold a hundred of these.
+    digits = currency["decimalDigits"]
     return {
-        "value": to_major(amount_minor, currency["decimalDigits"]),
-        "formattedValue": format_minor(amount_minor, currency),
+        "value": amount_minor / 10**digits,
+        "formattedValue": _formatted(amount_minor, digits, currency["thousandsSeparator"],
+                                     currency["decimalPoint"], currency["prefix"],
+                                     currency["suffix"]),
         "currency": currency,
     }

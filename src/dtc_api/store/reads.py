@@ -111,7 +111,7 @@ class Query:
     ``Query("SELECT id, created_at FROM t WHERE id = $1", created_at="datetime")``
     """
 
-    __slots__ = ("lists", "pg", "pg_decoders", "sqlite", "sqlite_decoders")
+    __slots__ = ("_builders", "kinds", "lists", "pg", "sqlite")
 
     def __init__(self, sql: str, **kinds: str) -> None:
         self.pg = " ".join(sql.split())
@@ -121,8 +121,18 @@ class Query:
         unknown = set(kinds.values()) - set(_DECODERS)
         if unknown:
             raise ValueError(f"unknown column kinds {sorted(unknown)}")
-        self.sqlite_decoders = tuple((c, _DECODERS[k][0]) for c, k in kinds.items())
-        self.pg_decoders = tuple((c, _DECODERS[k][1]) for c, k in kinds.items())
+        self.kinds = kinds
+        # (driver, column names) -> the function that turns its rows into dicts
+        self._builders: dict[tuple[int, tuple[str, ...]], Callable[[Any], list[Row]]] = {}
+
+    def rows(self, driver: int, names: tuple[str, ...], fetched: Any) -> list[Row]:
+        """``fetched`` (tuples, or asyncpg records, of the columns ``names``) as dicts, each
+        column of a declared kind decoded for ``driver`` (``SQLITE`` or ``POSTGRES``)."""
+        build = self._builders.get((driver, names))
+        if build is None:
+            build = self._builders[(driver, names)] = _builder(
+                names, {c: _DECODERS[k][driver] for c, k in self.kinds.items()})
+        return build(fetched)
 
     def sqlite_args(self, args: Sequence[Any]) -> Sequence[Any]:
         if self.lists:
@@ -136,14 +146,26 @@ class Query:
         return f"Query({self.pg!r})"
 
 
-def _decoded(rows: list[Row], decoders: tuple[tuple[str, Callable[[Any], Any]], ...]
-             ) -> list[Row]:
-    if decoders:
-        for row in rows:
-            for column, decode in decoders:
-                if column in row:
-                    row[column] = decode(row[column])
-    return rows
+SQLITE, POSTGRES = 0, 1  # which decoder of a column kind applies
+
+
+def _builder(names: tuple[str, ...], decoders: dict[str, Callable[[Any], Any]]
+             ) -> Callable[[Any], list[Row]]:
+    """A function building the dicts of rows with these columns: one dict literal per row
+    (about three times faster than ``dict(zip(names, row))``), with the decoding inline.
+    Column names are only ever written as string literals; a repeated name keeps its last
+    value, as ``dict(zip(...))`` would."""
+    scope: dict[str, Any] = {}
+    entries = []
+    for i, name in enumerate(names):
+        if name in decoders:
+            scope[f"d{i}"] = decoders[name]
+            entries.append(f"{name!r}: d{i}(r[{i}])")
+        else:
+            entries.append(f"{name!r}: r[{i}]")
+    source = f"def build(rows):\n    return [{{{', '.join(entries)}}} for r in rows]\n"
+    exec(compile(source, "<rows>", "exec"), scope)  # noqa: S102 (literals and indexes only)
+    return scope["build"]  # type: ignore[no-any-return]
 
 
 class Reads(Protocol):
@@ -183,9 +205,8 @@ class SqliteReads:
         if _observers:
             _sent(query.sqlite)
         cursor = self.conn.execute(query.sqlite, query.sqlite_args(args))
-        names = [d[0] for d in cursor.description]
-        return _decoded([dict(zip(names, r, strict=True)) for r in cursor.fetchall()],
-                        query.sqlite_decoders)
+        fetched = cursor.fetchall()
+        return query.rows(SQLITE, tuple(d[0] for d in cursor.description), fetched)
 
     async def all(self, query: Query, *args: Any) -> list[Row]:
         return self.rows(query, args)
@@ -216,10 +237,10 @@ class AiosqliteReads:
         if _observers:
             _sent(query.sqlite)
         cursor = await self.conn.execute(query.sqlite, query.sqlite_args(args))
-        names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, r, strict=True)) for r in await cursor.fetchall()]
+        fetched = await cursor.fetchall()
+        names = tuple(d[0] for d in cursor.description)
         await cursor.close()
-        return _decoded(rows, query.sqlite_decoders)
+        return query.rows(SQLITE, names, fetched)
 
     async def one(self, query: Query, *args: Any) -> Row | None:
         rows = await self.all(query, *args)
@@ -245,14 +266,15 @@ class PostgresReads:
     async def all(self, query: Query, *args: Any) -> list[Row]:
         if _observers:
             _sent(query.pg)
-        return _decoded([dict(r) for r in await self.conn.fetch(query.pg, *args)],
-                        query.pg_decoders)
+        records = await self.conn.fetch(query.pg, *args)
+        return query.rows(POSTGRES, tuple(records[0].keys()), records) if records else []
 
     async def one(self, query: Query, *args: Any) -> Row | None:
         if _observers:
             _sent(query.pg)
         record = await self.conn.fetchrow(query.pg, *args)
-        return None if record is None else _decoded([dict(record)], query.pg_decoders)[0]
+        return None if record is None else query.rows(POSTGRES, tuple(record.keys()),
+                                                      (record,))[0]
 
     async def scalar(self, query: Query, *args: Any) -> Any:
         if _observers:
