@@ -55,3 +55,26 @@ async def test_a_datetime_matches_what_the_engine_stored(db_url: str) -> None:
                 "k", START) == 1
     finally:
         await db.dispose()
+
+
+ODD_NAMES = Query(
+    """SELECT 1 AS "it's", 2 AS "a""b", 'x' AS "dup", 'y' AS "dup",
+    window_start AS "when", CAST(NULL AS TEXT) AS "nothing"
+    FROM rate_limit_hits WHERE "key" = $1""", when="datetime")
+
+
+async def test_any_column_names_become_the_keys_of_rows_on_every_path(db_url: str) -> None:
+    """Rows are built by a function made once per statement and column list: names with
+    quotes stay plain keys, a repeated name keeps its last value (as a dict of the pairs
+    would), and a declared kind is decoded, on the read path and inside a transaction."""
+    db = Database(db_url)
+    expected = {"it's": 1, 'a"b': 2, "dup": "y", "when": START, "nothing": None}
+    try:
+        async with db.write() as conn:
+            await (await within(conn)).scalar(HIT, "k", START)
+        for _ in range(2):  # built on the first run, reused on the second
+            assert await db.read_row(ODD_NAMES, "k") == expected
+            async with db.write() as conn:
+                assert await (await within(conn)).all(ODD_NAMES, "k") == [expected]
+    finally:
+        await db.dispose()
