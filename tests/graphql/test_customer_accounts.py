@@ -764,6 +764,45 @@ async def test_a_broken_order_fails_the_orders_not_the_customer(
     assert [e["path"] for e in selected["errors"]] == [["customer", "orders"]]
 
 
+
+async def test_a_line_whose_product_left_the_catalogue_answers_null(
+    shopper: Shopper, runtime: Any, clock: SteppableClock
+) -> None:
+    """A deleted item or display item leaves its order lines without one (SET NULL): those
+    lines answer null, read with the customer or alone; the order's other lines still show."""
+    customer = await register(shopper)
+    assert customer is not None
+    async with runtime.db.write() as conn:
+        for number in (1, 2, 3):
+            await orders.create(
+                conn, number=number, customer_id=customer["id"],
+                order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=number),
+                status="CONFIRMED", pricelist_id=1, country_code="SE", language_code="en",
+                market_id=1, lines=[OrderLine("1-1", 1, 29900), OrderLine("4-1", 2, 59800)],
+                now=clock.now(),
+            )
+        numbered = sa.select(t.orders.c.id).where(t.orders.c.number == sa.bindparam("n"))
+        lines = t.order_lines
+        await conn.execute(sa.update(lines).where(
+            lines.c.order_id == numbered.params(n=1).scalar_subquery(),
+            lines.c.quantity == 1).values(item_id=None))
+        await conn.execute(sa.update(lines).where(
+            lines.c.order_id == numbered.params(n=2).scalar_subquery(),
+            lines.c.quantity == 2).values(display_item_id=None))
+    shown = "lines { ... on ProductLine { quantity item { id } displayItem { id } } }"
+    with_customer = await shopper.gql(f"{{ customer {{ email orders {{ number {shown} }} }} }}")
+    # Two pages: neither is read with the customer.
+    alone = await shopper.gql(f"{{ customer {{ orders(limit: 3) {{ number {shown} }} "
+                              "newest: orders(limit: 1) { number } } }")
+    whole = [{"quantity": 1, "item": {"id": "1-1"}, "displayItem": {"id": 1}},
+             {"quantity": 2, "item": {"id": "4-1"}, "displayItem": {"id": 4}}]
+    expected = [{"number": 3, "lines": whole},
+                {"number": 2, "lines": [whole[0], None]},
+                {"number": 1, "lines": [None, whole[1]]}]
+    assert with_customer["customer"]["orders"] == expected
+    assert alone["customer"]["orders"] == expected
+    assert alone["customer"]["newest"] == [{"number": 3}]
+
 # --- helpers that write the database directly ------------------------------------------------
 
 

@@ -279,11 +279,14 @@ def _order_views(geography: Geography, rows: list[Row], lines: list[Row],
     by_order: dict[int, list[Any]] = defaultdict(list)
     for line in lines:
         by_order[line["order_id"]].append(line)
-    return [_order(geography, row, by_order[row["id"]], display) for row in rows]
+    items = {(display_id, item["id"]): item
+             for display_id, display_item in display.items() for item in display_item["items"]}
+    return [_order(geography, row, by_order[row["id"]], display, items) for row in rows]
 
 
 def _order(geography: Geography, row: Mapping[str, Any], lines: list[Any],
-           display: Mapping[int, dict[str, Any]]) -> dict[str, Any]:
+           display: Mapping[int, dict[str, Any]],
+           items: Mapping[tuple[int, int], dict[str, Any]]) -> dict[str, Any]:
     currency = geography.currencies[row["currency_id"]]
     country = row["country_code"]
     return {
@@ -291,7 +294,7 @@ def _order(geography: Geography, row: Mapping[str, Any], lines: list[Any],
         "status": row["status"], "comment": row["comment"],
         "totals": [{"type": total["type"], "price": monetary_value(total["minor"], currency),
                     "taxPercent": total.get("taxPercent")} for total in row["totals"]],
-        "lines": [_order_line(line, display, currency) for line in lines],
+        "lines": [_order_line(line, display, items, currency) for line in lines],
         "shippingMethod": _shipping_method(row, currency),
         "billingAddress": address_view(geography, row["billing_address"])
         if row["billing_address"] else None,
@@ -317,15 +320,15 @@ def _shipping_method(row: Mapping[str, Any], currency: dict[str, Any]) -> dict[s
 
 
 def _order_line(line: Mapping[str, Any], display: Mapping[int, dict[str, Any]],
+                items: Mapping[tuple[int, int], dict[str, Any]],
                 currency: dict[str, Any]) -> dict[str, Any] | None:
-    display_item = display.get(line["display_item_id"])
-    if display_item is None:
-        return None  # the product was deleted from the catalogue since
-    item = next((i for i in display_item["items"] if i["id"] == line["item_id"]), None)
+    """The line, or None when its display item or item has left the catalogue since."""
+    item = items.get((line["display_item_id"], line["item_id"]))
     if item is None:
         return None
     return {"__typename": "ProductLine", "id": str(line["id"]), "name": line["name"],
-            "quantity": line["quantity"], "item": item, "displayItem": display_item,
+            "quantity": line["quantity"], "item": item,
+            "displayItem": display[line["display_item_id"]],
             "lineValue": monetary_value(line["line_value_minor"], currency)}
 
 

@@ -138,8 +138,9 @@ class Query:
         if self.lists:
             return [orjson.dumps(list(a)).decode() if i in self.lists else _sqlite_parameter(a)
                     for i, a in enumerate(args)]
-        if any(type(a) is dt.datetime for a in args):
-            return [_sqlite_parameter(a) for a in args]
+        for a in args:
+            if type(a) is dt.datetime:
+                return [_sqlite_parameter(a) for a in args]
         return args
 
     def __repr__(self) -> str:
