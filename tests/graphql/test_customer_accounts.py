@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from dtc_api.access import clients
 from dtc_api.access.clients import ClientCredentials
+from dtc_api.accounts import view
 from dtc_api.accounts.passwords import Hasher
 from dtc_api.clock import SteppableClock
 from dtc_api.config import Settings
@@ -20,7 +21,8 @@ from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
 from dtc_api.shop import wishlists
 from dtc_api.store import tables as t
-from tests import support
+from dtc_api.store.reads import PostgresReads, _one_by_one
+from tests import fragments, support
 from tests.support import PASSWORD, Shopper, post_as
 
 NEW_PASSWORD = "brand new passphrase here"
@@ -802,6 +804,77 @@ async def test_a_line_whose_product_left_the_catalogue_answers_null(
     assert with_customer["customer"]["orders"] == expected
     assert alone["customer"]["orders"] == expected
     assert alone["customer"]["newest"] == [{"number": 3}]
+
+
+async def test_a_customer_read_in_one_batch_is_the_customer_read_statement_by_statement(
+    shopper: Shopper, runtime: Any, clock: SteppableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the parts read by the customer's id come back as JSON in one statement;
+    every kind of column (dates, times to the microsecond, JSON, booleans, nulls) must read
+    as it does from each statement alone (the path taken on SQLite)."""
+    customer = await register(shopper, login=True, customAttributes={
+        "dynamicAttributes": [{"attributeTypeName": "health", "attributeElementKey": "diet",
+                               "attributeElementValue": "vegan"}],
+        "mappedAttributes": [{"attributeTypeName": "registration_source", "attributeId": 3}]})
+    assert customer is not None
+    address = {"firstName": "Daniel", "lastName": "Ford", "address1": "Storgatan 1",
+               "city": "Stockholm", "zipCode": "111 22", "country": "SE"}
+    async with runtime.db.write() as conn:
+        await conn.execute(sa.update(t.customers).where(t.customers.c.id == customer["id"])
+                           .values(birthdate=dt.date(1990, 7, 4)))
+        await conn.execute(sa.insert(t.newsletter_subscriptions).values(
+            email_key=customer["email"], customer_id=customer["id"], country_code="SE",
+            is_active=True, created_at=dt.datetime(2026, 3, 1, 9, 30, 0, 123456, dt.UTC)))
+        for number in (1, 2):
+            await orders.create(
+                conn, number=number, customer_id=customer["id"],
+                order_date=dt.datetime(2026, 1, 1, 12, 0, 0, 5 * number, dt.UTC),
+                status="CONFIRMED", pricelist_id=1, country_code="SE", language_code="en",
+                market_id=1, billing_address=address, shipping_address=address,
+                lines=[OrderLine("1-1", 2, 29900)], shipping_minor=4900, now=clock.now())
+        await wishlists.add_item(conn, customer["id"], 3, None, clock.now())
+        await orders.create_subscription_contract(
+            conn, customer_id=customer["id"], pricelist_id=1, market_id=1,
+            shipping_address=address, now=clock.now())
+    query = "query Customer { customer { ...CustomerFragment } }" + fragments.FOR_CUSTOMER
+    geography = await runtime.geography.get()
+    session = {"market_id": 1, "pricelist_id": 1, "language_code": "en"}
+    parts = ("attributes", "newsletterSubscriptions", "wishlists", "subscriptionContracts",
+             "totalOrders")
+
+    async def read() -> tuple[Any, Any]:
+        found = await runtime.db.reads(view.view, geography, customer["id"], session, parts,
+                                       (10, 1))
+        return _values(found), await shopper.gql(query)
+
+    batched = await read()
+    monkeypatch.setattr(PostgresReads, "batch", lambda self, calls: _one_by_one(self, calls))
+    one_by_one = await read()
+
+    assert batched == one_by_one
+    found = batched[0]
+    assert found["birthdate"] == dt.date(1990, 7, 4)
+    assert found["newsletterSubscriptions"][0]["createdAt"] == dt.datetime(
+        2026, 3, 1, 9, 30, 0, 123456, dt.UTC)
+    assert [o["orderDate"].microsecond for o in found[view.PRELOADED_ORDERS][1]] == [10, 5]
+    assert found[view.PRELOADED_ORDERS][1][0]["billingAddress"]["city"] == "Stockholm"
+    assert found["wishlists"][0]["isDefault"] is True
+    assert found["totalOrders"] == 2
+    assert {a["type"]["name"] for a in found["attributes"]} == {"health",
+                                                                 "registration_source"}
+    assert batched[1]["customer"]["totalOrders"] == 2
+
+
+def _values(found: Any) -> Any:
+    """A view's values; the loaders it carries for later fields (objects of their own per
+    read) by their type."""
+    if isinstance(found, dict):
+        return {key: _values(value) for key, value in found.items()}
+    if isinstance(found, (list, tuple)):
+        return [_values(value) for value in found]
+    if found is None or isinstance(found, (str, int, float, dt.date)):
+        return found
+    return type(found).__name__
 
 # --- helpers that write the database directly ------------------------------------------------
 

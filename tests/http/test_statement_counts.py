@@ -79,27 +79,30 @@ async def test_anonymous_shapes(shopper: Shopper, statements: list[str], query: 
 
 
 @pytest.mark.parametrize(("query", "expected"), [
-    (TYPENAME, 1),
-    (SESSION, 1),  # loggedIn { id }: the session names its customer
-    (LOGGED_IN_NAME, 2),  # the token lookup, the customer
-    (SKIPPED_ORDERS, 2),  # orders left out by @include are not read
-    # + the customer, and their orders: orders, lines, display items, items with stock
-    (CUSTOMER_ORDERS, 6),
+    # (SQLite, PostgreSQL): on PostgreSQL the parts read by the customer's id alone are
+    # read in one batch, one statement
+    (TYPENAME, (1, 1)),
+    (SESSION, (1, 1)),  # loggedIn { id }: the session names its customer
+    (LOGGED_IN_NAME, (2, 2)),  # the token lookup, the customer
+    (SKIPPED_ORDERS, (2, 2)),  # orders left out by @include are not read
+    # + the customer, and their orders: orders (batched with the customer), lines, display
+    # items, items with stock
+    (CUSTOMER_ORDERS, (6, 5)),
     # + attributes (dynamic, mapped), newsletter subscriptions, wishlists, their items,
-    # subscription contracts, the order count; the display items (and their items) of the
-    # wishlists and of the orders are read together
-    (CUSTOMER_FULL, 13),
+    # subscription contracts, the order count (all batched with the customer); the display
+    # items (and their items) of the wishlists and of the orders are read together
+    (CUSTOMER_FULL, (13, 5)),
 ], ids=["typename", "session", "logged-in-name", "skipped-orders", "customer-orders",
          "customer-full"])
 async def test_logged_in_shapes(shopper: Shopper, runtime: Any, statements: list[str],
-                                query: str, expected: int) -> None:
+                                query: str, expected: tuple[int, int]) -> None:
     customer = await support.register(shopper, login=True)
     assert customer is not None
     await _history(runtime, int(customer["id"]), order_count=10)
 
     sent = await _sent(shopper, statements, query)
 
-    assert len(sent) == expected, sent
+    assert len(sent) == expected[0 if runtime.db.is_sqlite else 1], sent
     assert all(s.lstrip().upper().startswith("SELECT") for s in sent), sent
 
 

@@ -81,7 +81,7 @@ _CONTRACTS = Query(
     FROM subscription_contracts WHERE customer_id = $1 ORDER BY id""",
     created_at="datetime", updated_at="datetime", shipping_address="json",
     shipping_method="json")
-_ORDER_COUNT = Query("SELECT count(*) FROM orders WHERE customer_id = $1")
+_ORDER_COUNT = Query("SELECT count(*) AS count FROM orders WHERE customer_id = $1")
 _ORDERS = Query(
     """SELECT id, number, order_date, status, comment, totals, billing_address,
     shipping_address, country_code, state_code, language_code, market_id, currency_id,
@@ -101,15 +101,36 @@ _ORDER_LINES = Query(
     FROM order_lines WHERE order_id = ANY($1) ORDER BY id""")
 
 
+# The parts of a customer each read by their id alone, and their statements.
+_PARTS: dict[str, tuple[Query, ...]] = {
+    "attributes": (_DYNAMIC_ATTRIBUTES, _MAPPED_ATTRIBUTES),
+    "newsletterSubscriptions": (_NEWSLETTER,),
+    "wishlists": (_WISHLISTS, _WISHLIST_ITEMS),
+    "subscriptionContracts": (_CONTRACTS,),
+    "totalOrders": (_ORDER_COUNT,),
+}
+
+
 async def view(reads: Reads, geography: Geography, customer_id: int,
                session: Mapping[str, Any], fields: Collection[str],
                orders_page: tuple[int, int] | None = None) -> dict[str, Any] | None:
     """The customer with the parts in ``fields``; with ``orders_page`` (limit, page) also that
     page of their orders, under ``PRELOADED_ORDERS``: the display items of the wishlists and
-    of the orders are then read together."""
-    row = await reads.one(_CUSTOMER, customer_id)
-    if row is None:
+    of the orders are then read together.
+
+    Every part read by the customer's id alone is read in one batch (one round trip on
+    PostgreSQL); then the orders' lines, and the display items of both."""
+    parts = [part for part in _PARTS if part in fields]
+    calls: list[tuple[Query, tuple[Any, ...]]] = [(_CUSTOMER, (customer_id,))]
+    for part in parts:
+        calls.extend((query, (customer_id,)) for query in _PARTS[part])
+    if orders_page is not None:
+        calls.append((_ORDERS, (customer_id, *_limit_offset(*orders_page))))
+    answers = iter(await reads.batch(calls))
+    rows = next(answers)
+    if not rows:
         return None
+    row = rows[0]
     customer: dict[str, Any] = {
         "id": row["id"], "email": row["email"], "firstName": row["first_name"],
         "lastName": row["last_name"], "cellPhoneNumber": row["cell_phone_number"],
@@ -118,46 +139,47 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
         "language": geography.language(row["language_code"]),
         "billingAddress": address_view(geography, _billing_address(row)),
     }
-    if "attributes" in fields:
-        customer["attributes"] = await attributes(reads, customer_id)
-    if "newsletterSubscriptions" in fields:
-        customer["newsletterSubscriptions"] = await newsletter_subscriptions(
-            reads, geography, customer_id)
-    lists, members = await _wishlist_rows(reads, customer_id) if "wishlists" in fields \
-        else ([], [])
+    read = {part: [next(answers) for _ in _PARTS[part]] for part in parts}
+    if "attributes" in read:
+        customer["attributes"] = _attributes(*read["attributes"])
+    if "newsletterSubscriptions" in read:
+        customer["newsletterSubscriptions"] = _newsletter_subscriptions(
+            geography, *read["newsletterSubscriptions"])
+    lists, members = read.get("wishlists", ([], []))
     wished = {m["display_item_id"] for m in members}
     display = None
     if orders_page is not None:
+        page = next(answers)
         # Whatever fails here, Customer.orders reads the orders again and answers the failure
         # at its own path.
         with contextlib.suppress(Exception):
-            rows = await _page(reads, customer_id, *orders_page)
-            lines = await _lines(reads, rows)
+            lines = await _lines(reads, page)
             display = await _display_items(reads, geography, wished | _ordered(lines), session)
             customer[PRELOADED_ORDERS] = (orders_page,
-                                          _order_views(geography, rows, lines, display))
-    if "wishlists" in fields:
+                                          _order_views(geography, page, lines, display))
+    if "wishlists" in read:
         if display is None:
             display = await _display_items(reads, geography, wished, session)
         customer["wishlists"] = _wishlists(lists, members, display)
-    if "subscriptionContracts" in fields:
-        customer["subscriptionContracts"] = await subscription_contracts(
-            reads, geography, customer_id)
-    if "totalOrders" in fields:
-        customer["totalOrders"] = await reads.scalar(_ORDER_COUNT, customer_id)
+    if "subscriptionContracts" in read:
+        customer["subscriptionContracts"] = _subscription_contracts(
+            geography, *read["subscriptionContracts"])
+    if "totalOrders" in read:
+        ((count,),) = read["totalOrders"]
+        customer["totalOrders"] = count["count"]
     return customer
 
 
-async def attributes(reads: Reads, customer_id: int) -> list[dict[str, Any]]:
+def _attributes(dynamic: list[Row], mapped: list[Row]) -> list[dict[str, Any]]:
     result: dict[int, dict[str, Any]] = {}
-    for row in await reads.all(_DYNAMIC_ATTRIBUTES, customer_id):
+    for row in dynamic:
         attribute = result.setdefault(row["id"], {
             "__typename": "DynamicAttribute",
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
         attribute["elements"].append(
             catalog.attribute_element(row["kind"], row["element_key"], row["value"]))
     mapped_views: dict[int, dict[str, Any]] = {}
-    for row in await reads.all(_MAPPED_ATTRIBUTES, customer_id):
+    for row in mapped:
         attribute = mapped_views.setdefault(row["mapped_attribute_id"], {
             "__typename": "MappedAttribute", "id": row["mapped_attribute_id"],
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})
@@ -168,11 +190,10 @@ async def attributes(reads: Reads, customer_id: int) -> list[dict[str, Any]]:
     return [*result.values(), *mapped_views.values()]
 
 
-async def newsletter_subscriptions(reads: Reads, geography: Geography,
-                                   customer_id: int) -> list[dict[str, Any]]:
+def _newsletter_subscriptions(geography: Geography, rows: list[Row]) -> list[dict[str, Any]]:
     return [{"isActive": row["is_active"], "createdAt": row["created_at"],
              "country": geography.country(row["country_code"]) if row["country_code"] else None}
-            for row in await reads.all(_NEWSLETTER, customer_id)]
+            for row in rows]
 
 
 async def _display_items(reads: Reads, geography: Geography, ids: Collection[int],
@@ -213,7 +234,10 @@ def _wishlists(lists: list[Row], members: list[Row], display: Mapping[int, dict[
 async def subscription_contracts(reads: Reads, geography: Geography,
                                  customer_id: int) -> list[dict[str, Any]]:
     """GraphQL ``SubscriptionContract``s; their subscriptions are read when asked for."""
-    rows = await reads.all(_CONTRACTS, customer_id)
+    return _subscription_contracts(geography, await reads.all(_CONTRACTS, customer_id))
+
+
+def _subscription_contracts(geography: Geography, rows: list[Row]) -> list[dict[str, Any]]:
     loader = subscriptions.Loader(geography, rows)
     return [{"id": row["id"], "createdAt": row["created_at"], "updatedAt": row["updated_at"],
              "market": geography.market(row["market_id"]) if row["market_id"] else None,
@@ -246,9 +270,13 @@ async def orders(reads: Reads, geography: Geography, customer_id: int,
 
 async def _page(reads: Reads, customer_id: int, limit: int, page: int) -> list[Row]:
     """A page of the customer's orders, newest first."""
+    return await reads.all(_ORDERS, customer_id, *_limit_offset(limit, page))
+
+
+def _limit_offset(limit: int, page: int) -> tuple[int, int]:
+    """The LIMIT and OFFSET of a page of orders (at most 100 a page)."""
     limit = max(0, min(limit, 100))
-    offset = max(0, page - 1) * limit
-    return await reads.all(_ORDERS, customer_id, limit, offset)
+    return limit, max(0, page - 1) * limit
 
 
 async def order(reads: Reads, geography: Geography, order_id: int,
