@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from dtc_api.access.clients import ClientCredentials
-from tests import support
+from dtc_api.store.reads import PostgresReads, _one_by_one
+from tests import fragments, support
 from tests.support import Shopper, post_as
 
 # Brands, collections and categories of the test's own, given to four of the demo's display
@@ -404,3 +405,41 @@ async def test_a_size_filter_value_names_its_localizations(
     assert sizes == {"Z9": [
         {"name": "6", "displayName": "US", "countries": [{"code": "US"}, {"code": "CA"}]},
         {"name": "38", "displayName": "EU", "countries": [{"code": "SE"}]}]}
+
+
+EVERY_PART = """{ displayItems(limit: 100) { list {
+  id name uri productNumber available hasStock createdAt modifiedAt metaTitle
+  price { value formattedValue }
+  description { formatted raw } shortDescription { raw }
+  items { id name sku GTIN productSizeId preorder stock { available quantity }
+          sizeLocalization { name displayName countries { code } } }
+  media { id altText source { url } }
+  subscriptionPlans { id name interval { type value } discount }
+  bundle { id type priceType minPrice { value } maxPrice { value }
+           sections { id quantity items { id name } } }
+  translations { language { code } name uri description { raw } metaTitle }
+  relatedDisplayItems { relation displayItems { id name price { value } } }
+  attributes { ...AttributeFragment }
+} } }""" + fragments.ATTRIBUTE
+
+
+async def test_display_items_read_in_batches_are_those_read_statement_by_statement(
+    http: httpx.AsyncClient, credentials: ClientCredentials, key: str, catalogue: None,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the display items and their items, their media, plans and sizes, and
+    their texts, relations and attributes are each read in one statement, as JSON: every
+    kind of column (whole floats, JSON, times, booleans, nulls) must read as it does from
+    each statement alone (the path taken on SQLite)."""
+    assert await support.upsert_catalogue(http, key, TRANSLATED) == []
+    batched = await no_session(http, credentials, EVERY_PART)
+    monkeypatch.setattr(PostgresReads, "batch", lambda self, calls: _one_by_one(self, calls))
+    one_by_one = await no_session(http, credentials, EVERY_PART)
+
+    assert batched == one_by_one
+    found = batched["displayItems"]["list"]
+    assert len(found) == 15
+    assert {p["discount"] for d in found for p in d["subscriptionPlans"]} == {10.0, 15.0}
+    assert all(d["createdAt"] and d["media"] for d in found)
+    assert any(d["bundle"] for d in found) and any(d["translations"] for d in found)
+    assert any(d["relatedDisplayItems"] for d in found) and any(d["attributes"] for d in found)

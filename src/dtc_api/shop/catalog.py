@@ -92,7 +92,10 @@ async def display_items(
     views: dict[int, dict[str, Any]] = {}
     extras = Extras(ids, market_id, pricelist_id, currency, language)
     bundles: dict[int, dict[str, Any]] = {}
-    for row in await reads.all(_DISPLAY_ITEMS, list(ids), pricelist_id, language or ""):
+    # Every item's display item is among those found: nothing but the id filters them.
+    found, items = await reads.batch([(_DISPLAY_ITEMS, (list(ids), pricelist_id, language or "")),
+                                      (_ITEMS, (list(ids), market_id))])
+    for row in found:
         if row["bundle_type"] is not None:
             bundles[row["id"]] = {"id": row["id"], "type": row["bundle_type"],
                                   "priceType": row["bundle_price_type"], "sections": []}
@@ -110,7 +113,7 @@ async def display_items(
             "bundle": bundles.get(row["id"]),
             **_texts(row),
         }
-    for row in await reads.all(_ITEMS, list(views), market_id):
+    for row in items:
         item = item_view(row)
         item["extras"] = extras
         views[row["display_item_id"]]["items"].append(item)
@@ -167,7 +170,8 @@ _MEDIA = Query(
 _PLANS = Query(
     """SELECT o.display_item_id, p.id, p.name, p.interval_type, p.interval_value, p.discount
     FROM display_item_plans o JOIN subscription_plans p ON p.id = o.plan_id
-    WHERE o.display_item_id = ANY($1) ORDER BY o.display_item_id, o.position""")
+    WHERE o.display_item_id = ANY($1) ORDER BY o.display_item_id, o.position""",
+    discount="float")
 _SIZES = Query(
     """SELECT l.item_id, l.definition, l.name, l.countries FROM item_size_localizations l
     JOIN items i ON i.id = l.item_id
@@ -268,15 +272,17 @@ class Extras:
         return await asyncio.shield(self._members)
 
     async def _load(self, reads: Reads) -> dict[str, Any]:
+        media_rows, plan_rows, size_rows = await reads.batch(
+            [(_MEDIA, (self.ids,)), (_PLANS, (self.ids,)), (_SIZES, (self.ids,))])
         media: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in await reads.all(_MEDIA, self.ids):
+        for row in media_rows:
             media[row["display_item_id"]].append(
                 {"id": row["id"], "altText": row["alt_text"], "sources": row["sources"]})
         plans: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for row in await reads.all(_PLANS, self.ids):
+        for row in plan_rows:
             plans[row["display_item_id"]].append(plan_view(row))
         sizes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in await reads.all(_SIZES, self.ids):
+        for row in size_rows:
             sizes[row["item_id"]].append(
                 {"name": row["name"], "displayName": row["definition"],
                  "countries": row["countries"]})
@@ -436,13 +442,16 @@ _ATTRIBUTES = Query(
 
 
 async def _texts_of(reads: Reads, ids: list[int], language: str | None) -> dict[str, Any]:
+    own_rows, text_rows, relation_rows, attribute_rows = await reads.batch(
+        [(_OWN_TEXTS, (ids, language or "")), (_ITEM_TEXTS, (ids,)), (_RELATIONS, (ids,)),
+         (_ATTRIBUTES, (ids,))])
     own = {row["id"]: {"description": formatted(row["description"]),
                        "shortDescription": formatted(row["short_description"]),
                        "createdAt": _iso(row["created_at"]),
                        "modifiedAt": _iso(row["modified_at"])}
-           for row in await reads.all(_OWN_TEXTS, ids, language or "")}
+           for row in own_rows}
     translations: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in await reads.all(_ITEM_TEXTS, ids):
+    for row in text_rows:
         translations[row["display_item_id"]].append({
             "language": row["language_code"], "name": row["name"], "uri": row["uri"],
             "description": formatted(row["description"]),
@@ -450,11 +459,11 @@ async def _texts_of(reads: Reads, ids: list[int], language: str | None) -> dict[
             "metaTitle": row["meta_title"], "metaDescription": row["meta_description"],
             "metaKeywords": row["meta_keywords"]})
     relations: dict[int, dict[str, list[int]]] = defaultdict(dict)
-    for row in await reads.all(_RELATIONS, ids):
+    for row in relation_rows:
         relations[row["display_item_id"]].setdefault(row["relation"], []).append(
             row["related_id"])
     attributes: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for row in await reads.all(_ATTRIBUTES, ids):
+    for row in attribute_rows:
         attribute = attributes[row["display_item_id"]].setdefault(row["name"], {
             "__typename": "DynamicAttribute",
             "type": {"name": row["name"], "isMulti": row["is_multi"]}, "elements": []})

@@ -88,6 +88,11 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _float(value: Any) -> Any:
+    """A float column: JSON writes a whole value without its decimals."""
+    return None if value is None else float(value)
+
+
 # Column kinds that the drivers return differently; everything else (integers, text, floats)
 # comes back the same from both.
 _DECODERS: dict[str, tuple[Callable[[Any], Any], ...]] = {
@@ -96,6 +101,7 @@ _DECODERS: dict[str, tuple[Callable[[Any], Any], ...]] = {
     "date": (_sqlite_date, _same, _sqlite_date),
     "json": (_json, _json, _same),
     "bool": (_bool, _same, _same),
+    "float": (_same, _same, _float),
 }
 SQLITE, POSTGRES, POSTGRES_JSON = 0, 1, 2  # which decoder of a column kind applies
 
@@ -348,7 +354,8 @@ class PostgresReads:
                 raise ValueError(f"{query!r} takes other arguments than {args!r}")
         if _observers:
             _sent(sql)
-        answers = orjson.loads(await self.conn.fetchval(
+        # json arrives as text, or decoded by a codec set on the connection (SQLAlchemy's).
+        answers = _json(await self.conn.fetchval(
             sql, *[arg for _, args in calls for arg in args]))
         return [query.decoded(rows) for (query, _), rows in zip(calls, answers, strict=True)]
 
