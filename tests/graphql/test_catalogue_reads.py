@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from dtc_api.access.clients import ClientCredentials
-from dtc_api.store.reads import PostgresReads, _one_by_one
+from dtc_api.shop import catalog
+from dtc_api.store.reads import PostgresReads, Reads, _one_by_one
 from tests import fragments, support
 from tests.support import Shopper, post_as
 
@@ -443,3 +444,30 @@ async def test_display_items_read_in_batches_are_those_read_statement_by_stateme
     assert all(d["createdAt"] and d["media"] for d in found)
     assert any(d["bundle"] for d in found) and any(d["translations"] for d in found)
     assert any(d["relatedDisplayItems"] for d in found) and any(d["attributes"] for d in found)
+
+
+
+async def test_catalogue_statements_batched_give_the_rows_they_give_alone(
+    http: httpx.AsyncClient, key: str, catalogue: None, runtime: Any
+) -> None:
+    """Row by row and type by type (a whole float stays a float, a time a datetime)."""
+    assert await support.upsert_catalogue(http, key, TRANSLATED) == []
+    ids = list(range(1, 20))
+    calls = [(catalog._DISPLAY_ITEMS, (ids, 1, "sv")), (catalog._ITEMS, (ids, 1)),
+             (catalog._MEDIA, (ids,)), (catalog._PLANS, (ids,)), (catalog._SIZES, (ids,)),
+             (catalog._OWN_TEXTS, (ids, "sv")), (catalog._ITEM_TEXTS, (ids,)),
+             (catalog._RELATIONS, (ids,)), (catalog._ATTRIBUTES, (ids,))]
+
+    async def both(reads: Reads) -> tuple[list[Any], list[Any]]:
+        return ([await reads.all(query, *args) for query, args in calls],
+                await reads.batch(calls))
+
+    alone, batched = await runtime.db.reads(both)
+
+    def typed(rows: list[Any]) -> list[Any]:
+        return [{k: (type(v).__name__, v) for k, v in row.items()} for row in rows]
+
+    assert [typed(rows) for rows in batched] == [typed(rows) for rows in alone]
+    # The demo localizes no sizes: every other statement has rows to compare.
+    assert [bool(rows) for rows in alone] == [True] * 4 + [False] + [True] * 4
+    assert {type(row["discount"]) for row in alone[3]} == {float}

@@ -124,9 +124,16 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     calls: list[tuple[Query, tuple[Any, ...]]] = [(_CUSTOMER, (customer_id,))]
     for part in parts:
         calls.extend((query, (customer_id,)) for query in _PARTS[part])
-    if orders_page is not None:
-        calls.append((_ORDERS, (customer_id, *_limit_offset(*orders_page))))
-    answers = iter(await reads.batch(calls))
+    page: list[Row] | None = None
+    if orders_page is None:
+        answers = iter(await reads.batch(calls))
+    else:
+        try:
+            *found, page = await reads.batch(
+                [*calls, (_ORDERS, (customer_id, *_limit_offset(*orders_page)))])
+            answers = iter(found)
+        except Exception:  # Customer.orders reads them again, and fails there
+            answers = iter(await reads.batch(calls))
     rows = next(answers)
     if not rows:
         return None
@@ -148,8 +155,7 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     lists, members = read.get("wishlists", ([], []))
     wished = {m["display_item_id"] for m in members}
     display = None
-    if orders_page is not None:
-        page = next(answers)
+    if orders_page is not None and page is not None:
         # Whatever fails here, Customer.orders reads the orders again and answers the failure
         # at its own path.
         with contextlib.suppress(Exception):
