@@ -98,7 +98,7 @@ _ORDER = Query(
     shipping_method="json")
 _ORDER_LINES = Query(
     """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
-    FROM order_lines WHERE order_id = ANY($1) ORDER BY id""")
+    FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id""")  # the index's order
 
 
 # The parts of a customer each read by their id alone, and their statements.

@@ -289,7 +289,7 @@ class SqliteReads:
         return self.conn.execute(query.sqlite, query.sqlite_args(args)).rowcount
 
     async def batch(self, calls: Sequence[tuple[Query, Sequence[Any]]]) -> list[list[Row]]:
-        return await _one_by_one(self, calls)
+        return [self.rows(query, args) for query, args in calls]
 
 
 class AiosqliteReads:
