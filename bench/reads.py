@@ -7,8 +7,8 @@ wishlist of 6 items, 2 attributes and a newsletter subscription) and times, per 
 
 - "customer data": everything the documents' full `customer { ...CustomerFragment }` needs
   before execution (the customer with every part, and 10 orders with their lines and display
-  items), as the resolvers load it: one read unit of 12 statements (3 on PostgreSQL, where
-  the customer's parts are read in one batch);
+  items), as the resolvers load it: one read unit of 12 statements (2 on PostgreSQL, where
+  the customer's parts and orders with their lines are read in one batch);
 - the same on SQLite with each unit run on a reader thread (one hop there and back per unit)
   instead of inline on the event loop, the alternative the read path was measured against;
 - the per-request token lookup (one statement).

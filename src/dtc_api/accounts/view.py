@@ -96,6 +96,13 @@ _ORDER = Query(
     shipping_method FROM orders WHERE id = $1""",
     order_date="datetime", totals="json", billing_address="json", shipping_address="json",
     shipping_method="json")
+# The lines of a page of the customer's orders (``_ORDERS``'s arguments), read with the page.
+_PAGE_LINES = Query(
+    """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
+    FROM order_lines WHERE order_id IN (
+     SELECT id FROM orders WHERE customer_id = $1 ORDER BY order_date DESC, id DESC
+     LIMIT $2 OFFSET $3)
+    ORDER BY order_id, id""")
 _ORDER_LINES = Query(
     """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
     FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id""")  # the index's order
@@ -118,19 +125,21 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     page of their orders, under ``PRELOADED_ORDERS``: the display items of the wishlists and
     of the orders are then read together.
 
-    Every part read by the customer's id alone is read in one batch (one round trip on
-    PostgreSQL); then the orders' lines, and the display items of both."""
+    Every part read by the customer's id alone (and the page of orders with its lines) is
+    read in one batch, one round trip on PostgreSQL; then the display items of both."""
     parts = [part for part in _PARTS if part in fields]
     calls: list[tuple[Query, tuple[Any, ...]]] = [(_CUSTOMER, (customer_id,))]
     for part in parts:
         calls.extend((query, (customer_id,)) for query in _PARTS[part])
     page: list[Row] | None = None
+    lines: list[Row] = []
     if orders_page is None:
         answers = iter(await reads.batch(calls))
     else:
+        terms = (customer_id, *_limit_offset(*orders_page))
         try:
-            *found, page = await reads.batch(
-                [*calls, (_ORDERS, (customer_id, *_limit_offset(*orders_page)))])
+            *found, page, lines = await reads.batch(
+                [*calls, (_ORDERS, terms), (_PAGE_LINES, terms)])
             answers = iter(found)
         except Exception:  # Customer.orders reads them again, and fails there
             answers = iter(await reads.batch(calls))
@@ -159,7 +168,6 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
         # Whatever fails here, Customer.orders reads the orders again and answers the failure
         # at its own path.
         with contextlib.suppress(Exception):
-            lines = await _lines(reads, page)
             display = await _display_items(reads, geography, wished | _ordered(lines), session)
             customer[PRELOADED_ORDERS] = (orders_page,
                                           _order_views(geography, page, lines, display))
