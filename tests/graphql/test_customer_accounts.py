@@ -748,11 +748,7 @@ async def test_a_broken_order_fails_the_orders_not_the_customer(
     customer = await register(shopper)
     assert customer is not None
     async with runtime.db.write() as conn:
-        await orders.create(
-            conn, number=1, customer_id=customer["id"],
-            order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC), status="CONFIRMED",
-            pricelist_id=1, country_code="SE", language_code="en", market_id=1,
-            lines=[OrderLine("1-1", 1, 29900)], now=clock.now())
+        await _one_order(conn, customer["id"], clock)
         # A total without its amount: the order cannot be shown.
         await conn.execute(sa.update(t.orders).values(totals=[{"type": "SHIPPING"}]))
 
@@ -766,7 +762,6 @@ async def test_a_broken_order_fails_the_orders_not_the_customer(
     assert [e["path"] for e in selected["errors"]] == [["customer", "orders"]]
 
 
-
 async def test_orders_that_cannot_be_read_with_the_customer_are_read_alone(
     shopper: Shopper, runtime: Any, clock: SteppableClock
 ) -> None:
@@ -776,11 +771,7 @@ async def test_orders_that_cannot_be_read_with_the_customer_are_read_alone(
     customer = await register(shopper)
     assert customer is not None
     async with runtime.db.write() as conn:
-        await orders.create(
-            conn, number=1, customer_id=customer["id"],
-            order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC), status="CONFIRMED",
-            pricelist_id=1, country_code="SE", language_code="en", market_id=1,
-            lines=[OrderLine("1-1", 1, 29900)], now=clock.now())
+        await _one_order(conn, customer["id"], clock)
         # SQLite stores any text; PostgreSQL's infinite time has no JSON form the batch reads
         odd = "'not a date'" if runtime.db.is_sqlite else "'infinity'::timestamptz"
         await conn.execute(sa.text(f"UPDATE orders SET order_date = {odd}"))  # noqa: S608
@@ -794,6 +785,7 @@ async def test_orders_that_cannot_be_read_with_the_customer_are_read_alone(
         assert answer["data"] == {"customer": {"email": customer["email"],
                                                "orders": [{"number": 1}]}}
         assert "errors" not in answer
+
 
 async def test_a_line_whose_product_left_the_catalogue_answers_null(
     shopper: Shopper, runtime: Any, clock: SteppableClock
@@ -908,6 +900,15 @@ def _values(found: Any) -> Any:
     return type(found).__name__
 
 # --- helpers that write the database directly ------------------------------------------------
+
+
+async def _one_order(conn: Any, customer_id: int, clock: SteppableClock) -> None:
+    """Order number 1, of one line."""
+    await orders.create(
+        conn, number=1, customer_id=customer_id,
+        order_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC), status="CONFIRMED",
+        pricelist_id=1, country_code="SE", language_code="en", market_id=1,
+        lines=[OrderLine("1-1", 1, 29900)], now=clock.now())
 
 
 async def insert_customer(runtime: Any, clock: SteppableClock, email: str, *,

@@ -105,7 +105,7 @@ _PAGE_LINES = Query(
     ORDER BY order_id, id""")
 _ORDER_LINES = Query(
     """SELECT id, order_id, item_id, display_item_id, name, quantity, line_value_minor
-    FROM order_lines WHERE order_id = ANY($1) ORDER BY order_id, id""")  # the index's order
+    FROM order_lines WHERE order_id = $1 ORDER BY id""")
 
 
 # The parts of a customer each read by their id alone, and their statements.
@@ -136,10 +136,9 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     if orders_page is None:
         answers = iter(await reads.batch(calls))
     else:
-        terms = (customer_id, *_limit_offset(*orders_page))
         try:
             *found, page, lines = await reads.batch(
-                [*calls, (_ORDERS, terms), (_PAGE_LINES, terms)])
+                [*calls, *_page_calls(customer_id, *orders_page)])
             answers = iter(found)
         except Exception:  # Customer.orders reads them again, and fails there
             answers = iter(await reads.batch(calls))
@@ -164,7 +163,7 @@ async def view(reads: Reads, geography: Geography, customer_id: int,
     lists, members = read.get("wishlists", ([], []))
     wished = {m["display_item_id"] for m in members}
     display = None
-    if orders_page is not None and page is not None:
+    if page is not None:
         # Whatever fails here, Customer.orders reads the orders again and answers the failure
         # at its own path.
         with contextlib.suppress(Exception):
@@ -277,38 +276,37 @@ def _contract_shipping(geography: Geography, row: Mapping[str, Any]) -> dict[str
 
 async def orders(reads: Reads, geography: Geography, customer_id: int,
                  session: Mapping[str, Any], limit: int, page: int) -> list[dict[str, Any]]:
-    """One page of the customer's orders, newest first, in three or four statements."""
-    return await _orders(reads, geography, await _page(reads, customer_id, limit, page),
-                         session)
+    """One page of the customer's orders, newest first: the page, its lines, then their
+    display items. Statement by statement: this is also the read that answers when the page
+    could not be read with the customer (a batch's JSON cannot carry every value)."""
+    rows, lines = [await reads.all(query, *terms)
+                   for query, terms in _page_calls(customer_id, limit, page)]
+    return await _orders(reads, geography, rows, lines, session)
 
 
-async def _page(reads: Reads, customer_id: int, limit: int, page: int) -> list[Row]:
-    """A page of the customer's orders, newest first."""
-    return await reads.all(_ORDERS, customer_id, *_limit_offset(limit, page))
-
-
-def _limit_offset(limit: int, page: int) -> tuple[int, int]:
-    """The LIMIT and OFFSET of a page of orders (at most 100 a page)."""
+def _page_calls(customer_id: int, limit: int, page: int
+                ) -> list[tuple[Query, tuple[int, int, int]]]:
+    """The statements of a page of the customer's orders (newest first, at most 100 a page)
+    and of their lines."""
     limit = max(0, min(limit, 100))
-    return limit, max(0, page - 1) * limit
+    terms = (customer_id, limit, max(0, page - 1) * limit)
+    return [(_ORDERS, terms), (_PAGE_LINES, terms)]
 
 
 async def order(reads: Reads, geography: Geography, order_id: int,
                 session: Mapping[str, Any]) -> dict[str, Any] | None:
     """One order (the one a session placed last), whoever's it is."""
-    found = await _orders(reads, geography, await reads.all(_ORDER, order_id), session)
-    return found[0] if found else None
+    rows = await reads.all(_ORDER, order_id)
+    if not rows:
+        return None
+    lines = await reads.all(_ORDER_LINES, order_id)
+    return (await _orders(reads, geography, rows, lines, session))[0]
 
 
-async def _orders(reads: Reads, geography: Geography, rows: list[Row],
+async def _orders(reads: Reads, geography: Geography, rows: list[Row], lines: list[Row],
                   session: Mapping[str, Any]) -> list[dict[str, Any]]:
-    lines = await _lines(reads, rows)
     display = await _display_items(reads, geography, _ordered(lines), session)
     return _order_views(geography, rows, lines, display)
-
-
-async def _lines(reads: Reads, rows: list[Row]) -> list[Row]:
-    return await reads.all(_ORDER_LINES, [r["id"] for r in rows]) if rows else []
 
 
 def _ordered(lines: list[Row]) -> set[int]:
