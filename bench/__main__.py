@@ -443,6 +443,9 @@ def main() -> int:
     parser.add_argument("--json", default="bench-results.json", help="where to write results")
     parser.add_argument("--compiled", choices=("true", "false"), default="true",
                         help="compiled plans on (the default) or off, for comparison")
+    parser.add_argument("--kept-answers", choices=("true", "false"), default="true",
+                        help="answers kept between requests on (the default) or off: off, "
+                             "every customer answer is built")
     parser.add_argument("--metrics", metavar="FILE",
                         help="serve with DTC_METRICS=true and write /metrics, scraped after "
                              "the run, to FILE")
@@ -476,6 +479,8 @@ def main() -> int:
         server = start(database_url, port, work / "serve.log", workers=args.workers,
                        cpus=pinned,
                        extra_env={**LIMITS, "DTC_COMPILED_EXECUTION": args.compiled,
+                                  **({} if args.kept_answers == "true"
+                                     else {"DTC_ANSWER_CACHE_BYTES": "0"}),
                                   "DTC_METRICS": "true" if args.metrics else "false"})
         wait_healthy(base, timeout=120)
         printed = (work / "serve.log").read_text()
@@ -554,7 +559,9 @@ def main() -> int:
     backend = "PostgreSQL" if postgres else "SQLite"
     where = "1 worker pinned to CPU 0" if args.workers == 1 else f"{args.workers} workers"
     print(f"\n{backend}, {args.customers:,} customers, {where}, wrk on CPU 1, "
-          f"{args.connections} connections, {args.seconds} s per shape\n")
+          f"{args.connections} connections, {args.seconds} s per shape, compiled plans "
+          f"{'on' if args.compiled == 'true' else 'off'}, kept answers "
+          f"{'on' if args.kept_answers == 'true' else 'off'}\n")
     print(table(rows, top))
     print(f"\nRSS of the {'worker' if args.workers == 1 else 'workers'} after the run: "
           + ", ".join(f"{value:.0f} MiB" for value in rss))
@@ -570,6 +577,7 @@ def main() -> int:
     Path(args.json).write_text(json.dumps({
         "backend": backend, "customers": args.customers, "workers": args.workers,
         "connections": args.connections, "seconds": args.seconds,
+        "compiled": args.compiled == "true", "kept_answers": args.kept_answers == "true",
         "build_seconds": round(data.build_seconds, 1),
         "shapes": rows, "ceiling": top, "worker_rss_mib": [round(v, 1) for v in rss],
         "argon2_per_second": round(hashing, 1), "login_flood": flood,

@@ -91,6 +91,10 @@ class Settings:
     compiled_execution: str = "true"
     # The document cache's budget in (estimated) bytes per endpoint and process.
     document_cache_bytes: int = 16 * 1024 * 1024
+    # Answers to logged-in customers' queries kept between requests, per process, in bytes
+    # (compressed); each is served again only while the customer and the catalogue are
+    # unchanged. 0: none are kept.
+    answer_cache_bytes: int = 32 * 1024 * 1024
     # Elements of list arguments one request may pass, counting each use of a variable
     # (a list of 1,000 ids used under 10 aliases is 10,000).
     max_list_items: int = 1000
@@ -173,6 +177,7 @@ class Settings:
         "DTC_MAX_ALIASES": ("max_aliases", int),
         "DTC_DOCUMENT_CACHE_SIZE": ("document_cache_size", int),
         "DTC_DOCUMENT_CACHE_BYTES": ("document_cache_bytes", int),
+        "DTC_ANSWER_CACHE_BYTES": ("answer_cache_bytes", int),
         "DTC_MAX_LIST_ITEMS": ("max_list_items", int),
         "DTC_MAX_RESPONSE_BYTES": ("max_response_bytes", int),
         "DTC_MAX_RESULT_FIELDS": ("max_result_fields", int),
@@ -253,6 +258,8 @@ class Settings:
                      "mail_max_attempts", "newsletter_ip_limit", "back_in_stock_ip_limit"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if self.answer_cache_bytes < 0:
+            raise ConfigError("answer_cache_bytes must not be negative")
         if self.allowed_origins_ttl < 0:
             raise ConfigError("allowed_origins_ttl must not be negative")
         if self.shutdown_delay < 0:

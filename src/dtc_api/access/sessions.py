@@ -39,11 +39,15 @@ _CLIENT_COLUMNS = """c.id AS api_client_id, c.name AS client_name, c.shared_secr
     c.newsletter_double_opt_in, c.rate_limits, c.default_country_code, c.default_language_code,
     c.allowed_origins"""
 
-# The per-request lookup: one indexed statement, no transaction around it. (The SQL is built
-# from constants only.)
+# The per-request lookup: one indexed statement, no transaction around it, which also reads
+# the versions a kept answer is checked against (``http/answers.py``). (The SQL is built from
+# constants only.)
 SESSION_BY_TOKEN = Query(
     "SELECT s.*, " + _CLIENT_COLUMNS  # noqa: S608
-    + " FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1",
+    + """, (SELECT v.version FROM customer_versions v WHERE v.customer_id = s.customer_id)
+     AS customer_version,
+    (SELECT CAST(sum(version) AS BIGINT) FROM catalogue_versions) AS catalogue_version
+    FROM sessions s JOIN api_clients c ON c.id = s.client_id WHERE s.token_hash = $1""",
     created_at="datetime", last_seen_at="datetime", **_CLIENT_KINDS)
 _LOCK = Query("SELECT * FROM sessions WHERE id = $1 FOR UPDATE",
               created_at="datetime", last_seen_at="datetime")
@@ -82,6 +86,9 @@ class Principal:
     # The shopper's current token, echoed in extensions.token; rotation replaces it.
     token: str | None = None
     modes: set[str] = field(default_factory=set)
+    # The versions of the logged-in customer and of the catalogue when the token was looked up
+    # (None: not read, e.g. for a session made by this request).
+    versions: tuple[int, int] | None = None
 
     @property
     def session_mode(self) -> bool:
@@ -139,7 +146,9 @@ async def _existing_session(
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await update(conn, session, last_seen_at=now)
-    return Principal(client=client, session=session)
+    versions = None if row["customer_version"] is None else \
+        (row["customer_version"], row["catalogue_version"])
+    return Principal(client=client, session=session, versions=versions)
 
 
 async def _client_token(

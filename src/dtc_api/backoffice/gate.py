@@ -54,3 +54,7 @@ class IntegrationGate:
     async def context(self, principal: Operator, trace_id: str, client_ip: str | None,
                       address: Callable[[], str]) -> IntegrationContext:
         return IntegrationContext(self.runtime, await self.runtime.geography.get(), trace_id)
+
+    def kept(self, principal: Operator, root_fields: frozenset[str], request: Request,
+             query: str, operation_name: str | None, variables: dict[str, Any] | None) -> None:
+        return None  # back-office answers are read fresh

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from inspect import isawaitable
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from dtc_api.access import sessions
-from dtc_api.http import compiled, cors, persisted
+from dtc_api.http import answers, compiled, cors, persisted
 from dtc_api.http.budget import budgeted, exceeded
 from dtc_api.http.client_ip import client_ip
 from dtc_api.http.documents import NUL_MESSAGE, DocumentCache
@@ -72,6 +72,13 @@ class Gate(Protocol):
 
     async def context(self, principal: Any, trace_id: str, client_ip: str | None,
                       address: Callable[[], str]) -> Any: ...
+
+    def kept(self, principal: Any, root_fields: frozenset[str], request: Request, query: str,
+             operation_name: str | None, variables: dict[str, Any] | None
+             ) -> tuple[Hashable, Hashable] | None:
+        """Where a query's answer is kept between requests, and the state it must have been
+        built in to be served again (``http/answers.py``); None: it is not kept."""
+        ...
 
 
 class StorefrontGate:
@@ -127,6 +134,24 @@ class StorefrontGate:
                               geography=await self.runtime.geography.get(),
                               trace_id=trace_id, client_ip=client_ip, address=address)
 
+    def kept(self, principal: sessions.Principal, root_fields: frozenset[str],
+             request: Request, query: str, operation_name: str | None,
+             variables: dict[str, Any] | None) -> tuple[Hashable, Hashable] | None:
+        session = principal.session
+        if principal.versions is None or session is None or not root_fields \
+                or not root_fields <= answers.KEPT_ROOT_FIELDS:
+            return None
+        scope = request.scope
+        key = (session["token_hash"], query, operation_name, answers.variables_key(variables))
+        state = (session["customer_id"], principal.versions, self.runtime.geography.generation,
+                 session["country_code"], session["state_code"], session["language_code"],
+                 session["market_id"], session["pricelist_id"],
+                 "SHARED_SECRET" in principal.modes,
+                 # the address media URLs are written with (RequestContext.base_url)
+                 scope.get("scheme"), request.headers.get("host"), scope.get("server"),
+                 scope.get("root_path"))
+        return key, state
+
 
 class GraphQLEndpoint:
     def __init__(
@@ -151,6 +176,9 @@ class GraphQLEndpoint:
         self.compiled_mode = runtime.settings.compiled_execution
         self.persisted = persisted.PersistedQueries(
             runtime.settings.document_cache_size * 4, runtime.settings.document_cache_bytes)
+        # Answers kept between requests (one served again was verified when it was built).
+        kept_bytes = runtime.settings.answer_cache_bytes
+        self.answers = answers.AnswerCache(kept_bytes) if kept_bytes else None
         self.cors = cors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -274,6 +302,16 @@ class GraphQLEndpoint:
                     200 if media_type == JSON else 403, media_type,
                 )
 
+        kept = None
+        if self.answers is not None and operation is not None and operation.type == "query":
+            kept = self.gate.kept(principal, operation.root_fields, request,
+                                  query, operation_name, variables)
+            if kept is not None:
+                data = self.answers.get(*kept)
+                if data is not None:
+                    return _Answer(answers.answer(data, extensions), 200, outcome=OK,
+                                   media_type=f"{media_type}; charset=utf-8")
+
         context = await self.gate.context(principal, trace_id, ip,
                                           lambda: str(request.base_url))
         result = None
@@ -294,7 +332,7 @@ class GraphQLEndpoint:
                 _same(result, reference)
             result = reference
         extensions = self.gate.extensions(principal, trace_id)
-        response = self._result_response(result, extensions, media_type, trace_id)
+        response = self._result_response(result, extensions, media_type, trace_id, kept)
         if request.method == "GET" and digest is not None and not principal.session_mode \
                 and response.status_code == 200 and not result.errors:
             # A stateless read named by its hash: a cache may keep it, per token.
@@ -325,7 +363,8 @@ class GraphQLEndpoint:
             raise RequestError(400, f"Request body is not valid JSON: {error.msg}") from None
 
     def _result_response(
-        self, result: ExecutionResult, extensions: dict[str, Any], media_type: str, trace_id: str
+        self, result: ExecutionResult, extensions: dict[str, Any], media_type: str,
+        trace_id: str, kept: tuple[Hashable, Hashable] | None = None,
     ) -> Response:
         lost = next((e.original_error for e in result.errors or ()
                      if unreachable(e.original_error)), None)
@@ -344,10 +383,17 @@ class GraphQLEndpoint:
             body["data"] = result.data
         body["extensions"] = extensions
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
-        content = orjson.dumps(body)
+        data = None
+        if kept is not None and not result.errors and result.data is not None:
+            data = orjson.dumps(result.data)
+            content = answers.answer(data, extensions)
+        else:
+            content = orjson.dumps(body)
         if len(content) > self.max_response:
             return self._too_large(f"The answer would be larger than {self.max_response} bytes",
                                    extensions, media_type)
+        if data is not None:
+            self.answers.keep(*kept, data)  # type: ignore[union-attr,misc]
         outcome = GRAPHQL_ERROR if result.errors else \
             USER_ERRORS if _user_errors(result.data) else OK
         return _Answer(content, status, media_type=f"{media_type}; charset=utf-8",

@@ -206,6 +206,8 @@ class GeographyCache:
         self._snapshot: Geography | None = None
         self._loaded_at = 0.0
         self._reloading = asyncio.Lock()
+        # Raised whenever the snapshot changes (a reload that finds the same rows keeps it).
+        self.generation = 0
 
     async def get(self) -> Geography:
         if self._snapshot is not None and time.monotonic() - self._loaded_at <= self._ttl:
@@ -214,9 +216,18 @@ class GeographyCache:
             return self._snapshot  # another request is reloading: the old one will do
         async with self._reloading:
             if self._snapshot is None or time.monotonic() - self._loaded_at > self._ttl:
-                self._snapshot = await load(self._db)
+                loaded = await load(self._db)
+                if self._snapshot is None or not _same(loaded, self._snapshot):
+                    self._snapshot = loaded
+                    self.generation += 1
                 self._loaded_at = time.monotonic()
             return self._snapshot
 
     def invalidate(self) -> None:
         self._snapshot = None
+
+
+def _same(one: Geography, other: Geography) -> bool:
+    return (one.languages, one.countries, one.states, one.markets, one.pricelists,
+            one.currencies) == (other.languages, other.countries, other.states, other.markets,
+                                other.pricelists, other.currencies)

@@ -971,3 +971,27 @@ integration_keys = sa.Table(
     sa.Column("revoked_at", UTCDateTime(), nullable=True),
     sa.CheckConstraint("scope IN ('read', 'write')", name="scope"),
 )
+
+# --- versions of what answers are built from ----------------------------------------------------
+# Kept by triggers (migration 0017) in the transaction of every write, so a stored answer can
+# be checked against the data it was built from in the token lookup (``http/answers.py``).
+
+customer_versions = sa.Table(
+    "customer_versions",
+    metadata,
+    # One row per customer, made with it: raised by every write to the customer or to what
+    # belongs to them (orders and their lines, wishlists, subscriptions, attributes, …).
+    sa.Column("customer_id", sa.ForeignKey("customers.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+catalogue_versions = sa.Table(
+    "catalogue_versions",
+    metadata,
+    # Raised by every write to anything shared (catalogue, prices, stock, geography, …); the
+    # catalogue's version is the sum of the rows. PostgreSQL writers spread over the rows (by
+    # connection), so concurrent checkouts do not queue for one row; SQLite uses row 0.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
