@@ -73,11 +73,12 @@ class Gate(Protocol):
     async def context(self, principal: Any, trace_id: str, client_ip: str | None,
                       address: Callable[[], str]) -> Any: ...
 
-    def kept(self, principal: Any, root_fields: frozenset[str], request: Request, query: str,
-             operation_name: str | None, variables: dict[str, Any] | None
+    def kept(self, principal: Any, root_fields: frozenset[str], request: Request,
+             document: int, operation_name: str | None, variables: dict[str, Any] | None
              ) -> tuple[Hashable, Hashable] | None:
         """Where a query's answer is kept between requests, and the state it must have been
-        built in to be served again (``http/answers.py``); None: it is not kept."""
+        built in to be served again (``http/answers.py``); None: it is not kept. ``document``
+        is the cached document's serial."""
         ...
 
 
@@ -135,14 +136,15 @@ class StorefrontGate:
                               trace_id=trace_id, client_ip=client_ip, address=address)
 
     def kept(self, principal: sessions.Principal, root_fields: frozenset[str],
-             request: Request, query: str, operation_name: str | None,
+             request: Request, document: int, operation_name: str | None,
              variables: dict[str, Any] | None) -> tuple[Hashable, Hashable] | None:
         session = principal.session
         if principal.versions is None or session is None or not root_fields \
                 or not root_fields <= answers.KEPT_ROOT_FIELDS:
             return None
         scope = request.scope
-        key = (session["token_hash"], query, operation_name, answers.variables_key(variables))
+        key = (session["token_hash"], document, operation_name,
+               answers.variables_key(variables))
         state = (session["customer_id"], principal.versions, self.runtime.geography.generation,
                  session["country_code"], session["state_code"], session["language_code"],
                  session["market_id"], session["pricelist_id"],
@@ -305,7 +307,7 @@ class GraphQLEndpoint:
         kept = None
         if self.answers is not None and operation is not None and operation.type == "query":
             kept = self.gate.kept(principal, operation.root_fields, request,
-                                  query, operation_name, variables)
+                                  prepared.serial, operation_name, variables)
             if kept is not None:
                 data = self.answers.get(*kept)
                 if data is not None:
