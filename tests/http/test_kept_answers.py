@@ -232,3 +232,32 @@ async def _versions(runtime: Any) -> dict[Any, int]:
 def settings(db_url: str) -> Any:
     """Plans only, as served (a verifying run builds every answer twice)."""
     return support.settings_for(db_url, compiled_execution="true")
+
+
+async def test_what_a_request_sends_is_held_as_a_short_digest(app: Any, shopper: Shopper) -> None:
+    """Variables the document does not use still name the request; however large, they cost
+    the store a digest."""
+    await _logged_in(shopper)
+    store = app.direct["/graphql"].app.app.answers
+    for n in range(5):
+        found = await shopper.gql("query { customer { id } }", {"pad": f"{n}" + "x" * 200_000})
+        assert found["customer"]["id"]
+
+    assert len(store) == 5
+    held = [part for key in store._entries for part in key if isinstance(part, str | bytes)]
+    assert max(len(part) for part in held) <= 64  # the token's hash, the request's digest
+    assert store.bytes < 5 * 2_000
+
+
+async def test_a_truncated_customer_table_is_seen(shopper: Shopper, runtime: Any) -> None:
+    """TRUNCATE fires no row trigger (PostgreSQL): it raises every customer's version."""
+    await _logged_in(shopper)
+    await shopper.gql(ADD_WISHLIST_ITEM, {"item": 1})
+    assert _wished(await _customer(shopper)) == _wished(await _customer(shopper))
+
+    if runtime.db.is_sqlite:  # SQLite has no TRUNCATE: a DELETE of every row
+        await _sql(runtime, "DELETE FROM wishlist_items")
+    else:
+        await _sql(runtime, "TRUNCATE wishlist_items")
+
+    assert _wished(await _customer(shopper)) == {}

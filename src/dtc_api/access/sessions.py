@@ -146,8 +146,8 @@ async def _existing_session(
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await update(conn, session, last_seen_at=now)
-    versions = None if row["customer_version"] is None else \
-        (row["customer_version"], row["catalogue_version"])
+    versions = None if row["customer_version"] is None or row["catalogue_version"] is None \
+        else (row["customer_version"], row["catalogue_version"])
     return Principal(client=client, session=session, versions=versions)
 
 

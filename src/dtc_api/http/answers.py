@@ -20,9 +20,9 @@ bytes, least recently used first out.
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections import OrderedDict
-from collections.abc import Hashable
 from typing import Any
 
 import orjson
@@ -46,14 +46,15 @@ class AnswerCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[Hashable, tuple[Hashable, bytes]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], bytes]] = \
+            OrderedDict()
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable, state: Hashable) -> bytes | None:
+    def get(self, key: tuple[Any, ...], state: tuple[Any, ...]) -> bytes | None:
         """The ``data`` of the answer kept under ``key`` if it was built in ``state``."""
         entry = self._entries.get(key)
         if entry is None or entry[0] != state:
@@ -63,24 +64,39 @@ class AnswerCache:
         self.hits += 1
         return zlib.decompress(entry[1])
 
-    def keep(self, key: Hashable, state: Hashable, data: bytes) -> None:
-        packed = zlib.compress(data, 1)
-        cost = len(packed) + _OVERHEAD
-        if cost > self.max_bytes:
-            return
+    def keep(self, key: tuple[Any, ...], state: tuple[Any, ...], data: bytes) -> None:
         old = self._entries.pop(key, None)
         if old is not None:
-            self.bytes -= len(old[1]) + _OVERHEAD
+            self.bytes -= _cost(key, *old)
+        packed = zlib.compress(data, 1)
+        cost = _cost(key, state, packed)
+        if cost > self.max_bytes:
+            return
         self._entries[key] = (state, packed)
         self.bytes += cost
         while self.bytes > self.max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.bytes -= len(dropped) + _OVERHEAD
+            dropped, entry = self._entries.popitem(last=False)
+            self.bytes -= _cost(dropped, *entry)
 
 
-def variables_key(variables: dict[str, Any] | None) -> bytes:
-    """The variables as one value (keys sorted: ``{a, b}`` and ``{b, a}`` are one request)."""
-    return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+def _cost(key: Any, state: Any, packed: bytes) -> int:
+    """An entry's bytes, counting the strings of its key and state (a Host header, a token
+    hash) as well as its data."""
+    return len(packed) + _OVERHEAD + sum(
+        len(part) for part in (*key, *state) if isinstance(part, str | bytes))
+
+
+def request_key(operation_name: str | None, variables: dict[str, Any] | None) -> bytes:
+    """The operation's name and variables as one short value (keys sorted: ``{a, b}`` and
+    ``{b, a}`` are one request), however large they are."""
+    if operation_name is None and not variables:
+        return b""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update((operation_name or "").encode())
+    digest.update(b"\0")
+    if variables:
+        digest.update(orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+    return digest.digest()
 
 
 def answer(data: bytes, extensions: dict[str, Any]) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any, Protocol
 
@@ -75,7 +75,7 @@ class Gate(Protocol):
 
     def kept(self, principal: Any, root_fields: frozenset[str], request: Request,
              document: int, operation_name: str | None, variables: dict[str, Any] | None
-             ) -> tuple[Hashable, Hashable] | None:
+             ) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
         """Where a query's answer is kept between requests, and the state it must have been
         built in to be served again (``http/answers.py``); None: it is not kept. ``document``
         is the cached document's serial."""
@@ -137,14 +137,13 @@ class StorefrontGate:
 
     def kept(self, principal: sessions.Principal, root_fields: frozenset[str],
              request: Request, document: int, operation_name: str | None,
-             variables: dict[str, Any] | None) -> tuple[Hashable, Hashable] | None:
+             variables: dict[str, Any] | None) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
         session = principal.session
         if principal.versions is None or session is None or not root_fields \
                 or not root_fields <= answers.KEPT_ROOT_FIELDS:
             return None
         scope = request.scope
-        key = (session["token_hash"], document, operation_name,
-               answers.variables_key(variables))
+        key = (session["token_hash"], document, answers.request_key(operation_name, variables))
         state = (session["customer_id"], principal.versions, self.runtime.geography.generation,
                  session["country_code"], session["state_code"], session["language_code"],
                  session["market_id"], session["pricelist_id"],
@@ -366,7 +365,7 @@ class GraphQLEndpoint:
 
     def _result_response(
         self, result: ExecutionResult, extensions: dict[str, Any], media_type: str,
-        trace_id: str, kept: tuple[Hashable, Hashable] | None = None,
+        trace_id: str, kept: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None,
     ) -> Response:
         lost = next((e.original_error for e in result.errors or ()
                      if unreachable(e.original_error)), None)
@@ -394,10 +393,10 @@ class GraphQLEndpoint:
         if len(content) > self.max_response:
             return self._too_large(f"The answer would be larger than {self.max_response} bytes",
                                    extensions, media_type)
-        if data is not None:
-            self.answers.keep(*kept, data)  # type: ignore[union-attr,misc]
         outcome = GRAPHQL_ERROR if result.errors else \
             USER_ERRORS if _user_errors(result.data) else OK
+        if data is not None and outcome == OK:  # a kept answer is served as OK
+            self.answers.keep(*kept, data)  # type: ignore[union-attr,misc]
         return _Answer(content, status, media_type=f"{media_type}; charset=utf-8",
                        outcome=outcome)
 
