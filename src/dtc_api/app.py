@@ -96,6 +96,8 @@ def create_app(
         metrics.enable()
         metrics.watch_cache("/graphql", documents)
         metrics.watch_cache("/integration/graphql", integration_documents)
+        if graphql.answers is not None:
+            metrics.watch_cache("/graphql", graphql.answers, "answer")
         metrics.watch_database(runtime.db)
 
     async def scrape(_: Request) -> Response:

@@ -58,6 +58,16 @@ class _Metrics:
         self.document_bytes = Gauge(
             "dtc_document_cache_bytes", "Estimated bytes the parsed-document caches hold.",
             ["endpoint"], multiprocess_mode="livesum", registry=registry)
+        self.answer_lookups = Counter(
+            "dtc_answer_cache_lookups", "Logged-in customers' queries looked up among the kept "
+            "answers, by endpoint and result (hit; miss: none kept, or built before a change).",
+            ["endpoint", "result"], registry=registry)
+        self.answer_entries = Gauge(
+            "dtc_answer_cache_entries", "Answers kept between requests.",
+            ["endpoint"], multiprocess_mode="livesum", registry=registry)
+        self.answer_bytes = Gauge(
+            "dtc_answer_cache_bytes", "Bytes the kept answers hold (compressed).",
+            ["endpoint"], multiprocess_mode="livesum", registry=registry)
         self.refusals = Counter(
             "dtc_limit_refusals", "Requests over a rate limit, by the limit's name (as in "
             "the back-office API's rateLimits).", ["limit"], registry=registry)
@@ -142,21 +152,29 @@ def request(endpoint: str, operation: str, outcome: str, seconds: float) -> None
     _metrics.latency.labels(endpoint, label).observe(seconds)
 
 
-def watch_cache(endpoint: str, cache: Any) -> None:
-    """A document cache whose lookups and size are reported (``cache.hits``,
-    ``cache.misses``, ``len(cache)``, ``cache.bytes``): read when sampled, so that a lookup
-    costs no more than counting it."""
+def watch_cache(endpoint: str, cache: Any, kind: str = "document") -> None:
+    """A cache (``kind``: document, or answer) whose lookups and size are reported
+    (``cache.hits``, ``cache.misses``, ``len(cache)``, ``cache.bytes``): read when sampled, so
+    that a lookup costs no more than counting it."""
     if _metrics is not None:
-        _metrics.caches.append(_WatchedCache(endpoint, cache))
+        watched = _WatchedCache(endpoint, cache, kind)
+        _metrics.caches.append(watched)
         for result in ("hit", "miss"):
-            _metrics.document_lookups.labels(endpoint, result)
+            watched.families(_metrics)[0].labels(endpoint, result)
 
 
 class _WatchedCache:
-    def __init__(self, endpoint: str, cache: Any) -> None:
+    def __init__(self, endpoint: str, cache: Any, kind: str) -> None:
         self.endpoint = endpoint
         self.cache = weakref.ref(cache)
+        self.kind = kind
         self.hits = self.misses = 0  # as far as counted
+
+    def families(self, metrics: Any) -> tuple[Any, Any, Any]:
+        """Its lookups, entries and bytes."""
+        if self.kind == "answer":
+            return metrics.answer_lookups, metrics.answer_entries, metrics.answer_bytes
+        return metrics.document_lookups, metrics.document_entries, metrics.document_bytes
 
 
 def watch_database(db: Any) -> None:
@@ -185,25 +203,30 @@ def sample() -> None:
     so that the other workers' values are current too."""
     if _metrics is None:
         return
-    entries: dict[str, int] = {}
-    size: dict[str, int] = {}
+    entries: dict[tuple[str, str], int] = {}
+    size: dict[tuple[str, str], int] = {}
+    kinds: dict[str, _WatchedCache] = {}
     _metrics.caches = [w for w in _metrics.caches if w.cache() is not None]
     _metrics.databases = [d for d in _metrics.databases if d() is not None]
     for watched in _metrics.caches:
         endpoint, cache = watched.endpoint, watched.cache()
         if cache is None:
             continue
+        lookups = watched.families(_metrics)[0]
         hits, misses = cache.hits, cache.misses
         if hits > watched.hits:
-            _metrics.document_lookups.labels(endpoint, "hit").inc(hits - watched.hits)
+            lookups.labels(endpoint, "hit").inc(hits - watched.hits)
         if misses > watched.misses:
-            _metrics.document_lookups.labels(endpoint, "miss").inc(misses - watched.misses)
+            lookups.labels(endpoint, "miss").inc(misses - watched.misses)
         watched.hits, watched.misses = hits, misses
-        entries[endpoint] = entries.get(endpoint, 0) + len(cache)
-        size[endpoint] = size.get(endpoint, 0) + cache.bytes
-    for endpoint, count in entries.items():
-        _metrics.document_entries.labels(endpoint).set(count)
-        _metrics.document_bytes.labels(endpoint).set(size[endpoint])
+        where = (watched.kind, endpoint)
+        kinds[watched.kind] = watched
+        entries[where] = entries.get(where, 0) + len(cache)
+        size[where] = size.get(where, 0) + cache.bytes
+    for (kind, endpoint), count in entries.items():
+        _, held, held_bytes = kinds[kind].families(_metrics)
+        held.labels(endpoint).set(count)
+        held_bytes.labels(endpoint).set(size[(kind, endpoint)])
     use: dict[tuple[str, str], int] = {}
     for ref in _metrics.databases:
         db = ref()

@@ -132,6 +132,21 @@ async def test_the_document_cache(http: httpx.AsyncClient, shopper: Shopper) -> 
     assert value(after, "dtc_document_cache_bytes", endpoint=GRAPHQL) > 0
 
 
+async def test_kept_answers(http: httpx.AsyncClient, shopper: Shopper) -> None:
+    await support.register(shopper, login=True)
+    before = await scrape(http)
+    for _ in range(3):
+        await shopper.gql("query KeptProbe { customer { firstName } }")
+    after = await scrape(http)
+    lookups = "dtc_answer_cache_lookups_total"
+    assert value(after, lookups, endpoint=GRAPHQL, result="miss") - \
+        value(before, lookups, endpoint=GRAPHQL, result="miss") == 1
+    assert value(after, lookups, endpoint=GRAPHQL, result="hit") - \
+        value(before, lookups, endpoint=GRAPHQL, result="hit") == 2
+    assert value(after, "dtc_answer_cache_entries", endpoint=GRAPHQL) >= 1
+    assert value(after, "dtc_answer_cache_bytes", endpoint=GRAPHQL) > 0
+
+
 async def test_limit_refusals_by_name(http: httpx.AsyncClient, shopper: Shopper) -> None:
     before = await scrape(http)
     refused = "dtc_limit_refusals_total"
