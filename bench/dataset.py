@@ -249,6 +249,10 @@ async def build(database_url: str, customers: int, pool: int, anonymous: int,
         logged_in, anonymous_path = work / "logged_in.tokens", work / "anonymous.tokens"
         async with db.write() as conn:
             await _advance_sequences(conn)
+            # What the triggers (off while loading on PostgreSQL) would have made.
+            await conn.execute(sa.text(
+                "INSERT INTO customer_versions (customer_id, version) SELECT id, 1 "
+                "FROM customers WHERE true ON CONFLICT (customer_id) DO NOTHING"))
             await _sessions(conn, ids, [first_customer + i for i in range(min(pool, customers))],
                             logged_in, now)
             await _sessions(conn, ids, [None] * anonymous, anonymous_path, now)

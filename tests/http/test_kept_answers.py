@@ -261,3 +261,22 @@ async def test_a_truncated_customer_table_is_seen(shopper: Shopper, runtime: Any
         await _sql(runtime, "TRUNCATE wishlist_items")
 
     assert _wished(await _customer(shopper)) == {}
+
+
+async def test_a_customer_without_a_version_is_answered_afresh_until_written(
+    shopper: Shopper, runtime: Any, statements: list[str]
+) -> None:
+    """A customer loaded with the triggers off has no version: nothing of theirs is kept, until
+    a write to the customer makes it."""
+    await _logged_in(shopper)
+    await _sql(runtime, "DELETE FROM customer_versions")
+    await _customer(shopper)
+    statements.clear()
+    await _customer(shopper)
+    assert len(statements) > 1  # built again
+
+    await shopper.gql(UPDATE_NAME, {"name": "Dana"})
+    await _customer(shopper)
+    statements.clear()
+    assert (await _customer(shopper))["firstName"] == "Dana"
+    assert len(statements) == 1  # kept

@@ -53,9 +53,12 @@ SHARED = (
 
 # Every statement here is built from the constants of this file only.
 _RAISE_CUSTOMER = "UPDATE customer_versions SET version = version + 1 WHERE customer_id = {who}"
-# A new customer's row (one left behind by a delete made without foreign keys is raised).
-_NEW_CUSTOMER = ("INSERT INTO customer_versions (customer_id, version) VALUES (NEW.id, 1) "
-                 "ON CONFLICT (customer_id) DO UPDATE SET version = customer_versions.version + 1")
+# A customer's row, made or raised: by the customer's writes it is made if a write with the
+# triggers off (a bulk load) left it out, and raised if a delete without foreign keys left
+# it behind.
+_CUSTOMER_WRITTEN = (
+    "INSERT INTO customer_versions (customer_id, version) VALUES (NEW.id, 1) "
+    "ON CONFLICT (customer_id) DO UPDATE SET version = customer_versions.version + 1")
 
 
 def upgrade() -> None:
@@ -88,9 +91,8 @@ def _sqlite_triggers() -> None:
     def trigger(name: str, event: str, table: str, body: str) -> None:
         op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {body}; END")
 
-    trigger("dtc_versions_customers_insert", "INSERT", "customers", _NEW_CUSTOMER)
-    trigger("dtc_versions_customers_update", "UPDATE", "customers",
-            _RAISE_CUSTOMER.format(who="NEW.id"))
+    trigger("dtc_versions_customers_insert", "INSERT", "customers", _CUSTOMER_WRITTEN)
+    trigger("dtc_versions_customers_update", "UPDATE", "customers", _CUSTOMER_WRITTEN)
     for table, of in CUSTOMER_OF.items():
         new, old = of.format(r="NEW"), of.format(r="OLD")
         trigger(f"dtc_versions_{table}_insert", "INSERT", table,
@@ -119,9 +121,7 @@ def _postgres_triggers() -> None:
              "  UPDATE catalogue_versions SET version = version + 1 "
              f"WHERE id = pg_backend_pid() % {STRIPES};\n"
              "END IF;")
-    function("dtc_versions_customers",
-             "IF TG_OP = 'INSERT' THEN\n  " + _NEW_CUSTOMER + ";\n"
-             "ELSE\n  " + _RAISE_CUSTOMER.format(who="NEW.id") + ";\nEND IF;")
+    function("dtc_versions_customers", _CUSTOMER_WRITTEN + ";")
     op.execute("CREATE TRIGGER dtc_versions AFTER INSERT OR UPDATE ON customers "
                "FOR EACH ROW EXECUTE FUNCTION dtc_versions_customers()")
     # TRUNCATE fires no row trigger: it raises every customer's version.
