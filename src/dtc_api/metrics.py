@@ -59,7 +59,7 @@ class _Metrics:
             "dtc_document_cache_bytes", "Estimated bytes the parsed-document caches hold.",
             ["endpoint"], multiprocess_mode="livesum", registry=registry)
         self.answer_lookups = Counter(
-            "dtc_answer_cache_lookups", "Logged-in customers' queries looked up among the kept "
+            "dtc_answer_cache_lookups", "Session and customer queries looked up among the kept "
             "answers, by endpoint and result (hit; miss: none kept, or built before a change).",
             ["endpoint", "result"], registry=registry)
         self.answer_entries = Gauge(

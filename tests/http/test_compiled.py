@@ -140,7 +140,8 @@ def test_the_plans_of_a_process_are_bounded() -> None:
 class TestOnlyRepeatedDocumentsArePlanned:
     @pytest.fixture
     def settings(self, db_url: str) -> Settings:
-        return support.settings_for(db_url, compiled_execution="true")
+        """No kept answers: every use of the document is executed."""
+        return support.settings_for(db_url, compiled_execution="true", answer_cache_bytes=0)
 
     async def test_a_document_is_planned_from_its_third_use(
             self, shopper: Shopper, planned: list[ExecutionResult | None]) -> None:

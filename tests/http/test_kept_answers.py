@@ -280,3 +280,37 @@ async def test_a_customer_without_a_version_is_answered_afresh_until_written(
     statements.clear()
     assert (await _customer(shopper))["firstName"] == "Dana"
     assert len(statements) == 1  # kept
+
+
+SESSION_KEPT = """{ session { country { code name } language { code } market { name }
+  pricelist { name currency { code } } loggedIn { firstName } } }"""
+
+
+async def test_a_guest_s_session_is_kept_and_follows_the_session(
+    shopper: Shopper, runtime: Any, statements: list[str]
+) -> None:
+    first = (await shopper.gql(SESSION_KEPT))["session"]
+    statements.clear()
+    assert (await shopper.gql(SESSION_KEPT))["session"] == first
+    assert len(statements) == 1  # the token lookup
+
+    await shopper.gql('mutation { setLanguage(code: "sv") { userErrors { message } } }')
+    assert (await shopper.gql(SESSION_KEPT))["session"]["language"] == {"code": "sv"}
+    await shopper.gql('mutation { setCountryState(countryCode: "DE") { userErrors { message } } }')
+    assert (await shopper.gql(SESSION_KEPT))["session"]["country"]["code"] == "DE"
+
+    await _sql(runtime, "UPDATE markets SET name = 'Renamed market'")
+    runtime.geography.invalidate()  # what a back-office change of the geography does
+    assert (await shopper.gql(SESSION_KEPT))["session"]["market"]["name"] == "Renamed market"
+
+
+async def test_a_logged_in_session_follows_its_customer(shopper: Shopper) -> None:
+    await _logged_in(shopper)
+    assert (await shopper.gql(SESSION_KEPT))["session"]["loggedIn"]["firstName"] == "Daniel"
+    assert (await shopper.gql(SESSION_KEPT))["session"]["loggedIn"]["firstName"] == "Daniel"
+
+    await shopper.gql(UPDATE_NAME, {"name": "Dana"})
+    assert (await shopper.gql(SESSION_KEPT))["session"]["loggedIn"]["firstName"] == "Dana"
+
+    await shopper.gql("mutation { logout { session { loggedIn { id } } } }")
+    assert (await shopper.gql(SESSION_KEPT))["session"]["loggedIn"] is None

@@ -86,9 +86,9 @@ class Principal:
     # The shopper's current token, echoed in extensions.token; rotation replaces it.
     token: str | None = None
     modes: set[str] = field(default_factory=set)
-    # The versions of the logged-in customer and of the catalogue when the token was looked up
-    # (None: not read, e.g. for a session made by this request).
-    versions: tuple[int, int] | None = None
+    # The versions of the logged-in customer (None for a guest) and of the catalogue when the
+    # token was looked up (None: not read, e.g. for a session made by this request).
+    versions: tuple[int | None, int] | None = None
 
     @property
     def session_mode(self) -> bool:
@@ -146,8 +146,10 @@ async def _existing_session(
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
         async with db.write() as conn:
             await update(conn, session, last_seen_at=now)
-    versions = None if row["customer_version"] is None or row["catalogue_version"] is None \
-        else (row["customer_version"], row["catalogue_version"])
+    # A logged-in customer without a version row (loaded with the triggers off): none.
+    unversioned = row["catalogue_version"] is None or (
+        session["customer_id"] is not None and row["customer_version"] is None)
+    versions = None if unversioned else (row["customer_version"], row["catalogue_version"])
     return Principal(client=client, session=session, versions=versions)
 
 

@@ -1,21 +1,23 @@
-"""Answers to a logged-in customer's queries, kept between requests.
+"""Answers to a shopper's queries of their session and customer, kept between requests.
 
-A storefront asks for the same customer again and again (the account page, the header on
-every page): the answer is kept, compressed, and served again while nothing it was built
-from has changed. What it was built from is checked, never assumed:
+A storefront asks for the same session and customer again and again (the header of every
+page, the account page): the answer is kept, compressed, and served again while nothing it
+was built from has changed. What it was built from is checked, never assumed:
 
-- the customer's version and the catalogue's, read by the token lookup in the same statement
-  as the session. Triggers raise them in the transaction of every write (migration 0017), from
-  any process, so an answer is never served after a write has committed. An answer is always
-  built from data read after its versions, so it is never older than they say.
+- the logged-in customer's version (none for a guest) and the catalogue's, read by the token
+  lookup in the same statement as the session. Triggers raise them in the transaction of
+  every write (migration 0017), from any process, so an answer is never served after a write
+  has committed. An answer is always built from data read after its versions, so it is never
+  older than they say.
 - everything else an answer depends on: the session (its customer, country, language, market
   and pricelist), the geography snapshot, the address the client used (media URLs), and the
   request itself (document, operation, variables).
 
-Only queries whose root fields all read the logged-in customer (``customer``) are kept,
-and only answers without errors. Each entry is keyed by the session's token hash: a customer's
-answers are never looked up by another session. The store is per process and bounded by
-bytes, least recently used first out.
+Only queries whose root fields are all among ``session`` and ``customer`` are kept (a
+session shows its country, language, market, pricelist and logged-in customer; the cart is
+not part of it), and only answers without errors. Each entry is keyed by the session's token
+hash: a customer's answers are never looked up by another session. The store is per process
+and bounded by bytes, least recently used first out.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import orjson
 
 # Root fields whose answers depend on nothing but the versions and the checked state.
-KEPT_ROOT_FIELDS = frozenset({"customer", "__typename"})
+KEPT_ROOT_FIELDS = frozenset({"session", "customer", "__typename"})
 # Tables no kept answer reads, whose writes raise no version (migration 0017 gives every other
 # table a trigger; a test holds the two lists to the schema).
 UNVERSIONED = frozenset({
