@@ -94,7 +94,7 @@ class Settings:
     # Answers to shoppers' session and customer queries kept between requests, per process,
     # in bytes (compressed); each is served again only while the session, its customer and
     # the catalogue are unchanged. 0: none are kept.
-    answer_cache_bytes: int = 32 * 1024 * 1024
+    answer_cache_bytes: int = 16 * 1024 * 1024
     # Elements of list arguments one request may pass, counting each use of a variable
     # (a list of 1,000 ids used under 10 aliases is 10,000).
     max_list_items: int = 1000

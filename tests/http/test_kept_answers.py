@@ -314,3 +314,24 @@ async def test_a_logged_in_session_follows_its_customer(shopper: Shopper) -> Non
 
     await shopper.gql("mutation { logout { session { loggedIn { id } } } }")
     assert (await shopper.gql(SESSION_KEPT))["session"]["loggedIn"] is None
+
+
+class TestDocumentsThatLeaveTheDocumentCache:
+    @pytest.fixture
+    def settings(self, db_url: str) -> Any:
+        return support.settings_for(db_url, compiled_execution="true", document_cache_size=1)
+
+    async def test_keep_one_answer_each(self, app: Any, shopper: Shopper,
+                                        statements: list[str]) -> None:
+        """Parsed again and again (the cache holds one document), each document's answer is
+        kept once, not once per parse."""
+        queries = [f"query Probe{n} {{ session {{ country {{ code }} }} }}" for n in range(3)]
+        for _ in range(3):
+            for query in queries:
+                await shopper.gql(query)
+        store = app.direct["/graphql"].app.app.answers
+
+        assert len(store) == 3
+        statements.clear()
+        await shopper.gql(queries[0])
+        assert len(statements) == 1  # kept, though parsed again

@@ -63,12 +63,14 @@ def test_kept_data_makes_the_answer_orjson_would_write() -> None:
         {"data": data, "extensions": extensions})
 
 
-def test_a_request_is_named_by_a_short_digest_of_its_operation_and_variables() -> None:
-    assert request_key("A", {"b": 1, "a": [2]}) == request_key("A", {"a": [2], "b": 1})
-    assert request_key("A", {"a": 1}) != request_key("B", {"a": 1})
-    assert request_key("A", {"a": 1}) != request_key("A", {"a": 2})
-    assert request_key(None, None) == request_key(None, {}) == b""
-    assert len(request_key(None, {"pad": "x" * 1_000_000})) == 16
+def test_a_request_is_named_by_a_short_digest_of_its_document_operation_and_variables(
+) -> None:
+    assert request_key("q", "A", {"b": 1, "a": [2]}) == request_key("q", "A", {"a": [2], "b": 1})
+    assert request_key("q", "A", {"a": 1}) != request_key("q", "B", {"a": 1})
+    assert request_key("q", "A", {"a": 1}) != request_key("q", "A", {"a": 2})
+    assert request_key("q", "A", None) != request_key("p", "A", None)
+    assert request_key("q", None, None) == request_key("q", None, {})
+    assert len(request_key("q" * 100_000, None, {"pad": "x" * 1_000_000})) == 16
 
 
 def test_the_strings_of_a_key_and_its_state_are_counted() -> None:

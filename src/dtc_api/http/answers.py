@@ -31,6 +31,12 @@ import orjson
 
 # Root fields whose answers depend on nothing but the versions and the checked state.
 KEPT_ROOT_FIELDS = frozenset({"session", "customer", "__typename"})
+# Raw deflate (no header, no checksum) with an 8 KB window and a small hash table: as small as
+# the defaults for answers (~12 times smaller than the JSON), in a third of the time, and with
+# 64 KB of working memory instead of ~260 KB (allocations that size would come from the heap
+# and keep the process's memory high).
+_WBITS = -13
+_MEM_LEVEL = 6
 # Tables no kept answer reads, whose writes raise no version (migration 0017 gives every other
 # table a trigger; a test holds the two lists to the schema).
 UNVERSIONED = frozenset({
@@ -40,8 +46,9 @@ UNVERSIONED = frozenset({
     "signing_keys", "integration_keys", "newsletter_bot_signups", "customer_versions",
     "catalogue_versions",
 })
-# What an entry costs besides its bytes (key, tuples, the dict's slot), roughly.
-_OVERHEAD = 400
+# What an entry costs besides its data and the strings of its key and state: the tuples, the
+# numbers, the dict's slot (tracemalloc: ~890 bytes for a small answer, all told).
+_OVERHEAD = 700
 
 
 class AnswerCache:
@@ -64,13 +71,14 @@ class AnswerCache:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return zlib.decompress(entry[1])
+        return zlib.decompress(entry[1], _WBITS)
 
     def keep(self, key: tuple[Any, ...], state: tuple[Any, ...], data: bytes) -> None:
         old = self._entries.pop(key, None)
         if old is not None:
             self.bytes -= _cost(key, *old)
-        packed = zlib.compress(data, 1)
+        packer = zlib.compressobj(1, zlib.DEFLATED, _WBITS, _MEM_LEVEL)
+        packed = packer.compress(data) + packer.flush()
         cost = _cost(key, state, packed)
         if cost > self.max_bytes:
             return
@@ -88,14 +96,13 @@ def _cost(key: Any, state: Any, packed: bytes) -> int:
         len(part) for part in (*key, *state) if isinstance(part, str | bytes))
 
 
-def request_key(operation_name: str | None, variables: dict[str, Any] | None) -> bytes:
-    """The operation's name and variables as one short value (keys sorted: ``{a, b}`` and
-    ``{b, a}`` are one request), however large they are."""
-    if operation_name is None and not variables:
-        return b""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update((operation_name or "").encode())
-    digest.update(b"\0")
+def request_key(query: str, operation_name: str | None, variables: dict[str, Any] | None
+                ) -> bytes:
+    """The request (its document, operation name and variables; the variables' keys sorted:
+    ``{a, b}`` and ``{b, a}`` are one request) as a 16-byte digest, however large it is. A
+    document parsed again after it left the document cache is the same request."""
+    digest = hashlib.blake2b(query.encode(), digest_size=16)
+    digest.update(b"\0" + (operation_name or "").encode() + b"\0")
     if variables:
         digest.update(orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
     return digest.digest()

@@ -7,7 +7,6 @@ the parser stops after ``max_tokens``, then depth and alias counts are checked.
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections import Counter, OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -59,9 +58,6 @@ class Operation:
                                         for name, uses in self.variable_uses.items())
 
 
-_serials = itertools.count(1)
-
-
 @dataclass(frozen=True)
 class Prepared:
     document: DocumentNode | None
@@ -75,9 +71,6 @@ class Prepared:
     size: int = 0
     # Its compiled plans (built on first use); None: graphql-core only.
     compiled: Compiled | None = None
-    # Names this document for as long as it is cached (kept answers: http/answers.py); a text
-    # prepared again after it left the cache gets a new number.
-    serial: int = field(default_factory=lambda: next(_serials), compare=False)
 
     def operation(self, name: str | None) -> Operation | None:
         if name is None and len(self.operations) == 1:
