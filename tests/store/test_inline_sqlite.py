@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc
 
 from dtc_api.store.db import Database
+from dtc_api.store.reads import Query
 
 
 async def _table(db: Database) -> None:
@@ -90,3 +92,44 @@ async def test_writers_of_one_process_take_turns(tmp_path: Path) -> None:
             assert await conn.scalar(sa.text("SELECT count(*) FROM notes")) == 50
     finally:
         await db.dispose()
+
+
+async def test_a_plain_transaction_waits_for_another_process_lock_and_gives_up_in_time(
+    tmp_path: Path,
+) -> None:
+    """``Database.transaction`` meets another process's write lock as ``write`` does: it waits
+    without blocking the loop, then either goes ahead or fails after the busy timeout."""
+    url = f"sqlite:///{tmp_path / 'notes.db'}"
+    first, second = Database(url), Database(url)
+    impatient = Database(url, connect_args={"timeout": 0.2})
+    insert = Query("INSERT INTO notes (body) VALUES ($1)")
+    try:
+        await _table(first)
+
+        async def write_second() -> None:
+            async with second.transaction() as statements:
+                await statements.execute(insert, "second")
+
+        async with first.write() as conn:
+            await conn.exec_driver_sql("INSERT INTO notes (body) VALUES ('first')")
+            waiting = asyncio.create_task(write_second())
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            pause = asyncio.create_task(_longest_pause(waiting))
+            await asyncio.sleep(0.05)
+            started = time.monotonic()
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                async with impatient.transaction() as statements:
+                    await statements.execute(insert, "late")
+            assert 0.15 < time.monotonic() - started < 1.0
+        await waiting
+        assert await pause < 0.05
+
+        async with impatient.transaction() as statements:  # its connection still serves
+            await statements.execute(insert, "third")
+        async with first.read() as conn:
+            bodies = (await conn.execute(sa.text("SELECT body FROM notes ORDER BY id"))).all()
+        assert [b for (b,) in bodies] == ["first", "second", "third"]
+    finally:
+        for db in (first, second, impatient):
+            await db.dispose()

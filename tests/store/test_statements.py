@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -38,6 +39,78 @@ async def test_statements_before_any_other_are_rolled_back_with_the_transaction(
         async with db.write() as conn:
             assert await (await within(conn)).scalar(HIT, "k", START) == 1
         assert await db.read_row(HITS, "k") == {"hits": 1, "window_start": START}
+    finally:
+        await db.dispose()
+
+
+async def test_a_plain_transaction_commits_its_statements_or_none_of_them(db_url: str) -> None:
+    """``Database.transaction``: what a failed unit wrote is rolled back (its first statement
+    included), the connection serves the next one, and a unit that completes is committed."""
+    db = Database(db_url)
+    try:
+        with pytest.raises(Refused):
+            async with db.transaction() as statements:
+                assert await statements.scalar(HIT, "k", START) == 1
+                assert await statements.scalar(HIT, "k", START) == 2
+                raise Refused
+        assert await db.read_row(HITS, "k") is None
+        async with db.transaction() as statements:
+            assert await statements.scalar(HIT, "k", START) == 1
+            assert await within(statements) is statements
+        assert await db.read_row(HITS, "k") == {"hits": 1, "window_start": START}
+    finally:
+        await db.dispose()
+
+
+async def test_a_cancelled_plain_transaction_writes_nothing(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        entered = asyncio.Event()
+
+        async def slow() -> None:
+            async with db.transaction() as statements:
+                await statements.scalar(HIT, "k", START)
+                entered.set()
+                await asyncio.sleep(10)
+
+        task = asyncio.create_task(slow())
+        await entered.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await db.read_row(HITS, "k") is None
+        async with db.transaction() as statements:
+            assert await statements.scalar(HIT, "k", START) == 1
+    finally:
+        await db.dispose()
+
+
+async def test_plain_transactions_and_engine_writes_take_turns(db_url: str) -> None:
+    """Each transaction reads the count and writes it back one higher after a pause: a lost
+    update would leave fewer than all of them (SQLite: one writer of the process at a time;
+    PostgreSQL: the row lock)."""
+    read_locked = Query('SELECT hits FROM rate_limit_hits WHERE "key" = $1 FOR UPDATE')
+    write = Query('UPDATE rate_limit_hits SET hits = $2 WHERE "key" = $1')
+    db = Database(db_url, pool_size=5)
+    try:
+        async with db.transaction() as statements:
+            await statements.scalar(HIT, "k", START)
+
+        async def add(statements: Reads) -> None:
+            hits = await statements.scalar(read_locked, "k")
+            await asyncio.sleep(0.001)  # the others queue meanwhile
+            await statements.execute(write, "k", hits + 1)
+
+        async def plain() -> None:
+            async with db.transaction() as statements:
+                await add(statements)
+
+        async def engine() -> None:
+            async with db.write() as conn:
+                await add(await within(conn))
+
+        await asyncio.gather(*(plain() if n % 2 else engine() for n in range(40)))
+        assert (await db.read_row(HITS, "k"))["hits"] == 41  # type: ignore[index]
     finally:
         await db.dispose()
 

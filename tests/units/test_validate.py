@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from dtc_api.accounts import profile
 from dtc_api.core import validate
 from dtc_api.core.errors import Code, DomainError, UserError
 
@@ -171,3 +174,40 @@ ITEMS = list(range(1, 11))
 ])
 def test_clamp_page(limit: int | None, page: int | None, expected: list[int]) -> None:
     assert validate.clamp_page(ITEMS, limit, page) == expected
+
+
+def _validated_key(typed: str) -> str:
+    """``login_key`` without its shortcut: every address through email-validator."""
+    typed = typed[:profile.MAX_TYPED_EMAIL].strip()
+    try:
+        return validate.email_key(validate.normalise_email(typed))
+    except ValueError:
+        return validate.email_key(typed)
+
+
+@pytest.mark.parametrize("typed", [
+    "Ada@Example.COM", " ada.lovelace+shop@example.com ", "a!#$%&'*+/=?^_`{|}~-@example.org",
+    "a..b@example.com", "a@example.com.", ".a@example.com", "a@-example.com", "a@b", "@", "",
+    "a@@example.com", "x@localhost", "x@example.test", "a@xn--bcher-kva.example",
+    "a@XN--BCHER-KVA.example", '"john"@example.com', '"John Doe"@Example.com',
+    "a@[192.0.2.1]", "ada@bücher.example", "ÅSA@example.se", "a\\b@example.com",
+    "a b@example.com", "a@ab--cd.com", "a@123.456", "x" * 65 + "@example.com",
+    "x@" + "y" * 250 + ".com", "ada@example.com" + " " * 400 + "tail",
+])
+def test_a_login_key_is_what_the_validated_address_gives(typed: str) -> None:
+    assert profile.login_key(typed) == _validated_key(typed)
+
+
+_ATEXT = "aZ09!#$%&'*+/=?^_`{|}~-"
+_ADDRESSES = st.builds(
+    "{}@{}.{}".format,
+    st.text(alphabet=_ATEXT + ".", min_size=1, max_size=20),
+    st.lists(st.text(alphabet="aZ09-xn", min_size=1, max_size=12), min_size=1, max_size=3)
+    .map(".".join),
+    st.sampled_from(["com", "SE", "org", "xn--p1ai", "XN--P1AI", "test", "9", "co-op"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(_ADDRESSES, st.text(alphabet=_ATEXT + ".@xn", max_size=40)))
+def test_a_plain_address_gets_the_validated_key(typed: str) -> None:
+    assert profile.login_key(typed) == _validated_key(typed)

@@ -24,7 +24,7 @@ from dtc_api.core.errors import Code, DomainError, UserError, invalid
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
 from dtc_api.store.db import Database
-from dtc_api.store.reads import Query, within
+from dtc_api.store.reads import Conn, Query, within
 
 # A session's last-seen time is written at most this often, so reads stay reads.
 TOUCH_INTERVAL = dt.timedelta(seconds=60)
@@ -144,7 +144,7 @@ async def _existing_session(
         admit(client)
     session = {name: row[name] for name in _SESSION_COLUMNS}
     if now - session["last_seen_at"] >= TOUCH_INTERVAL:
-        async with db.write() as conn:
+        async with db.transaction() as conn:
             await update(conn, session, last_seen_at=now)
     # A logged-in customer without a version row (loaded with the triggers off): none.
     unversioned = row["catalogue_version"] is None or (
@@ -167,7 +167,7 @@ async def _client_token(
     if row["session_token_hash"] != digest:
         return Principal(client=client)
     token = tokens.new_token()
-    async with db.write() as conn:
+    async with db.transaction() as conn:
         if client_ip is not None:
             ceiling = limits.overridden(client, "newSessionsPerIpPerMinute",
                                         policy.new_per_ip_per_minute)
@@ -196,7 +196,7 @@ def _client(row: Any) -> dict[str, Any]:
 
 
 async def create(
-    conn: AsyncConnection,
+    conn: Conn,
     geography: Geography,
     client: dict[str, Any],
     digest: str,
@@ -235,15 +235,16 @@ def _first_ship_to(geography: Geography) -> str:
     raise LookupError("the store has no ship-to country: load data with `dtc-api demo`")
 
 
-async def rotate_token(conn: AsyncConnection, principal: Principal) -> str:
-    """Give the session a new token; the old one stops working at once.
+async def rotate_token(conn: Conn, principal: Principal, **values: Any) -> str:
+    """Give the session a new token; the old one stops working at once. ``values``: other
+    columns of the session changed with it, in the same statement.
 
     Called on every change of privilege (login, logout, password reset).
     """
     if principal.session is None:
         raise ValueError("no session to rotate")
     token = tokens.new_token()
-    await update(conn, principal.session, token_hash=tokens.token_hash(token))
+    await update(conn, principal.session, token_hash=tokens.token_hash(token), **values)
     principal.token = token
     return token
 
@@ -255,7 +256,7 @@ class SessionGone(GraphQLError):
         super().__init__("Unauthorized")
 
 
-async def lock(conn: AsyncConnection, session_id: int) -> dict[str, Any]:
+async def lock(conn: Conn, session_id: int) -> dict[str, Any]:
     """Re-read the session row, locked until the end of the transaction (PostgreSQL)."""
     row = await (await within(conn)).one(_LOCK, session_id)
     if row is None:
@@ -263,7 +264,7 @@ async def lock(conn: AsyncConnection, session_id: int) -> dict[str, Any]:
     return row
 
 
-async def update(conn: AsyncConnection, session: dict[str, Any], **values: Any) -> None:
+async def update(conn: Conn, session: dict[str, Any], **values: Any) -> None:
     await (await within(conn)).execute(_update(tuple(values)), session["id"], *values.values())
     session.update(values)
 

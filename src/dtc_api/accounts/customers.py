@@ -20,7 +20,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.marketing import newsletter
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, Reads
+from dtc_api.store.reads import Conn, Query, Reads, within
 
 GENDERS = {"FEMALE", "MALE", "UNKNOWN"}
 EMAIL_TAKEN = "an account with this e-mail address exists already"
@@ -222,9 +222,10 @@ async def apply_update(
                                 customer["language_code"], now)
 
 
-async def set_password_hash(conn: AsyncConnection, customer_id: int, password_hash: str) -> None:
+_SET_PASSWORD_HASH = Query("UPDATE customers SET password_hash = $2 WHERE id = $1")
+
+
+async def set_password_hash(conn: Conn, customer_id: int,
+                            password_hash: str) -> None:
     """Store a rehash of an unchanged password (new cost parameters)."""
-    await conn.execute(
-        sa.update(t.customers).where(t.customers.c.id == customer_id)
-        .values(password_hash=password_hash)
-    )
+    await (await within(conn)).execute(_SET_PASSWORD_HASH, customer_id, password_hash)

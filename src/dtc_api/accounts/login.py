@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from dtc_api.access import sessions
 from dtc_api.access.sessions import Principal
 from dtc_api.config import Settings
@@ -18,7 +16,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.limits import count, limit
 from dtc_api.shop import selections
 from dtc_api.shop.selections import SelectionPolicy
-from dtc_api.store.reads import Query, within
+from dtc_api.store.reads import Conn, Query, within
 
 # One message for an unknown e-mail and a wrong password, so the answer does not tell
 # whether an account exists.
@@ -42,7 +40,7 @@ def held_back(wait: int, what: str = "login", path: tuple[str, ...] = ()) -> Dom
                                  path, code=Code.RATE_LIMITED))
 
 
-async def count_login(conn: AsyncConnection, settings: Settings, client: dict[str, Any],
+async def count_login(conn: Conn, settings: Settings, client: dict[str, Any],
                       client_ip: str | None, now: dt.datetime) -> None:
     """Count a login against its client address; refused beyond the per-minute limit."""
     ceiling = limit(settings, client, "loginPerIpPerMinute")
@@ -52,7 +50,7 @@ async def count_login(conn: AsyncConnection, settings: Settings, client: dict[st
             code=Code.RATE_LIMITED))
 
 
-async def password_unchanged(conn: AsyncConnection, customer_id: int, checked_hash: str | None
+async def password_unchanged(conn: Conn, customer_id: int, checked_hash: str | None
                              ) -> bool:
     """Whether the stored hash is still the one a password was checked against: it may have
     changed (reset, update) while the check ran. Locks the customer until the end of the
@@ -61,24 +59,26 @@ async def password_unchanged(conn: AsyncConnection, customer_id: int, checked_ha
     return bool(current == checked_hash)
 
 
-async def log_session_in(conn: AsyncConnection, principal: Principal, customer_id: int,
+async def log_session_in(conn: Conn, principal: Principal, customer_id: int,
                          policy: SelectionPolicy, now: dt.datetime) -> None:
     """Log the shopper's session in as the customer, with a new token (a change of
     privilege), bringing back the selection the customer left at their last logout."""
     session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
     principal.session = session
     await _take_saved_selection(conn, session, customer_id, policy, now)
-    await sessions.update(conn, session, customer_id=customer_id)
-    await sessions.rotate_token(conn, principal)
+    await sessions.rotate_token(conn, principal, customer_id=customer_id)
 
 
-async def _take_saved_selection(conn: AsyncConnection, session: dict[str, Any],
+async def _take_saved_selection(conn: Conn, session: dict[str, Any],
                                 customer_id: int, policy: SelectionPolicy,
                                 now: dt.datetime) -> None:
     """Bring back the selection the customer left at their last logout, merged with the
     shopper's current one ("logging in will not reset the state of the selection")."""
-    saved = await selections.alive(conn, await _saved_selection(conn, customer_id), policy, now)
+    saved = await _saved_selection(conn, customer_id)
+    if saved is None:
+        return
     await _set_saved_selection(conn, customer_id, None)
+    saved = await selections.alive(conn, saved, policy, now)
     if saved is None:
         return
     current = await selections.active_id(conn, session, policy, now)
@@ -93,16 +93,16 @@ _SAVED_SELECTION = Query("SELECT selection_id FROM customers WHERE id = $1")
 _SET_SAVED_SELECTION = Query("UPDATE customers SET selection_id = $2 WHERE id = $1")
 
 
-async def _saved_selection(conn: AsyncConnection, customer_id: int) -> int | None:
+async def _saved_selection(conn: Conn, customer_id: int) -> int | None:
     return await (await within(conn)).scalar(_SAVED_SELECTION, customer_id)  # type: ignore[no-any-return]
 
 
-async def _set_saved_selection(conn: AsyncConnection, customer_id: int,
+async def _set_saved_selection(conn: Conn, customer_id: int,
                                selection_id: int | None) -> None:
     await (await within(conn)).execute(_SET_SAVED_SELECTION, customer_id, selection_id)
 
 
-async def logout(conn: AsyncConnection, principal: Principal, policy: SelectionPolicy,
+async def logout(conn: Conn, principal: Principal, policy: SelectionPolicy,
                  now: dt.datetime) -> None:
     """End the login. Without "retain session after logout" the selection leaves with the
     customer (and comes back at their next login); the session starts empty."""
@@ -120,5 +120,4 @@ async def logout(conn: AsyncConnection, principal: Principal, policy: SelectionP
             else:
                 await _set_saved_selection(conn, customer_id, leaving)
         await sessions.update(conn, session, selection_id=None)
-    await sessions.update(conn, session, customer_id=None)
-    await sessions.rotate_token(conn, principal)
+    await sessions.rotate_token(conn, principal, customer_id=None)

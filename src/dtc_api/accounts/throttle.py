@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api.clock import Clock
 from dtc_api.core.limits import bounded
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, Row, within
+from dtc_api.store.reads import Conn, Query, Row, within
 
 # The client of the account-wide login failure count (a client address is never empty).
 ACCOUNT_WIDE = ""
@@ -50,7 +50,7 @@ def _backoff(failures: int, free: int, cap: int) -> int:
 
 
 async def claim_login_attempt(
-    conn: AsyncConnection, throttle: LoginThrottle, clock: Clock, email_key: str,
+    conn: Conn, throttle: LoginThrottle, clock: Clock, email_key: str,
     client: str | None,
 ) -> int:
     """Reserve a password check of an account from a client address; returns the seconds to
@@ -99,7 +99,7 @@ _CLEAR_FAILURES = Query(
     "DELETE FROM login_failures WHERE email_key = $1 AND client IN ($2, $3)")
 
 
-async def _locked_failures(conn: AsyncConnection, key: tuple[str, str], now: dt.datetime
+async def _locked_failures(conn: Conn, key: tuple[str, str], now: dt.datetime
                            ) -> tuple[int, dt.datetime]:
     """A count's failures and last failure, its row created empty if need be and locked
     until the transaction ends (a missing row could not be locked)."""
@@ -117,7 +117,7 @@ def _wait(backoff: int, last_failure_at: dt.datetime, now: dt.datetime) -> int:
     return max(1, math.ceil(remaining)) if remaining > 0 else 0
 
 
-async def clear_login_failures(conn: AsyncConnection, email_key: str, client: str | None
+async def clear_login_failures(conn: Conn, email_key: str, client: str | None
                                ) -> None:
     """After a verified correct password: the account-wide count and this address's start
     over; other addresses keep theirs."""

@@ -62,7 +62,7 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
     key = profile.login_key(email)
     # Limits are checked before the password hash is computed: a throttled guess costs
     # almost nothing and learns nothing.
-    async with runtime.db.write() as conn:
+    async with runtime.db.transaction() as conn:
         await login.count_login(conn, runtime.settings, principal.client, client_ip, now)
         wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
                                                   key, client_ip)
@@ -79,7 +79,7 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
         raise login.blocked()
     hasher = runtime.hasher
     rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
-    async with runtime.db.write() as conn:
+    async with runtime.db.transaction() as conn:
         if not await login.password_unchanged(conn, customer["id"], stored):
             metrics.login_failed("wrong_credentials")
             raise login.wrong_credentials()
@@ -93,7 +93,7 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
 
 async def log_out(runtime: Runtime, principal: Principal) -> None:
     """``logout``: the session is logged out and its token rotated."""
-    async with runtime.db.write() as conn:
+    async with runtime.db.transaction() as conn:
         await login.logout(conn, principal, runtime.selection_policy, runtime.clock.now())
 
 
@@ -134,14 +134,14 @@ async def _confirm_password(runtime: Runtime, customer: dict[str, Any], password
     session guesses no faster than a login form; it is refused while the backoff lasts.
     Only a password verified correct clears the failures.
     """
-    async with runtime.db.write() as conn:
+    async with runtime.db.transaction() as conn:
         wait = await throttle.claim_login_attempt(conn, runtime.login_throttle, runtime.clock,
                                                   customer["email_key"], client_ip)
     if wait:
         raise login.held_back(wait, "password", ("input", "oldPassword"))
     if not await runtime.hasher.verify(customer["password_hash"], password):
         return False
-    async with runtime.db.write() as conn:
+    async with runtime.db.transaction() as conn:
         await throttle.clear_login_failures(conn, customer["email_key"], client_ip)
     return True
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from dtc_api.core.errors import Code, UserError
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, within
+from dtc_api.store.reads import Conn, Query, within
 
 _NEEDED = Query(
     """SELECT l.item_id, l.quantity, i.preorder, NULL AS part_item, 0 AS part_quantity
@@ -43,6 +43,8 @@ PAYMENT = Query(
     """SELECT id, public_id, session_id, selection_id, payment_method_id, plugin, status,
     snapshot, order_id, expires_at FROM payments WHERE public_id = $1 FOR UPDATE""",
     snapshot="json", expires_at="datetime")
+_DROP_RESERVED = Query("DELETE FROM stock_reservations WHERE payment_id = $1")
+_FINISH = Query("UPDATE payments SET status = $2, finished_at = $3, order_id = $4 WHERE id = $1")
 _OPEN = Query("SELECT public_id FROM payments WHERE selection_id = $1 AND status = 'started'")
 _DUE = Query("SELECT public_id FROM payments WHERE status = 'started' AND expires_at <= $1 "
              "ORDER BY expires_at LIMIT 100")
@@ -96,26 +98,23 @@ async def reserve(conn: AsyncConnection, payment_id: int, selection_id: int, mar
     return []
 
 
-async def release(conn: AsyncConnection, payment_id: int) -> None:
+async def release(conn: Conn, payment_id: int) -> None:
     reads = await within(conn)
     for row in await reads.all(_RESERVED, payment_id):
         await reads.execute(_RETURN, row["item_id"], row["warehouse_id"], row["quantity"])
-    await conn.execute(sa.delete(t.stock_reservations)
-                       .where(t.stock_reservations.c.payment_id == payment_id))
+    await reads.execute(_DROP_RESERVED, payment_id)
 
 
-async def finish(conn: AsyncConnection, payment: Mapping[str, Any], status: str,
-                  now: dt.datetime, order_id: int | None = None) -> None:
+async def finish(conn: Conn, payment: Mapping[str, Any], status: str,
+                 now: dt.datetime, order_id: int | None = None) -> None:
     if status != "paid":
         await release(conn, payment["id"])
     else:
-        await conn.execute(sa.delete(t.stock_reservations)
-                           .where(t.stock_reservations.c.payment_id == payment["id"]))
-    await conn.execute(sa.update(t.payments).where(t.payments.c.id == payment["id"])
-                       .values(status=status, finished_at=now, order_id=order_id))
+        await (await within(conn)).execute(_DROP_RESERVED, payment["id"])
+    await (await within(conn)).execute(_FINISH, payment["id"], status, now, order_id)
 
 
-async def cancel_open(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
+async def cancel_open(conn: Conn, selection_id: int, now: dt.datetime) -> None:
     """End the selection's payments still running (a new one starts: the cart may have
     changed), returning their stock."""
     for row in await (await within(conn)).all(_OPEN, selection_id):

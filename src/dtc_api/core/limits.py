@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api import metrics
 from dtc_api.config import Settings
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, within
+from dtc_api.store.reads import Conn, Query, within
 
 # Length above which the variable part of a stored key is replaced by its digest; the column
 # holds one more character.
@@ -71,7 +71,7 @@ def check(overrides: dict[str, Any]) -> list[str]:
             if name not in LIMITS or not isinstance(value, int) or value < 1]
 
 
-async def count(conn: AsyncConnection, name: str, ceiling: int, subject: str | None,
+async def count(conn: Conn, name: str, ceiling: int, subject: str | None,
                 now: dt.datetime) -> Count:
     """Count one request of ``subject`` (a client address, an account key; None: unknown)
     against the limit ``name``, whose ceiling for this client is ``ceiling`` (see ``limit``)."""
@@ -109,7 +109,7 @@ _HIT = Query(
     "RETURNING hits")
 
 
-async def hit(conn: AsyncConnection, key: str, window: dt.timedelta, now: dt.datetime) -> int:
+async def hit(conn: Conn, key: str, window: dt.timedelta, now: dt.datetime) -> int:
     """Count one request against ``key`` in the current fixed window; returns the count."""
     statements = await within(conn)
     return int(await statements.scalar(_HIT, bounded(key, KEY_LENGTH),

@@ -19,7 +19,7 @@ from dtc_api.core.money import monetary_value
 from dtc_api.shop import bundles, catalog
 from dtc_api.shop.geography import Geography
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Query, within
+from dtc_api.store.reads import Conn, Query, within
 
 MAX_LINE_QUANTITY = 100_000
 
@@ -61,14 +61,14 @@ _SELECTION = Query(
 
 
 async def active_id(
-    conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
+    conn: Conn, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
 ) -> int | None:
     """The session's selection, unless it has expired from inactivity."""
     return await alive(conn, session["selection_id"], policy, now)
 
 
 async def active(
-    conn: AsyncConnection, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
+    conn: Conn, session: dict[str, Any], policy: SelectionPolicy, now: dt.datetime
 ) -> dict[str, Any] | None:
     """The row of the session's selection (with its checkout), unless it has expired."""
     selection_id = session["selection_id"]
@@ -81,7 +81,7 @@ async def active(
 
 
 async def alive(
-    conn: AsyncConnection, selection_id: int | None, policy: SelectionPolicy, now: dt.datetime
+    conn: Conn, selection_id: int | None, policy: SelectionPolicy, now: dt.datetime
 ) -> int | None:
     """``selection_id``, unless there is none or it has expired from inactivity."""
     row = await active(conn, {"selection_id": selection_id}, policy, now)
@@ -100,7 +100,7 @@ async def ensure(
     return int(selection_id)
 
 
-async def touch(conn: AsyncConnection, selection_id: int, now: dt.datetime) -> None:
+async def touch(conn: Conn, selection_id: int, now: dt.datetime) -> None:
     """The selection changed: a payment started for it is for another cart now (it ends, and
     its stock returns)."""
     await holds.cancel_open(conn, selection_id, now)
@@ -456,24 +456,28 @@ async def _lines(conn: AsyncConnection, session: dict[str, Any], selection_id: i
     return total
 
 
-async def merge(conn: AsyncConnection, source: int, target: int, now: dt.datetime) -> None:
+_MERGED_LINES = Query("SELECT id, item_id, subscription_plan_id, contents, quantity "
+                      "FROM selection_lines WHERE selection_id = $1 ORDER BY id")
+_MOVE_LINE = Query("UPDATE selection_lines SET selection_id = $2 WHERE id = $1")
+_SET_QUANTITY = Query("UPDATE selection_lines SET quantity = $2 WHERE id = $1")
+_DROP_SELECTION = Query("DELETE FROM selections WHERE id = $1")
+
+
+async def merge(conn: Conn, source: int, target: int, now: dt.datetime
+                ) -> None:
     """Move the lines of ``source`` into ``target`` (adding quantities of the same item, plan
     and bundle contents), then delete ``source``."""
-    lines = t.selection_lines
-    columns = (lines.c.id, lines.c.item_id, lines.c.subscription_plan_id, lines.c.contents,
-               lines.c.quantity)
-    kept = {(row.item_id, row.subscription_plan_id, row.contents): row for row in
-            await conn.execute(sa.select(*columns).where(lines.c.selection_id == target))}
-    for row in await conn.execute(sa.select(*columns).where(lines.c.selection_id == source)):
-        mine = kept.get((row.item_id, row.subscription_plan_id, row.contents))
+    statements = await within(conn)
+    kept = {(row["item_id"], row["subscription_plan_id"], row["contents"]): row
+            for row in await statements.all(_MERGED_LINES, target)}
+    for row in await statements.all(_MERGED_LINES, source):
+        mine = kept.get((row["item_id"], row["subscription_plan_id"], row["contents"]))
         if mine is None:
-            await conn.execute(sa.update(lines).where(lines.c.id == row.id)
-                               .values(selection_id=target))
+            await statements.execute(_MOVE_LINE, row["id"], target)
         else:
-            quantity = min(mine.quantity + row.quantity, MAX_LINE_QUANTITY)
-            await conn.execute(sa.update(lines).where(lines.c.id == mine.id)
-                               .values(quantity=quantity))
-    await conn.execute(sa.delete(t.selections).where(t.selections.c.id == source))
+            quantity = min(mine["quantity"] + row["quantity"], MAX_LINE_QUANTITY)
+            await statements.execute(_SET_QUANTITY, mine["id"], quantity)
+    await statements.execute(_DROP_SELECTION, source)
     await touch(conn, target, now)
 
 

@@ -17,8 +17,9 @@ SQL text, prepared once per connection, and a request's reads run as one unit:
 
 A read function is an ``async def`` taking a ``Reads`` as its first argument, so the same
 function also runs inside a write transaction (``within(conn)``), where it sees that
-transaction's changes. There, ``execute`` also runs the statements of the hottest writes
-(login, new sessions, the limiters) without SQLAlchemy's per-statement construction.
+transaction's changes. There, ``execute`` also runs the statements of writes without
+SQLAlchemy's per-statement construction; the hottest writes (new sessions, logins, the
+limiters) run in ``Database.transaction``, plain statements with no SQLAlchemy at all.
 
 SQL is written for PostgreSQL (``$1`` parameters; ``= ANY($1)`` with a list for IN;
 ``FOR UPDATE`` at the end, which SQLite drops: its write transactions hold the whole
@@ -29,12 +30,13 @@ to SQLite in the form SQLAlchemy stores them in (naive UTC, microseconds always 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import asyncpg
 import orjson
@@ -370,9 +372,12 @@ class PostgresReads:
         return [query.decoded(rows) for (query, _), rows in zip(calls, answers, strict=True)]
 
 
-async def within(conn: AsyncConnection) -> Reads:
+async def within(conn: Conn) -> Reads:
     """The statements of an open SQLAlchemy transaction: they see its uncommitted changes,
-    and what they write is committed or rolled back with it."""
+    and what they write is committed or rolled back with it. Statements already (those of
+    ``Database.transaction``) are their own."""
+    if isinstance(conn, _STATEMENTS):
+        return conn
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     if isinstance(driver, asyncpg.Connection):
@@ -382,6 +387,13 @@ async def within(conn: AsyncConnection) -> Reads:
             await raw.dbapi_connection._start_transaction()  # type: ignore[union-attr]
         return PostgresReads(driver)
     return AiosqliteReads(driver)
+
+
+_STATEMENTS = (SqliteReads, AiosqliteReads, PostgresReads)
+
+# What a write runs on: SQLAlchemy's connection (``Database.write``) or statements already
+# (``Database.transaction``); ``within`` gives the statements of either.
+Conn: TypeAlias = "AsyncConnection | Reads"
 
 
 class Reader(Protocol):
@@ -511,6 +523,13 @@ class PostgresReader:
         pool = await self._ready()
         async with pool.acquire(timeout=self.acquire_timeout) as conn:
             return await PostgresReads(conn).one(query, *args)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresReads]:
+        """A write transaction on a connection of this pool (``Database.transaction``)."""
+        pool = await self._ready()
+        async with pool.acquire(timeout=self.acquire_timeout) as conn, conn.transaction():
+            yield PostgresReads(conn)
 
     async def close(self) -> None:
         if self._pool is not None:
