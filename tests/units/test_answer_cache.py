@@ -6,7 +6,7 @@ import os
 
 import orjson
 
-from dtc_api.http.answers import AnswerCache, answer, request_key
+from dtc_api.http.answers import AnswerCache, answer, request_key, text_digest
 
 
 def test_an_answer_is_served_only_in_the_state_it_was_built_in() -> None:
@@ -31,7 +31,7 @@ def test_a_newer_answer_replaces_the_older_under_its_key() -> None:
 
 
 def test_the_least_recently_used_go_first_when_the_bytes_run_out() -> None:
-    noise = [orjson.dumps(os.urandom(3000).hex()) for _ in range(6)]  # ~1.9 KB compressed
+    noise = [orjson.dumps(os.urandom(3000).hex()) for _ in range(6)]  # ~6 KB, kept as it is
     one = AnswerCache(1 << 20)
     one.keep((0,), (), noise[0])
     room = 4 * one.bytes + one.bytes // 2  # four answers
@@ -65,12 +65,14 @@ def test_kept_data_makes_the_answer_orjson_would_write() -> None:
 
 def test_a_request_is_named_by_a_short_digest_of_its_document_operation_and_variables(
 ) -> None:
-    assert request_key("q", "A", {"b": 1, "a": [2]}) == request_key("q", "A", {"a": [2], "b": 1})
-    assert request_key("q", "A", {"a": 1}) != request_key("q", "B", {"a": 1})
-    assert request_key("q", "A", {"a": 1}) != request_key("q", "A", {"a": 2})
-    assert request_key("q", "A", None) != request_key("p", "A", None)
-    assert request_key("q", None, None) == request_key("q", None, {})
-    assert len(request_key("q" * 100_000, None, {"pad": "x" * 1_000_000})) == 16
+    q, p = text_digest("q"), text_digest("p")
+    assert request_key(q, "A", {"b": 1, "a": [2]}) == request_key(q, "A", {"a": [2], "b": 1})
+    assert request_key(q, "A", {"a": 1}) != request_key(q, "B", {"a": 1})
+    assert request_key(q, "A", {"a": 1}) != request_key(q, "A", {"a": 2})
+    assert request_key(q, "A", None) != request_key(p, "A", None)
+    assert request_key(q, None, None) == request_key(q, None, {})
+    assert len(text_digest("q" * 100_000)) == 16
+    assert len(request_key(text_digest("q" * 100_000), None, {"pad": "x" * 1_000_000})) == 16
 
 
 def test_the_strings_of_a_key_and_its_state_are_counted() -> None:

@@ -56,6 +56,6 @@ class IntegrationGate:
         return IntegrationContext(self.runtime, await self.runtime.geography.get(), trace_id)
 
     def kept(self, principal: Operator, root_fields: frozenset[str], request: Request,
-             query: str, operation_name: str | None, variables: dict[str, Any] | None
+             document: bytes, operation_name: str | None, variables: dict[str, Any] | None
              ) -> None:
         return None  # back-office answers are read fresh

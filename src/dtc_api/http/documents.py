@@ -36,6 +36,7 @@ from graphql import (
     visit,
 )
 
+from dtc_api.http.answers import text_digest
 from dtc_api.http.compiled import Compiled, compilable
 
 NUL_MESSAGE = "Strings must not contain the NUL character (U+0000)"
@@ -71,6 +72,8 @@ class Prepared:
     size: int = 0
     # Its compiled plans (built on first use); None: graphql-core only.
     compiled: Compiled | None = None
+    # The text's digest (``answers.text_digest``): what a kept answer is keyed by.
+    digest: bytes = b""
 
     def operation(self, name: str | None) -> Operation | None:
         if name is None and len(self.operations) == 1:
@@ -167,7 +170,8 @@ def prepare(schema: GraphQLSchema, query: str, limits: Limits) -> Prepared:
     _drop_tokens(document)
     return Prepared(document, (), operations=_operations(document),
                     size=key_size + _BYTES_PER_CHARACTER * len(query) + _ENTRY_OVERHEAD,
-                    compiled=Compiled(schema, document) if compilable(document) else None)
+                    compiled=Compiled(schema, document) if compilable(document) else None,
+                    digest=text_digest(query))
 
 
 def _failed(key_size: int, errors: list[GraphQLError], **flags: bool) -> Prepared:

@@ -74,7 +74,7 @@ class Gate(Protocol):
                       address: Callable[[], str]) -> Any: ...
 
     def kept(self, principal: Any, root_fields: frozenset[str], request: Request,
-             query: str, operation_name: str | None, variables: dict[str, Any] | None
+             document: bytes, operation_name: str | None, variables: dict[str, Any] | None
              ) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
         """Where a query's answer is kept between requests, and the state it must have been
         built in to be served again (``http/answers.py``); None: it is not kept."""
@@ -135,14 +135,14 @@ class StorefrontGate:
                               trace_id=trace_id, client_ip=client_ip, address=address)
 
     def kept(self, principal: sessions.Principal, root_fields: frozenset[str],
-             request: Request, query: str, operation_name: str | None,
+             request: Request, document: bytes, operation_name: str | None,
              variables: dict[str, Any] | None) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
         session = principal.session
         if principal.versions is None or session is None or not root_fields \
                 or not root_fields <= answers.KEPT_ROOT_FIELDS:
             return None
         scope = request.scope
-        key = (session["token_hash"], answers.request_key(query, operation_name, variables))
+        key = (session["token_hash"], answers.request_key(document, operation_name, variables))
         state = (session["customer_id"], principal.versions, self.runtime.geography.generation,
                  session["country_code"], session["state_code"], session["language_code"],
                  session["market_id"], session["pricelist_id"],
@@ -305,7 +305,7 @@ class GraphQLEndpoint:
         kept = None
         if self.answers is not None and operation is not None and operation.type == "query":
             kept = self.gate.kept(principal, operation.root_fields, request,
-                                  query, operation_name, variables)
+                                  prepared.digest, operation_name, variables)
             if kept is not None:
                 data = self.answers.get(*kept)
                 if data is not None:
