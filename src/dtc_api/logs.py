@@ -23,18 +23,32 @@ def format_exception(exc_info: Any) -> str:
     return "".join(traceback.format_exception(*exc_info, limit=-TRACEBACK_FRAMES)).rstrip()
 
 
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exception"] = format_exception(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        if record.exc_info or record.stack_info:
+            entry = self._entry(record.created, record.levelname, record.name,
+                                record.getMessage(), _extras(record))
+            if record.exc_info:
+                entry["exception"] = format_exception(record.exc_info)
+            return orjson.dumps(entry, default=str).decode()
+        return self.line(record.created, record.levelname, record.name, record.getMessage(),
+                         _extras(record))
+
+    @staticmethod
+    def _entry(created: float, levelname: str, name: str, message: str,
+               extras: dict[str, Any]) -> dict[str, Any]:
+        return {"time": dt.datetime.fromtimestamp(created, dt.UTC).isoformat(),
+                "level": levelname.lower(), "logger": name, "message": message, **extras}
+
+    def line(self, created: float, levelname: str, name: str, message: str,
+             extras: dict[str, Any]) -> str:
+        """The line of a record without an exception (``format``, and ``direct``)."""
+        return orjson.dumps(self._entry(created, levelname, name, message, extras),
+                            default=str).decode()
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -44,19 +58,33 @@ class ConsoleFormatter(logging.Formatter):
         self._stamp = ""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return self._time(record.created)
+
+    def _time(self, created: float) -> str:
         # Every request logs a line: the date and time are formatted once a second.
-        second = int(record.created)
+        second = int(created)
         if second != self._second:
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", self.converter(created))
             self._second = second
-        return f"{self._stamp},{int(record.msecs):03d}"
+        return f"{self._stamp},{int((created - second) * 1000):03d}"
 
     def formatException(self, ei: Any) -> str:
         return format_exception(ei)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        if record.exc_info or record.exc_text or record.stack_info:
+            line = super().format(record)
+            extras = _extras(record)
+            if extras:
+                line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+            return line
+        return self.line(record.created, record.levelname, record.name, record.getMessage(),
+                         _extras(record))
+
+    def line(self, created: float, levelname: str, name: str, message: str,
+             extras: dict[str, Any]) -> str:
+        """The line of a record without an exception (``format``, and ``direct``)."""
+        line = f"{self._time(created)} {levelname:<7} {name}: {message}"
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         return line
@@ -99,6 +127,47 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
             if self._waiting:
                 self.flush()
 
+    def write_line(self, line: str, level: int) -> None:
+        """A line formatted already (``direct``), written as ``emit`` writes a record's."""
+        with self.lock:  # type: ignore[union-attr]
+            self.stream.write(line + self.terminator)
+        if level >= logging.WARNING:
+            self.flush()
+        else:
+            self._waiting = True
+
+
+# The handler ``setup`` installed: ``direct`` writes to it while it is the only way out.
+_installed: LineHandler | None = None
+
+
+def direct(logger: logging.Logger, level: int, message: str, extras: dict[str, Any]) -> bool:
+    """Log a line without a LogRecord, when that changes nothing: the logger and its parents
+    have no handlers or filters of their own and the root's only handler is the one
+    ``setup`` installed (the line is then the one its formatter would make of the record).
+    False: not written, log it the usual way. A record costs ~10 µs; this ~3 (one a request).
+    """
+    handler = _installed
+    if handler is None or level < handler.level or handler.filters:
+        return False
+    node: logging.Logger | None = logger
+    while node is not None:
+        if node.disabled or node.filters or (node.handlers and node.parent is not None):
+            return False
+        if node.parent is None:  # the root
+            if node.handlers != [handler]:
+                return False
+            break
+        if not node.propagate:
+            return False
+        node = node.parent
+    formatter = handler.formatter
+    if not isinstance(formatter, ConsoleFormatter | JsonFormatter):
+        return False
+    handler.write_line(formatter.line(time.time(), logging.getLevelName(level), logger.name,
+                                      message, extras), level)
+    return True
+
 
 def _buffered_stderr() -> io.TextIOBase:
     try:
@@ -121,3 +190,5 @@ def setup(log_format: str, level: str) -> None:
         previous.flush()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    global _installed
+    _installed = handler

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dtc_api import metrics
+from dtc_api import logs, metrics
 
 log = logging.getLogger("dtc_api.request")
 
@@ -132,6 +132,8 @@ class Observed:
             message, args = "slow request: %s %d in %.0f ms", (what, status, seconds * 1000)
         else:
             message, args = "%s %d", (what, status)
+        if logs.direct(log, level, message % args, fields):
+            return
         # Made directly: the line's origin is always this one, and looking it up in the
         # stack would cost more than the rest of the line.
         log.handle(log.makeRecord(log.name, level, __file__, 0, message, args, None,
