@@ -29,14 +29,11 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info or record.stack_info:
-            entry = self._entry(record.created, record.levelname, record.name,
-                                record.getMessage(), _extras(record))
-            if record.exc_info:
-                entry["exception"] = format_exception(record.exc_info)
-            return orjson.dumps(entry, default=str).decode()
-        return self.line(record.created, record.levelname, record.name, record.getMessage(),
-                         _extras(record))
+        entry = self._entry(record.created, record.levelname, record.name, record.getMessage(),
+                            _extras(record))
+        if record.exc_info:
+            entry["exception"] = format_exception(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
 
     @staticmethod
     def _entry(created: float, levelname: str, name: str, message: str,
@@ -73,21 +70,18 @@ class ConsoleFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.exc_text or record.stack_info:
-            line = super().format(record)
-            extras = _extras(record)
-            if extras:
-                line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
-            return line
+            return _with_extras(super().format(record), _extras(record))
         return self.line(record.created, record.levelname, record.name, record.getMessage(),
                          _extras(record))
 
     def line(self, created: float, levelname: str, name: str, message: str,
              extras: dict[str, Any]) -> str:
         """The line of a record without an exception (``format``, and ``direct``)."""
-        line = f"{self._time(created)} {levelname:<7} {name}: {message}"
-        if extras:
-            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
-        return line
+        return _with_extras(f"{self._time(created)} {levelname:<7} {name}: {message}", extras)
+
+
+def _with_extras(line: str, extras: dict[str, Any]) -> str:
+    return line + " " + " ".join(f"{k}={v}" for k, v in extras.items()) if extras else line
 
 
 # Lines below WARNING wait at most this long in the buffer before they are written.

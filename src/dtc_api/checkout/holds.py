@@ -107,11 +107,12 @@ async def release(conn: Conn, payment_id: int) -> None:
 
 async def finish(conn: Conn, payment: Mapping[str, Any], status: str,
                  now: dt.datetime, order_id: int | None = None) -> None:
+    statements = await within(conn)
     if status != "paid":
-        await release(conn, payment["id"])
+        await release(statements, payment["id"])
     else:
-        await (await within(conn)).execute(_DROP_RESERVED, payment["id"])
-    await (await within(conn)).execute(_FINISH, payment["id"], status, now, order_id)
+        await statements.execute(_DROP_RESERVED, payment["id"])
+    await statements.execute(_FINISH, payment["id"], status, now, order_id)
 
 
 async def cancel_open(conn: Conn, selection_id: int, now: dt.datetime) -> None:

@@ -463,8 +463,7 @@ _SET_QUANTITY = Query("UPDATE selection_lines SET quantity = $2 WHERE id = $1")
 _DROP_SELECTION = Query("DELETE FROM selections WHERE id = $1")
 
 
-async def merge(conn: Conn, source: int, target: int, now: dt.datetime
-                ) -> None:
+async def merge(conn: Conn, source: int, target: int, now: dt.datetime) -> None:
     """Move the lines of ``source`` into ``target`` (adding quantities of the same item, plan
     and bundle contents), then delete ``source``."""
     statements = await within(conn)
