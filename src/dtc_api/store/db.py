@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from dtc_api.config import ConfigError
 from dtc_api.store import inline_sqlite
 from dtc_api.store.availability import Outage
+from dtc_api.store.checkpoints import SAFETY_PAGES, Checkpointer
 from dtc_api.store.reads import (
     AiosqliteReads,
     PostgresReader,
@@ -64,6 +65,8 @@ class Database:
         self._writing = asyncio.Lock()
         self._busy_timeout = float(kwargs["connect_args"].get("timeout", 10))
         self._plain: inline_sqlite.InlineConnection | None = None  # transaction()'s
+        # The write-ahead log is copied back by a thread, not by a commit on the event loop.
+        self.checkpointer = Checkpointer(str(path)) if self.inline else None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, busy_timeout_ms=0 if self.inline else 10_000)
         self.reader = self._reader(pool_size, dict(connect_args or {}))
@@ -104,6 +107,7 @@ class Database:
             await conn.execution_options(dtc_immediate=True)
             async with conn.begin():
                 yield conn
+        self._committed()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Reads]:
@@ -134,6 +138,11 @@ class Database:
             except BaseException:
                 self._roll_back_plain(conn)
                 raise
+        self._committed()
+
+    def _committed(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
 
     def _roll_back_plain(self, conn: inline_sqlite.InlineConnection) -> None:
         """Roll back; a connection that cannot is closed (the next transaction opens one)."""
@@ -175,6 +184,8 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None and (thread := self.checkpointer.stop()):
+            await asyncio.to_thread(thread.join)
         if self._plain is not None:
             self._plain, plain = None, self._plain
             plain.stop()
@@ -206,6 +217,8 @@ def _configure(sqlite: Any) -> None:
     sqlite.execute("PRAGMA journal_mode=WAL")
     sqlite.execute("PRAGMA foreign_keys=ON")
     sqlite.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints are the Checkpointer's; a commit makes one only if the log grows this far.
+    sqlite.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
