@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import dataset  # noqa: E402
 from bench.serve import HERE, free_port, start, wait_healthy  # noqa: E402
-from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION  # noqa: E402
+from tests.documents import CUSTOMER_ORDERS, LISTING, LOGIN, SESSION  # noqa: E402
 from tests.fragments import FOR_CUSTOMER  # noqa: E402
 
 UNLIMITED = "1000000000"
@@ -59,9 +59,6 @@ LIMITS = {name: UNLIMITED for name in (
     "DTC_NEWSLETTER_IP_LIMIT", "DTC_BACK_IN_STOCK_IP_LIMIT")}
 
 CUSTOMER_FULL = "query Customer { customer { ...CustomerFragment } }" + FOR_CUSTOMER
-LOGIN = ("mutation Login($email: String!, $password: String!) { "
-         "login(email: $email, password: $password) { loggedIn { id email } "
-         "userErrors { message path } } }")
 REGISTER = ('mutation Register($email: String!) { registerCustomer(input: {'
             f'password: "{dataset.PASSWORD}", loginOnSuccess: true, billingAddress: '
             '{email: $email, firstName: "A", lastName: "B", country: "SE"}}) '

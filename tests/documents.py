@@ -23,6 +23,9 @@ CUSTOMER_ORDERS = ("{ customer { firstName lastName email "
                    "billingAddress { address1 city zipCode country { code } } "
                    "orders(limit: 10) { number status totals { type price { formattedValue } } }"
                    " } }")
+LOGIN = ("mutation Login($email: String!, $password: String!) { "
+         "login(email: $email, password: $password) { loggedIn { id email } "
+         "userErrors { message path } } }")
 # A category page of a storefront: 20 display items with media, prices and stock, and filters.
 LISTING = ("{ displayItems(limit: 20) { list { id name uri price { formattedValue } "
            "media { source(sizeName: \"1350x0\") { url } } items { id stock { available } } } "

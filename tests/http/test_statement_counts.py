@@ -18,7 +18,7 @@ from dtc_api.orders import orders
 from dtc_api.orders.orders import OrderLine
 from dtc_api.shop import wishlists
 from tests import fragments, support
-from tests.documents import CUSTOMER_ORDERS, LISTING, SESSION
+from tests.documents import CUSTOMER_ORDERS, LISTING, LOGIN, SESSION
 from tests.support import Shopper
 
 TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
@@ -140,3 +140,24 @@ async def test_a_listing_page(shopper: Shopper, runtime: Any, statements: list[s
     answer = (await shopper.gql(LISTING))["displayItems"]
     assert len(answer["list"]) == answer["pagination"]["total"] == 15  # the demo's
     assert all(item["media"] for item in answer["list"])
+
+
+async def test_a_login_with_a_new_session(shopper: Shopper, runtime: Any,
+                                          statements: list[str]) -> None:
+    """The benchmark's login: the API client's session token starts a session (the token
+    looked up as a session's, then as a client's; the address's new sessions counted, the
+    session written), then ``login``: the address's logins counted, both failure counts
+    locked and raised (one statement each for both); the customer by e-mail key; after the
+    password check, the customer locked with their saved selection, the failure counts
+    cleared, the session locked and logged in with its new token; the customer's e-mail."""
+    await support.register(shopper)
+    client_token = shopper.credentials.session_token
+    await support.post_as(shopper.http, client_token, {"query": LOGIN, "variables": {
+        "email": "daniel@example.com", "password": support.PASSWORD}})  # warm the caches
+    statements.clear()
+
+    answer = (await support.post_as(shopper.http, client_token, {"query": LOGIN, "variables": {
+        "email": "daniel@example.com", "password": support.PASSWORD}})).json()
+
+    assert answer["data"]["login"]["loggedIn"]["email"] == "daniel@example.com", answer
+    assert len(statements) == 13, statements

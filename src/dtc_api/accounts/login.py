@@ -16,7 +16,7 @@ from dtc_api.core.errors import Code, DomainError, UserError
 from dtc_api.core.limits import count, limit
 from dtc_api.shop import selections
 from dtc_api.shop.selections import SelectionPolicy
-from dtc_api.store.reads import Conn, Query, within
+from dtc_api.store.reads import Conn, Query, Row, within
 
 # One message for an unknown e-mail and a wrong password, so the answer does not tell
 # whether an account exists.
@@ -50,45 +50,44 @@ async def count_login(conn: Conn, settings: Settings, client: dict[str, Any],
             code=Code.RATE_LIMITED))
 
 
-async def password_unchanged(conn: Conn, customer_id: int, checked_hash: str | None
-                             ) -> bool:
-    """Whether the stored hash is still the one a password was checked against: it may have
-    changed (reset, update) while the check ran. Locks the customer until the end of the
-    transaction."""
-    current = await (await within(conn)).scalar(_PASSWORD_HASH, customer_id)
-    return bool(current == checked_hash)
+async def lock_customer(conn: Conn, customer_id: int) -> Row | None:
+    """The customer's password hash and saved selection (``password_hash``,
+    ``selection_id``), the customer locked until the end of the transaction: the hash may
+    have changed (reset, update) since a password was checked against it."""
+    return await (await within(conn)).one(_LOCK_CUSTOMER, customer_id)
 
 
 async def log_session_in(conn: Conn, principal: Principal, customer_id: int,
-                         policy: SelectionPolicy, now: dt.datetime) -> None:
+                         saved_selection: int | None, policy: SelectionPolicy,
+                         now: dt.datetime) -> None:
     """Log the shopper's session in as the customer, with a new token (a change of
-    privilege), bringing back the selection the customer left at their last logout."""
+    privilege), bringing back ``saved_selection``, the one the customer left at their last
+    logout (read in this transaction, the customer locked)."""
     session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
     principal.session = session
-    await _take_saved_selection(conn, session, customer_id, policy, now)
+    if saved_selection is not None:
+        await _take_saved_selection(conn, session, customer_id, saved_selection, policy, now)
     await sessions.rotate_token(conn, principal, customer_id=customer_id)
 
 
-async def _take_saved_selection(conn: Conn, session: dict[str, Any],
-                                customer_id: int, policy: SelectionPolicy,
-                                now: dt.datetime) -> None:
+async def _take_saved_selection(conn: Conn, session: dict[str, Any], customer_id: int,
+                                saved: int, policy: SelectionPolicy, now: dt.datetime
+                                ) -> None:
     """Bring back the selection the customer left at their last logout, merged with the
     shopper's current one ("logging in will not reset the state of the selection")."""
-    saved = await _saved_selection(conn, customer_id)
-    if saved is None:
-        return
     await _set_saved_selection(conn, customer_id, None)
-    saved = await selections.alive(conn, saved, policy, now)
-    if saved is None:
+    alive = await selections.alive(conn, saved, policy, now)
+    if alive is None:
         return
     current = await selections.active_id(conn, session, policy, now)
     if current is None:
-        await sessions.update(conn, session, selection_id=saved)
-    elif current != saved:
-        await selections.merge(conn, saved, current, now)
+        await sessions.update(conn, session, selection_id=alive)
+    elif current != alive:
+        await selections.merge(conn, alive, current, now)
 
 
-_PASSWORD_HASH = Query("SELECT password_hash FROM customers WHERE id = $1 FOR UPDATE")
+_LOCK_CUSTOMER = Query(
+    "SELECT password_hash, selection_id FROM customers WHERE id = $1 FOR UPDATE")
 _SAVED_SELECTION = Query("SELECT selection_id FROM customers WHERE id = $1")
 _SET_SAVED_SELECTION = Query("UPDATE customers SET selection_id = $2 WHERE id = $1")
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from dtc_api.clock import Clock
 from dtc_api.core.limits import bounded
 from dtc_api.store import tables as t
-from dtc_api.store.reads import Conn, Query, Row, within
+from dtc_api.store.reads import Conn, Query, within
 
 # The client of the account-wide login failure count (a client address is never empty).
 ACCOUNT_WIDE = ""
@@ -64,48 +64,50 @@ async def claim_login_attempt(
     The attempt is counted as a failure before the password is checked, so parallel guesses
     cannot all slip through before the first failure is recorded; success clears it.
     """
-    keys = _failure_keys(email_key, client)
-    rows = [await _locked_failures(conn, key, clock.now()) for key in keys]
-    # The time is read once the rows are locked: read before, it could be earlier than the
-    # one written by the attempt that held them, and make a free attempt wait.
+    (email, account_wide), (_, own_client) = _failure_keys(email_key, client)
+    counts = await _locked_failures(conn, email, account_wide, own_client, clock.now())
+    # The time is read once the rows are locked: read before, it could be earlier than the one
+    # written by the attempt that held them, and make a free attempt wait.
     now = clock.now()
-    (account, account_last), (own, own_last) = rows
+    (account, account_last), (own, own_last) = counts[account_wide], counts[own_client]
     wait = max(_wait(throttle.account_backoff(account), account_last, now),
                _wait(throttle.backoff(own), own_last, now))
     if wait:
         return wait
-    statements = await within(conn)
-    for email, client_key in keys:
-        await statements.execute(_COUNT_FAILURE, email, client_key, now)
+    await (await within(conn)).execute(_COUNT_FAILURES, email, account_wide, own_client, now)
     return 0
 
 
 def _failure_keys(email_key: str, client: str | None) -> list[tuple[str, str]]:
-    """The account-wide count first, then the address's: every transaction locks them in
-    this order, so two of them cannot wait for each other."""
+    """The keys of the account-wide count, then of the address's."""
     email = bounded(email_key, EMAIL_KEY_LENGTH)
     return [(email, ACCOUNT_WIDE), (email, bounded(client or "unknown", CLIENT_LENGTH))]
 
 
+# Both counts of an attempt, created empty if need be and locked until the transaction ends
+# (a missing row could not be locked), the account-wide one first: every transaction locks
+# them in this order, so two of them cannot wait for each other. (The client keys differ:
+# the account-wide one is empty, an address never is.)
 _LOCK_FAILURES = Query(
     "INSERT INTO login_failures (email_key, client, failures, last_failure_at) "
-    "VALUES ($1, $2, 0, $3) ON CONFLICT (email_key, client) "
-    "DO UPDATE SET failures = login_failures.failures RETURNING failures, last_failure_at",
+    "VALUES ($1, $2, 0, $4), ($1, $3, 0, $4) ON CONFLICT (email_key, client) "
+    "DO UPDATE SET failures = login_failures.failures "
+    "RETURNING client, failures, last_failure_at",
     last_failure_at="datetime")
-_COUNT_FAILURE = Query(
-    "UPDATE login_failures SET failures = failures + 1, last_failure_at = $3 "
-    "WHERE email_key = $1 AND client = $2")
+_COUNT_FAILURES = Query(
+    "UPDATE login_failures SET failures = failures + 1, last_failure_at = $4 "
+    "WHERE email_key = $1 AND client IN ($2, $3)")
 _CLEAR_FAILURES = Query(
     "DELETE FROM login_failures WHERE email_key = $1 AND client IN ($2, $3)")
 
 
-async def _locked_failures(conn: Conn, key: tuple[str, str], now: dt.datetime
-                           ) -> tuple[int, dt.datetime]:
-    """A count's failures and last failure, its row created empty if need be and locked
-    until the transaction ends (a missing row could not be locked)."""
-    # An upsert with RETURNING always returns its row.
-    row: Row = await (await within(conn)).one(_LOCK_FAILURES, *key, now)  # type: ignore[assignment]
-    return int(row["failures"]), row["last_failure_at"]
+async def _locked_failures(conn: Conn, email: str, account_wide: str, own_client: str,
+                           now: dt.datetime) -> dict[str, tuple[int, dt.datetime]]:
+    """The failures and last failure of both counts, by client key."""
+    # An upsert with RETURNING returns every row it inserts or updates, in no set order.
+    rows = await (await within(conn)).all(_LOCK_FAILURES, email, account_wide, own_client,
+                                          now)
+    return {row["client"]: (int(row["failures"]), row["last_failure_at"]) for row in rows}
 
 
 def _wait(backoff: int, last_failure_at: dt.datetime, now: dt.datetime) -> int:

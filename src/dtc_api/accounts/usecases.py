@@ -49,9 +49,9 @@ async def register(runtime: Runtime, geography: Geography, principal: Principal,
     async with runtime.db.write() as conn:
         now = runtime.clock.now()
         customer_id = await customers.register(conn, registration, password_hash, now)
-        if data["loginOnSuccess"]:
-            await login.log_session_in(conn, principal, customer_id, runtime.selection_policy,
-                                       now)
+        if data["loginOnSuccess"]:  # a new customer has no saved selection
+            await login.log_session_in(conn, principal, customer_id, None,
+                                       runtime.selection_policy, now)
     return customer_id
 
 
@@ -80,14 +80,15 @@ async def log_in(runtime: Runtime, principal: Principal, email: str, password: s
     hasher = runtime.hasher
     rehash = await hasher.hash(password) if hasher.needs_rehash(stored or "") else None
     async with runtime.db.transaction() as conn:
-        if not await login.password_unchanged(conn, customer["id"], stored):
+        locked = await login.lock_customer(conn, customer["id"])
+        if locked is None or locked["password_hash"] != stored:
             metrics.login_failed("wrong_credentials")
             raise login.wrong_credentials()
         await throttle.clear_login_failures(conn, key, client_ip)
         if rehash is not None:
             await customers.set_password_hash(conn, customer["id"], rehash)
-        await login.log_session_in(conn, principal, customer["id"], runtime.selection_policy,
-                                   now)
+        await login.log_session_in(conn, principal, customer["id"], locked["selection_id"],
+                                   runtime.selection_policy, now)
     return int(customer["id"])
 
 
