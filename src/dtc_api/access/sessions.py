@@ -237,16 +237,31 @@ def _first_ship_to(geography: Geography) -> str:
 
 async def rotate_token(conn: Conn, principal: Principal, **values: Any) -> str:
     """Give the session a new token; the old one stops working at once. ``values``: other
-    columns of the session changed with it, in the same statement.
+    columns of the session changed with it, in the same statement. ``principal.session``
+    becomes the row as it is now, locked until the end of the transaction; a session that
+    has ended raises SessionGone.
 
     Called on every change of privilege (login, logout, password reset).
     """
     if principal.session is None:
         raise ValueError("no session to rotate")
     token = tokens.new_token()
-    await update(conn, principal.session, token_hash=tokens.token_hash(token), **values)
+    columns = ("token_hash", *values)
+    row = await (await within(conn)).one(_rotate(columns), principal.session["id"],
+                                         tokens.token_hash(token), *values.values())
+    if row is None:
+        raise SessionGone()
+    principal.session = row
     principal.token = token
     return token
+
+
+@functools.cache
+def _rotate(columns: tuple[str, ...]) -> Query:
+    """The UPDATE of a session's token and these columns, returning the row as it is now
+    (locked until the end of the transaction)."""
+    return Query(_update_sql(columns) + " RETURNING *", created_at="datetime",
+                 last_seen_at="datetime")
 
 
 class SessionGone(GraphQLError):
@@ -271,12 +286,17 @@ async def update(conn: Conn, session: dict[str, Any], **values: Any) -> None:
 
 @functools.cache
 def _update(columns: tuple[str, ...]) -> Query:
-    """The UPDATE of these session columns (names from the callers' code, never from input)."""
+    """The UPDATE of these session columns."""
+    return Query(_update_sql(columns))
+
+
+def _update_sql(columns: tuple[str, ...]) -> str:
+    """(Names from the callers' code, never from input.)"""
     unknown = set(columns) - set(_SESSION_COLUMNS)
     if unknown:
         raise ValueError(f"not columns of sessions: {sorted(unknown)}")
     assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns, start=2))
-    return Query(f"UPDATE sessions SET {assignments} WHERE id = $1")  # noqa: S608
+    return f"UPDATE sessions SET {assignments} WHERE id = $1"  # noqa: S608
 
 
 async def set_country_state(

@@ -63,11 +63,11 @@ async def log_session_in(conn: Conn, principal: Principal, customer_id: int,
     """Log the shopper's session in as the customer, with a new token (a change of
     privilege), bringing back ``saved_selection``, the one the customer left at their last
     logout (read in this transaction, the customer locked)."""
-    session = await sessions.lock(conn, principal.session["id"])  # type: ignore[index]
-    principal.session = session
-    if saved_selection is not None:
-        await _take_saved_selection(conn, session, customer_id, saved_selection, policy, now)
+    # The new token first: it locks and reads the session row as it is now.
     await sessions.rotate_token(conn, principal, customer_id=customer_id)
+    if saved_selection is not None:
+        await _take_saved_selection(conn, principal.session,  # type: ignore[arg-type]
+                                    customer_id, saved_selection, policy, now)
 
 
 async def _take_saved_selection(conn: Conn, session: dict[str, Any], customer_id: int,
