@@ -145,8 +145,8 @@ async def test_a_listing_page(shopper: Shopper, runtime: Any, statements: list[s
 async def test_a_login_with_a_new_session(shopper: Shopper, runtime: Any,
                                           statements: list[str]) -> None:
     """The benchmark's login: the API client's session token starts a session (the token
-    looked up as a session's, then as a client's; the address's new sessions counted, the
-    session written), then ``login``: the address's logins counted, both failure counts
+    looked up as a client's, which this process has seen before; the address's new sessions
+    counted, the session written), then ``login``: the address's logins counted, both failure counts
     locked and raised (one statement each for both); the customer by e-mail key; after the
     password check, the customer locked with their saved selection, the failure counts
     cleared, the session logged in with its new token (the row returned, locked); the
@@ -161,4 +161,4 @@ async def test_a_login_with_a_new_session(shopper: Shopper, runtime: Any,
         "email": "daniel@example.com", "password": support.PASSWORD}})).json()
 
     assert answer["data"]["login"]["loggedIn"]["email"] == "daniel@example.com", answer
-    assert len(statements) == 12, statements
+    assert len(statements) == 11, statements

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from dtc_api.access import clients
+from dtc_api.access import clients, sessions
 from dtc_api.access.clients import ClientCredentials
 from dtc_api.access.sessions import Principal, rotate_token
 from dtc_api.jobs.loop import run_once
@@ -534,6 +534,43 @@ async def test_session_query_sends_only_the_token_lookup(
     assert queries[0].lstrip().upper().startswith("SELECT")
     assert "sessions" in queries[0]
     assert "token_hash" in queries[0]
+
+
+async def test_a_client_token_seen_before_is_looked_up_as_a_clients_first(
+    http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any,
+    statements: list[str]
+) -> None:
+    await start_session(http, credentials)  # the process learns the client token's digest
+
+    statements.clear()
+    answer = await ask(http, credentials.session_token, SESSION_QUERY)
+
+    lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(lookups) == 1, statements  # not first looked up as a shopper session's
+    assert "api_clients" in lookups[0] and "sessions" not in lookups[0]
+    assert answer["data"] == {"session": {"country": {"code": "SE"}}}
+    assert await session_row(runtime, answer["extensions"]["token"]) is not None
+
+
+async def test_a_session_token_among_the_client_digests_is_still_a_sessions(
+    http: httpx.AsyncClient, credentials: ClientCredentials, runtime: Any
+) -> None:
+    """The digests only order the two lookups: a token that is not a client's, even if the
+    process took it for one, is then looked up as a session's."""
+    token = await start_session(http, credentials)
+    moved = await ask(http, token, 'mutation { setCountryState(countryCode: "DE") { '
+                                   'userErrors { message } } }')
+    assert "errors" not in moved, moved
+    sessions_before = await count_sessions(runtime)
+    sessions._client_digests.add(hashlib.sha256(token.encode()).hexdigest())
+    try:
+        answer = await ask(http, token, SESSION_QUERY)
+    finally:
+        sessions._client_digests.clear()
+
+    assert answer["data"] == {"session": {"country": {"code": "DE"}}}
+    assert_session_extensions(answer, token)
+    assert await count_sessions(runtime) == sessions_before
 
 
 # --- purge job -----------------------------------------------------------------------------

@@ -61,6 +61,15 @@ CLIENT_BY_TOKEN = Query(
     **_CLIENT_KINDS)
 
 
+# Digests of API client tokens this process has seen. A request bearing one (a storefront's
+# first request of a shopper) looks the token up as a client's first, not as a session's
+# first. Only the order of the two lookups depends on it: a token not found as a client's is
+# then looked up as a session's, so a stale entry costs a statement, never a wrong answer.
+# Only tokens found as a client's are added; the set is emptied past CLIENT_DIGESTS.
+_client_digests: set[str] = set()
+CLIENT_DIGESTS = 256
+
+
 class TooManySessions(Exception):
     """One client IP asked for more new sessions than the limit allows."""
 
@@ -112,11 +121,17 @@ async def authenticate(
         return None
     digest = tokens.token_hash(token)
     now = clock.now()
-    principal = await _existing_session(db, digest, now, policy, admit)
-    if principal is not None:
-        principal.token = token
-    else:
+    principal = None
+    known_client = digest in _client_digests
+    if known_client:
         principal = await _client_token(db, geography, digest, now, policy, client_ip, admit)
+    if principal is None:
+        principal = await _existing_session(db, digest, now, policy, admit)
+        if principal is not None:
+            principal.token = token
+        elif not known_client:
+            principal = await _client_token(db, geography, digest, now, policy, client_ip,
+                                            admit)
         if principal is None:
             return None
     if principal.session_mode:
@@ -161,6 +176,9 @@ async def _client_token(
     row = await db.read_row(CLIENT_BY_TOKEN, digest)
     if row is None:
         return None
+    if len(_client_digests) >= CLIENT_DIGESTS:
+        _client_digests.clear()
+    _client_digests.add(digest)
     client = _client(row)
     if admit is not None:
         admit(client)
