@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -324,13 +325,19 @@ def first_pass(name: str, url: str, env: dict[str, str], connections: int) -> No
 
 
 def measure(name: str, script: str, url: str, args: argparse.Namespace, env: dict[str, str],
-            unique: bool, run: str) -> dict[str, Any]:
+            unique: bool, run: str, serving: list[int]) -> dict[str, Any]:
+    """One shape's figures; ``serving``: the processes that answer (their CPU time is read
+    around the run, as is wrk's)."""
     if script == "pool.lua":
         first_pass(name, url, env, args.connections)
     seeds = iter(f"{run}-{n}" for n in range(2))
     warm = wrk(script, url, 2, args.connections, {**env, "SEED": next(seeds)} if unique else env)
+    server_before, loader_before = cpu_seconds(serving), loader_cpu_seconds()
     figures = wrk(script, url, args.seconds, args.connections,
                   {**env, "SEED": next(seeds)} if unique else env)
+    requests = max(figures["requests"], 1)
+    figures["server_cpu_us"] = (cpu_seconds(serving) - server_before) / requests * 1e6
+    figures["wrk_cpu_us"] = (loader_cpu_seconds() - loader_before) / requests * 1e6
     for phase, result in (("warm-up", warm), ("run", figures)):
         refuse_errors(f"{name}, {phase}", result)
     print(f"  {name}: {figures['rps']:,.0f} req/s", flush=True)
@@ -393,15 +400,37 @@ def rss_mib(pid: int) -> float:
     return int(found.group(1)) / 1024 if found else 0.0
 
 
-def worker_rss(server: subprocess.Popen[bytes], workers: int) -> list[float]:
-    """RSS of each process that serves requests: the server itself with one worker, its
-    worker processes with more."""
+def serving(server: subprocess.Popen[bytes], workers: int) -> list[int]:
+    """The processes that serve requests: the server itself with one worker, its worker
+    processes with more (not multiprocessing's resource tracker)."""
     if workers == 1:
-        return [rss_mib(server.pid)]
-    pids = [pid for pid in descendants(server.pid)
+        return [server.pid]
+    return [pid for pid in descendants(server.pid)
             if b"multiprocessing" not in Path(f"/proc/{pid}/cmdline").read_bytes()
             or b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def worker_rss(pids: list[int], workers: int) -> list[float]:
+    """RSS of each serving process."""
     return sorted((rss_mib(pid) for pid in pids), reverse=True)[:workers]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def loader_cpu_seconds() -> float:
+    """CPU time of the wrk runs that have ended (children of this process)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -443,12 +472,14 @@ class Postgres:
 
 
 def table(rows: list[dict[str, Any]], ceiling: dict[str, Any]) -> str:
-    lines = ["| shape | req/s | p50 | p99 | errors | ratio to ceiling |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| shape | req/s | p50 | p99 | errors | ratio to ceiling "
+             "| CPU µs a request: server, wrk |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for row in [*rows, ceiling]:
         ratio = row["rps"] / ceiling["rps"]
         lines.append(f"| {row['shape']} | {row['rps']:,.0f} | {row['p50_us'] / 1000:.2f} ms | "
-                     f"{row['p99_us'] / 1000:.2f} ms | {row['errors']} | {ratio:.3f} |")
+                     f"{row['p99_us'] / 1000:.2f} ms | {row['errors']} | {ratio:.3f} | "
+                     f"{row['server_cpu_us']:,.0f}, {row['wrk_cpu_us']:,.0f} |")
     return "\n".join(lines)
 
 
@@ -509,6 +540,7 @@ def main() -> int:
                                      else {"DTC_ANSWER_CACHE_BYTES": "0"}),
                                   "DTC_METRICS": "true" if args.metrics else "false"})
         wait_healthy(base, timeout=120)
+        answering = serving(server, args.workers)
         printed = (work / "serve.log").read_text()
         found = re.search(r"demo client session token:\s+(\S+)", printed)
         if found is None:
@@ -543,14 +575,14 @@ def main() -> int:
             if login:  # this machine's speed drifts: the hashing rate is read next to it
                 before = argon2_rate()
             figures = measure(case.name, case.script, url, args,
-                              {**case.env, "EXPECT": case.expect}, case.unique, run)
+                              {**case.env, "EXPECT": case.expect}, case.unique, run, answering)
             if login:
                 hashing = (before + argon2_rate()) / 2
             rows.append({"shape": case.name, **figures})
         asyncio.run(dataset.refresh_sessions(database_url))
         flooding = any(c.probe[1] == LOGIN for c in cases)
         flood = login_flood(every, url, args) if flooding else None
-        rss = worker_rss(server, args.workers)
+        rss = worker_rss(answering, args.workers)
         if args.metrics:
             with urllib.request.urlopen(f"{base}/metrics", timeout=30) as scraped:  # noqa: S310
                 Path(args.metrics).write_bytes(scraped.read())
@@ -569,7 +601,8 @@ def main() -> int:
         wait_healthy(f"http://127.0.0.1:{port}")
         figures = measure("ceiling", "fixed.lua", f"http://127.0.0.1:{port}/graphql", args,
                           {"TOKEN": shopper, "BODY": json.dumps({"query": CUSTOMER_FULL}),
-                           "EXPECT": '"orders":[{"id":'}, False, run)
+                           "EXPECT": '"orders":[{"id":'}, False, run,
+                          serving(ceiling, args.workers))
         top = {"shape": f"ceiling: bare Starlette, {len(full_answer):,} B fixed answer",
                **figures}
         stop(ceiling)
@@ -600,8 +633,8 @@ def main() -> int:
     if logins is not None and flood is not None:
         print(f"login: {logins['rps']:.1f}/s against {hashing:.1f} argon2id verifications/s on "
               f"one core alone, read just before and after it ({logins['rps'] / hashing:.0%})")
-        print(f"customer query ({FLOOD_READERS} connections, {FLOOD_READER_PAUSE_MS} ms apart): p99 "
-              f"{flood['quiet_p99_us'] / 1000:.2f} ms quiet, "
+        print(f"customer query ({FLOOD_READERS} connections, {FLOOD_READER_PAUSE_MS} ms apart): "
+              f"p99 {flood['quiet_p99_us'] / 1000:.2f} ms quiet, "
               f"{flood['flood_p99_us'] / 1000:.2f} ms during a login flood of "
               f"{flood['logins_rps']:.0f}/s ({flood['p99_ratio']:.2f}x)")
     for row in [*rows, top]:
