@@ -66,7 +66,7 @@ class Database:
         self._busy_timeout = float(kwargs["connect_args"].get("timeout", 10))
         self._plain: inline_sqlite.InlineConnection | None = None  # transaction()'s
         # The write-ahead log is copied back by a thread, not by a commit on the event loop.
-        self.checkpointer = Checkpointer(str(path)) if self.inline else None
+        self.checkpointer = Checkpointer(str(path), self._writing) if self.inline else None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, busy_timeout_ms=0 if self.inline else 10_000)
         self.reader = self._reader(pool_size, dict(connect_args or {}))
@@ -184,8 +184,8 @@ class Database:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
-        if self.checkpointer is not None and (thread := self.checkpointer.stop()):
-            await asyncio.to_thread(thread.join)
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
         if self._plain is not None:
             self._plain, plain = None, self._plain
             plain.stop()
