@@ -46,7 +46,7 @@ async def registered_id(conn: AsyncConnection, key: str) -> int | None:
     )
 
 
-async def claim_registration(conn: AsyncConnection, client_ip: str | None, allowed: int,
+async def claim_registration(conn: Conn, client_ip: str | None, allowed: int,
                              now: dt.datetime) -> None:
     """Count a registration against its client address; refused beyond ``allowed`` an hour.
 

@@ -39,8 +39,8 @@ async def register(runtime: Runtime, geography: Geography, principal: Principal,
     """``registerCustomer``: the new customer's id; the session is logged in as the customer
     when ``data["loginOnSuccess"]``."""
     ceiling = limit(runtime.settings, principal.client, "registrationsPerIpPerHour")
-    async with runtime.db.write() as conn:
-        await customers.claim_registration(conn, client_ip, ceiling, runtime.clock.now())
+    async with runtime.db.transaction() as statements:
+        await customers.claim_registration(statements, client_ip, ceiling, runtime.clock.now())
     language_code = principal.session["language_code"] if principal.session else None
     async with runtime.db.read() as conn:
         registration = await customers.validate_registration(
