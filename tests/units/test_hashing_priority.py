@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from dtc_api.accounts import passwords
 from dtc_api.accounts.passwords import Hasher
-from dtc_api.core import priority
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux scheduling policies")
 
@@ -46,7 +46,7 @@ async def test_a_starved_hash_is_raised_to_a_low_normal_priority_for_itself_alon
                     starved_after=0.02)
     try:
         policy, niceness = await _policy_while_hashing(hasher, 0.1)
-        assert (policy, niceness) == (os.SCHED_OTHER, priority.BACKGROUND_NICENESS)
+        assert (policy, niceness) == (os.SCHED_OTHER, passwords.HASHING_NICENESS)
         hasher._starved_after = 60  # the next hash starts idle again
         policy, _ = await _policy_while_hashing(hasher, 0.05)
         assert policy == os.SCHED_IDLE

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +16,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from dtc_api.core import priority
 from dtc_api.core.errors import Code, UserError
 
 T = TypeVar("T")
@@ -47,13 +48,33 @@ class PasswordPolicy:
         return [UserError(problem, path, code=Code.WEAK_PASSWORD)]
 
 
-# Hashing threads run only when the CPU has nothing else to do (core.priority.to_idle): the
-# event loop takes the core back the moment it has work, so a login flood does not delay the
-# other requests. (At nice 10, a woken loop could wait out the hashing thread's time slice,
-# 1-3 ms, and the customer query's p99 during a login flood was 1.4-4x its quiet p99.)
+# Hashing threads run only when the CPU has nothing else to do (Linux's SCHED_IDLE): the event
+# loop takes the core back the moment it has work, so a login flood does not delay the other
+# requests. (At nice 10, a woken loop could wait out the hashing thread's time slice, 1-3 ms,
+# and the customer query's p99 during a login flood was 1.4-4x its quiet p99.)
 # A hash still running after STARVED_AFTER seconds (the CPU is busy with other work) gets
 # nice 10 for the rest of it, a tenth of what the loop gets: logins slow down, never stop.
 STARVED_AFTER = 0.25
+HASHING_NICENESS = 10
+
+
+def _to_idle() -> None:
+    """The calling thread runs only when nothing else would (falls back to nice 10)."""
+    if sys.platform != "linux":
+        return
+    try:
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        _raise_to_niceness(threading.get_native_id())
+
+
+def _raise_to_niceness(thread: int) -> None:
+    """``thread`` back to the normal policy, at HASHING_NICENESS."""
+    try:
+        os.sched_setscheduler(thread, os.SCHED_OTHER, os.sched_param(0))
+        os.setpriority(os.PRIO_PROCESS, thread, HASHING_NICENESS)
+    except OSError:  # the thread has ended, or the system refuses: it keeps what it had
+        pass
 
 
 class Hasher:
@@ -86,12 +107,12 @@ class Hasher:
 
             def idle_work() -> T:
                 running.append(threading.get_native_id())
-                priority.to_idle()  # again for every hash: a raise is for one hash only
+                _to_idle()  # again for every hash: a raise is for one hash only
                 return work(*args)
 
             def starved() -> None:
                 if running:
-                    priority.raise_to_niceness(running[0])
+                    _raise_to_niceness(running[0])
 
             raising = loop.call_later(self._starved_after, starved)
             try:
