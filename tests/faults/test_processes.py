@@ -153,8 +153,6 @@ def test_readyz_turns_503_first_during_the_shutdown_delay(tmp_path: Path) -> Non
 
 
 def test_metrics_count_the_requests_of_every_worker(tmp_path: Path) -> None:
-    from prometheus_client import CollectorRegistry, multiprocess
-
     database = f"sqlite:///{tmp_path / 'dtc.db'}"
     shared = tmp_path / "metrics"
     shared.mkdir()
@@ -172,17 +170,93 @@ def test_metrics_count_the_requests_of_every_worker(tmp_path: Path) -> None:
             text = httpx.get(f"{served.base}/metrics").text
             assert _counted(text) == sent, text
 
-        def per_worker(path: Path) -> float:
-            alone = tmp_path / f"alone-{path.stem}"
-            alone.mkdir()
-            shutil.copy(path, alone)
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry, path=str(alone))
-            return _counted(generate_latest(registry).decode())
-
-        counts = [per_worker(path) for path in shared.glob("counter_*.db")]
+        counts = _per_worker(shared, tmp_path)
         assert sum(counts) == sent
         assert len([c for c in counts if c]) == 2, counts  # both workers answered some
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["started", "one replaced"])
+def test_keep_alive_connections_opened_at_once_reach_every_worker(tmp_path: Path,
+                                                                  replaced: bool) -> None:
+    """A proxy's pool or a load generator opens its connections together and keeps them:
+    each worker must get some (a shared socket let the first worker to wake take them all),
+    a worker started in place of one that died too."""
+    import asyncio
+
+    database = f"sqlite:///{tmp_path / 'dtc.db'}"
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    connections, rounds = 32, 3
+    query = {"query": "query Counted { session { country { code } } }"}
+    environment = {"DTC_METRICS": "true", "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with serve(database, tmp_path, args=("--no-worker", "--workers", "2"),
+               env=environment) as served:
+        port = int(served.base.rsplit(":", 1)[1])
+        deadline = time.monotonic() + 30
+        while _listening(port) < 2:  # both workers are up, not only the one that answered
+            assert time.monotonic() < deadline, "the workers do not both listen"
+            time.sleep(0.05)
+        if replaced:
+            dead = min(_workers(served.process.pid))
+            os.kill(dead, signal.SIGKILL)
+            while _alive(dead) or len(_workers(served.process.pid)) < 2:
+                assert time.monotonic() < deadline, "the dead worker was not replaced"
+                time.sleep(0.05)
+        headers = {"authorization": f"Bearer {served.session_token}"}
+
+        async def load() -> None:
+            limits = httpx.Limits(max_connections=connections,
+                                  max_keepalive_connections=connections)
+            async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+                for _ in range(rounds):  # the first round opens every connection at once
+                    answers = await asyncio.gather(*(
+                        client.post(f"{served.base}/graphql", json=query, headers=headers)
+                        for _ in range(connections)))
+                    assert all(a.status_code == 200 and "errors" not in a.json()
+                               for a in answers)
+
+        asyncio.run(load())
+        counts = _per_worker(shared, tmp_path)
+    assert sum(counts) == connections * rounds
+    assert len([c for c in counts if c]) == 2, counts
+
+
+def _workers(pid: int) -> set[int]:
+    """The live worker processes of the server ``pid`` (not multiprocessing's helpers)."""
+    found = set()
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command and _alive(child):
+            found.add(child)
+    return found
+
+
+def _listening(port: int) -> int:
+    """Listening TCP sockets on ``port`` (Linux's /proc/net/tcp: state 0A)."""
+    found = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            found += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return found
+
+
+def _per_worker(shared: Path, work: Path) -> list[float]:
+    """The requests each worker counted, from its own file of the metrics directory."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    counts = []
+    for path in shared.glob("counter_*.db"):
+        alone = work / f"alone-{path.stem}"
+        alone.mkdir()
+        shutil.copy(path, alone)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(alone))
+        counts.append(_counted(generate_latest(registry).decode()))
+    return counts
 
 
 def _counted(exposition: str) -> float:
