@@ -92,3 +92,33 @@ async def test_a_hash_given_up_while_it_waits_is_not_run(hasher: Hasher) -> None
     assert ran == [0, 2]
     # The queue goes on after it.
     assert await hasher._run(str, "next") == "next"
+
+
+async def test_a_batch_is_handed_out_one_waiter_a_turn_of_the_loop(hasher: Hasher) -> None:
+    """So a request that comes in meanwhile waits for one login to finish, not for four."""
+    opened, held = _gate()
+    first = asyncio.ensure_future(hasher._run(held))
+    await asyncio.sleep(0.01)
+    turns, counting = 0, True
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while counting:
+            turns += 1
+            await asyncio.sleep(0)
+
+    resumed: list[int] = []
+
+    async def one(n: int) -> None:
+        await hasher._run(str, n)
+        resumed.append(turns)
+
+    waiters = [asyncio.ensure_future(one(n)) for n in range(4)]
+    await asyncio.sleep(0.01)
+    counter = asyncio.ensure_future(count_turns())
+    opened.set()
+    await first
+    await asyncio.gather(*waiters)
+    counting = False
+    await counter
+    assert len(resumed) == 4 and len(set(resumed)) == 4, resumed

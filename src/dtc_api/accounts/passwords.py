@@ -100,14 +100,15 @@ def _raise_to_niceness(thread: int) -> None:
 
 
 # A hashing thread that finds hashes waiting takes up to BATCH of them and runs them one after
-# another; the loop hears of them together. A hash evicts every cache the loop's work had
-# warmed (argon2id's 19 MiB pass through them), so the first login the loop finishes after
-# it runs cold, and the next ones warm. In a login flood on one core the loop spent
-# 1,580-1,740 µs a login with one login between two hashes, 1,440-1,470 in twos, 1,210-1,260
-# in fours, 1,010-1,040 in eights; a batch delays the answers to its first hashes by the
-# hashes after them (in fours, ~28 ms on average at 19 ms a hash). Only a queue makes a
-# batch: a hash that finds a thread free starts at once, alone.
-BATCH = 4
+# another, before the loop hears of any. A hash evicts every cache the loop's work had warmed
+# (argon2id's 19 MiB pass through them), so the first login the loop finishes after it runs
+# cold, and the next ones warm. In a login flood on one core the loop spent 1,580-1,740 µs a
+# login with one login between two hashes, 1,250-1,350 in fours and 1,150-1,170 in eights
+# (the outcomes handed out one a turn of the loop, see ``Hasher._deliver``). A batch delays
+# the answers to its first hashes by the hashes after them: in eights, ~65 ms on average at
+# 19 ms a hash, where a flood's queue already holds a login for hundreds. Only a queue makes
+# a batch: a hash that finds a thread free starts at once, alone.
+BATCH = 8
 
 
 class Hasher:
@@ -163,13 +164,21 @@ class Hasher:
             outcomes = batch.result()
         except BaseException as error:  # the pool refused the batch: shut down
             outcomes = [(False, error)] * len(jobs)
-        for (_, _, done), (ok, value) in zip(jobs, outcomes, strict=True):
-            if done.done():  # cancelled while it waited
-                continue
+        self._deliver(loop, [(done, outcome) for (_, _, done), outcome
+                             in zip(jobs, outcomes, strict=True)])
+
+    def _deliver(self, loop: asyncio.AbstractEventLoop,
+                 outcomes: list[tuple[asyncio.Future[Any], _Outcome]]) -> None:
+        """The batch's outcomes to their waiters, one a turn of the loop: a request that
+        came in meanwhile waits for one login to finish, not for a batch."""
+        (done, (ok, value)), *rest = outcomes
+        if not done.done():  # not cancelled while it waited
             if ok:
                 done.set_result(value)
             else:
                 done.set_exception(value)
+        if rest:
+            loop.call_soon(self._deliver, loop, rest)
 
     async def hash(self, password: str) -> str:
         return await self._run(self._hasher.hash, password)
