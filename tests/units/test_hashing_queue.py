@@ -4,6 +4,7 @@ outcome: its result, its exception, or nothing at all if it gave up waiting."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from typing import Any
 
@@ -94,7 +95,7 @@ async def test_a_hash_given_up_while_it_waits_is_not_run(hasher: Hasher) -> None
     assert await hasher._run(str, "next") == "next"
 
 
-async def test_a_batch_is_handed_out_one_waiter_a_turn_of_the_loop(hasher: Hasher) -> None:
+async def test_a_batch_is_handed_out_one_waiter_at_a_time(hasher: Hasher) -> None:
     """So a request that comes in meanwhile waits for one login to finish, not for four."""
     opened, held = _gate()
     first = asyncio.ensure_future(hasher._run(held))
@@ -122,3 +123,5 @@ async def test_a_batch_is_handed_out_one_waiter_a_turn_of_the_loop(hasher: Hashe
     counting = False
     await counter
     assert len(resumed) == 4 and len(set(resumed)) == 4, resumed
+    # ... and apart: other work runs in between (here, turns of the counter).
+    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(resumed)), resumed
