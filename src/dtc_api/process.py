@@ -33,11 +33,17 @@ def exit_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _tcp_socket(host: str) -> socket.socket:
+    """A TCP socket for ``host`` (IPv4 or IPv6) that may bind a port left in TIME_WAIT."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                         socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
+
+
 def port_free(host: str, port: int) -> OSError | None:
     """Whether ``host:port`` can be listened on now (None), or why not."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with _tcp_socket(host) as sock:
         try:
             sock.bind((host, port))
         except OSError as error:
@@ -64,13 +70,11 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     worker that wakes first accepts every connection waiting, up to the backlog: 16
     keep-alive connections opened at once could all land on one worker.) Where the system
     has no SO_REUSEPORT: one socket, shared."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
     try:
         for _ in range(count if hasattr(socket, "SO_REUSEPORT") else 1):
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock = _tcp_socket(host)
             sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if hasattr(socket, "SO_REUSEPORT"):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))

@@ -53,8 +53,9 @@ class PasswordPolicy:
 # loop takes the core back the moment it has work, so a login flood does not delay the other
 # requests. (At nice 10, a woken loop could wait out the hashing thread's time slice, 1-3 ms,
 # and the customer query's p99 during a login flood was 1.4-4x its quiet p99.)
-# A hash still running after STARVED_AFTER seconds (the CPU is busy with other work) gets
-# nice 10 for the rest of it, a tenth of what the loop gets: logins slow down, never stop.
+# A batch of hashes (see BATCH) still running after STARVED_AFTER seconds for each hash in it
+# (the CPU is busy with other work) gets nice 10 for the rest of it, a tenth of what the loop
+# gets: logins slow down, never stop.
 STARVED_AFTER = 0.25
 HASHING_NICENESS = 10
 
